@@ -1,0 +1,158 @@
+"""Checks: pure functions of a probe and a recipe, registered with stable ids.
+
+A check module defines functions decorated with `@check(...)`; each returns an `Outcome`.
+The runner turns an exception into an `error` result and cuts a check that hangs, so one
+bad check never stops the others. Modules are listed explicitly in CHECK_MODULES, in
+report order.
+"""
+from __future__ import annotations
+
+import importlib
+import re
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterable, Sequence
+
+from envdoctor.probe import Probe
+from envdoctor.recipe import Recipe
+from envdoctor.results import CATEGORIES, CheckResult, Status
+
+CHECK_MODULES = (
+    "envdoctor.checks.host",
+    "envdoctor.checks.shell",
+    "envdoctor.checks.conda",
+    "envdoctor.checks.python",
+    "envdoctor.checks.packages",
+    "envdoctor.checks.repo",
+    "envdoctor.checks.config",
+    "envdoctor.checks.network",
+    "envdoctor.checks.disk",
+    "envdoctor.checks.scheduler",
+    "envdoctor.checks.sdk",
+    "envdoctor.checks.run",
+)
+ID_RE = re.compile(r"[a-z]+(\.[a-z0-9]+(-[a-z0-9]+)*)+")
+CHECK_TIMEOUT = 5.0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Status
+    why: str = ""
+    fix: str = ""
+    commands: tuple[str, ...] = ()
+    evidence: tuple[str, ...] = ()
+
+
+def ok(*evidence: str) -> Outcome:
+    return Outcome(Status.OK, evidence=tuple(evidence))
+
+
+def skip(why: str, *evidence: str) -> Outcome:
+    return Outcome(Status.SKIP, why=why, evidence=tuple(evidence))
+
+
+def fail(why: str, fix: str, commands: Sequence[str] = (), evidence: Sequence[str] = ()) -> Outcome:
+    return Outcome(Status.FAIL, why, fix, tuple(commands), tuple(evidence))
+
+
+def warn(why: str, fix: str, commands: Sequence[str] = (), evidence: Sequence[str] = ()) -> Outcome:
+    return Outcome(Status.WARN, why, fix, tuple(commands), tuple(evidence))
+
+
+CheckFn = Callable[[Probe, Recipe], Outcome]
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    category: str
+    title: str
+    fn: CheckFn
+    applies: Callable[[Recipe], bool]
+    step: str  # step kind whose apply repairs a failure ("" when none)
+    deep: bool = False  # runs only with `check --deep`
+
+
+_REGISTRY: dict[str, Check] = {}
+
+
+def check(id: str, category: str, title: str, *, applies: Callable[[Recipe], bool] = lambda r: True,
+          step: str = "", deep: bool = False) -> Callable[[CheckFn], CheckFn]:
+    """Register a check. Ids are stable, lower-case and dotted by area (`conda.shell-init`)."""
+    if not ID_RE.fullmatch(id):
+        raise ValueError(f"check id {id!r} must look like area.words-joined-by-dashes")
+    if category not in CATEGORIES:
+        raise ValueError(f"check {id}: unknown category {category!r}")
+
+    def register(fn: CheckFn) -> CheckFn:
+        if id in _REGISTRY:
+            raise ValueError(f"duplicate check id {id!r}")
+        _REGISTRY[id] = Check(id, category, title, fn, applies, step, deep)
+        return fn
+
+    return register
+
+
+def registry() -> dict[str, Check]:
+    """All checks, in report order (module order, then definition order)."""
+    for mod in CHECK_MODULES:
+        try:
+            importlib.import_module(mod)
+        except ModuleNotFoundError as exc:
+            if exc.name != mod:
+                raise
+    return dict(_REGISTRY)
+
+
+def select(recipe: Recipe, only: Iterable[str] = (), skip_ids: Iterable[str] = (), deep: bool = False) -> list[Check]:
+    """The checks that apply to `recipe`, filtered by --only/--skip (ids or area prefixes)."""
+    only, skip_ids = tuple(only), tuple(skip_ids)
+
+    def matches(c: Check, patterns: tuple[str, ...]) -> bool:
+        return any(c.id == p or c.id.startswith(p.rstrip(".") + ".") for p in patterns)
+
+    chosen = []
+    for c in registry().values():
+        if (only and not matches(c, only)) or matches(c, skip_ids) or (c.deep and not deep):
+            continue
+        if c.applies(recipe):
+            chosen.append(c)
+    return chosen
+
+
+def unknown_ids(patterns: Iterable[str]) -> list[str]:
+    ids = registry()
+    return [p for p in patterns if p not in ids and not any(i.startswith(p.rstrip(".") + ".") for i in ids)]
+
+
+def run_one(c: Check, probe: Probe, recipe: Recipe, timeout: float = CHECK_TIMEOUT) -> CheckResult:
+    box: list[Outcome | BaseException] = []
+
+    def target() -> None:
+        try:
+            box.append(c.fn(probe, recipe))
+        except BaseException as exc:  # noqa: BLE001 - becomes an `error` result
+            box.append(exc)
+
+    t0 = time.monotonic()
+    # A daemon thread, so that a check stuck forever cannot keep the process alive.
+    worker = threading.Thread(target=target, daemon=True, name=f"check {c.id}")
+    worker.start()
+    worker.join(timeout)
+    ms = int((time.monotonic() - t0) * 1000)
+    if not box:
+        return CheckResult(c.id, c.category, c.title, Status.ERROR, why=f"the check did not finish in {timeout:g} s",
+                           fix="report this to the envdoctor developers; the other checks still ran", duration_ms=ms)
+    got = box[0]
+    if isinstance(got, BaseException):
+        return CheckResult(c.id, c.category, c.title, Status.ERROR,
+                           why=f"the check crashed: {type(got).__name__}: {got}",
+                           fix="report this to the envdoctor developers; the other checks still ran", duration_ms=ms)
+    step = c.step if got.status in (Status.FAIL, Status.WARN) else ""
+    return CheckResult(c.id, c.category, c.title, got.status, got.why, got.fix, got.commands, got.evidence, ms, step)
+
+
+def run_all(checks: Sequence[Check], probe: Probe, recipe: Recipe) -> list[CheckResult]:
+    return [run_one(c, probe, recipe) for c in checks]

@@ -1,0 +1,1 @@
+"""Fact collectors for the probe: one module per area (see envdoctor.probe)."""

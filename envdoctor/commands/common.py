@@ -1,0 +1,43 @@
+"""Small pieces several commands share: loading recipe + target, writing output files."""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from envdoctor.errors import UsageError
+from envdoctor.recipe import Recipe, catalog
+from envdoctor.targets import Target, open_target
+
+
+def recipe_and_target(platform: str, release: str | None, target: str, sim_root: str | None) -> tuple[Recipe, Target]:
+    recipe = catalog().get(platform, release)
+    tgt = open_target(target, platform, sim_root)
+    if tgt.root and release is None and tgt.meta.get("release"):
+        # A simulated node is built for one release; check it against that release.
+        recipe = catalog().get(platform, str(tgt.meta["release"]))
+    return recipe, tgt
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str, mode: int = 0o644) -> None:
+    """Write via a temporary file in the same directory, then rename: never a half file."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def out(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def err(text: str) -> None:
+    sys.stderr.write(text if text.endswith("\n") else text + "\n")

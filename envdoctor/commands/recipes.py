@@ -1,0 +1,25 @@
+"""`envdoctor recipe validate FILE...`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from envdoctor.commands.common import err, out
+from envdoctor.errors import EXIT_USAGE, RecipeError, UsageError
+from envdoctor.recipe import load
+
+
+def validate(files: tuple[Path, ...]) -> int:
+    bad = 0
+    for f in files:
+        try:
+            r = load(f)
+        except RecipeError as exc:
+            err(f"envdoctor: {exc}")
+            bad += 1
+            continue
+        except UsageError as exc:
+            err(f"envdoctor: {exc}")
+            bad += 1
+            continue
+        out(f"{f}: ok ({r.platform} {r.release}: {len(r.steps)} steps, {len(r.runs)} reference runs)\n")
+    return EXIT_USAGE if bad else 0

@@ -1,0 +1,110 @@
+"""Expected errors (one base class) and the one top-level handler.
+
+An `EnvdoctorError` is something the user can fix: it is printed as one line, with no
+traceback. Anything else is a bug: its traceback goes to a log file whose path is printed.
+"""
+from __future__ import annotations
+
+import datetime
+import os
+import sys
+import tempfile
+import traceback
+from typing import Callable
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+EXIT_INTERRUPTED = 130
+
+
+class EnvdoctorError(Exception):
+    """A problem the user can fix. `str()` is the whole one-line message."""
+
+    exit_code = EXIT_USAGE
+
+
+class UsageError(EnvdoctorError):
+    """Bad usage or bad input: unknown platform, malformed recipe, unreadable file."""
+
+
+class RecipeError(UsageError):
+    """A recipe that does not validate; the message names file, line and key."""
+
+    def __init__(self, path: str, line: int | None, key: str, problem: str) -> None:
+        where = f"{path}:{line}" if line else path
+        super().__init__(f"{where}: {key}: {problem}")
+        self.path, self.line, self.key, self.problem = path, line, key, problem
+
+
+class StepFailed(EnvdoctorError):
+    """A setup step or a run that failed; exit code 1."""
+
+    exit_code = EXIT_FAILED
+
+
+class Interrupted(EnvdoctorError):
+    exit_code = EXIT_INTERRUPTED
+
+
+def closest(name: str, choices: list[str] | tuple[str, ...]) -> str:
+    """' (did you mean X?)' for the nearest of `choices`, or the list of choices."""
+    import difflib
+
+    near = difflib.get_close_matches(name, list(choices), n=2, cutoff=0.5)
+    if near:
+        return f"did you mean {' or '.join(near)}?"
+    return f"choose one of: {', '.join(choices)}"
+
+
+def _log_dir() -> str:
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    path = os.path.join(base, "envdoctor", "logs")
+    try:
+        os.makedirs(path, exist_ok=True)
+        return path
+    except OSError:
+        return tempfile.gettempdir()
+
+
+def _write_crash_log(exc: BaseException) -> str:
+    from envdoctor import __version__
+
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = os.path.join(_log_dir(), f"crash-{stamp}-{os.getpid()}.log")
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(f"envdoctor {__version__} on Python {sys.version.split()[0]}\n")
+        fh.write(f"argv: {sys.argv!r}\n\n")
+        fh.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    return path
+
+
+def run_guarded(fn: Callable[[], int]) -> int:
+    """Run a command function; map every outcome to the exit codes of design.md."""
+    import click
+
+    try:
+        return int(fn())
+    except EnvdoctorError as exc:
+        print(f"envdoctor: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("envdoctor: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.exceptions.Abort:
+        print("envdoctor: aborted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except click.ClickException as exc:
+        # typer/click usage errors: one line, exit 2, no traceback.
+        msg = exc.format_message().replace("\n", " ")
+        print(f"envdoctor: {msg}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - this is the one place that catches bugs
+        path = _write_crash_log(exc)
+        print(f"envdoctor: unexpected error ({type(exc).__name__}: {exc}); details in {path}", file=sys.stderr)
+        return EXIT_INTERNAL

@@ -1,0 +1,601 @@
+"""Load and validate recipes (YAML data under `recipes/`) into frozen objects.
+
+Every problem is reported with file, line and key path. Later stages only ever see the
+frozen objects, never raw dicts.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping, TypeVar
+
+from envdoctor.errors import RecipeError, UsageError, closest
+
+SCHEMA_VERSION = 1
+RECIPE_DIR = Path(__file__).with_name("recipes")
+ENV_KINDS = ("venv", "conda", "system")
+SCHEDULER_KINDS = ("slurm", "pbs", "appliance", "none")
+SUBMIT_FROM = ("run", "login", "any")
+LAUNCHERS = ("direct", "slurm", "pbs", "cerebras")
+PARAM_TYPES = ("int", "float", "str", "bool")
+EDIT_KINDS = ("yaml", "replace", "copy")
+
+T = TypeVar("T")
+
+
+class Node:
+    """A mapping from the YAML file with the line of each key, for precise errors."""
+
+    def __init__(self, data: Any, path: str, keypath: str, line: int | None) -> None:
+        self.data, self.path, self.keypath, self.line = data, path, keypath, line
+        self._used: set[str] = set()
+
+    def error(self, key: str, problem: str, line: int | None = None) -> RecipeError:
+        return RecipeError(self.path, line or self._line_of(key) or self.line, self._join(key), problem)
+
+    def _join(self, key: str) -> str:
+        return f"{self.keypath}.{key}" if self.keypath and key else (key or self.keypath or "(top)")
+
+    def _line_of(self, key: str) -> int | None:
+        lc = getattr(self.data, "lc", None)
+        try:
+            return int(lc.key(key)[0]) + 1 if lc is not None else None
+        except (KeyError, TypeError, AttributeError):
+            return None
+
+    def _line_of_item(self, index: int) -> int | None:
+        lc = getattr(self.data, "lc", None)
+        try:
+            return int(lc.item(index)[0]) + 1 if lc is not None else None
+        except (KeyError, TypeError, AttributeError, IndexError):
+            return None
+
+    def _raw(self, key: str, required: bool) -> Any:
+        self._used.add(key)
+        if key not in self.data:
+            if required:
+                raise self.error(key, "is required", self.line)
+            return None
+        return self.data[key]
+
+    def str(self, key: str, default: str = "", required: bool = False, choices: tuple[str, ...] = ()) -> str:
+        value = self._raw(key, required)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise self.error(key, f"expected a string, got {type(value).__name__}")
+        text = str(value)
+        if choices and text not in choices:
+            raise self.error(key, f"{text!r} is not one of {', '.join(choices)}")
+        return text
+
+    def bool(self, key: str, default: bool = False) -> bool:
+        value = self._raw(key, False)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise self.error(key, "expected true or false")
+        return value
+
+    def number(self, key: str, default: float | None = None) -> float | None:
+        value = self._raw(key, False)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.error(key, "expected a number")
+        return float(value)
+
+    def strs(self, key: str) -> tuple[str, ...]:
+        value = self._raw(key, False)
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            return (value,)
+        if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) for v in value):
+            raise self.error(key, "expected a list of strings")
+        return tuple(str(v) for v in value)
+
+    def child(self, key: str, required: bool = False) -> Node | None:
+        value = self._raw(key, required)
+        if value is None:
+            return None
+        if not isinstance(value, Mapping):
+            raise self.error(key, "expected a mapping")
+        return Node(value, self.path, self._join(key), self._line_of(key))
+
+    def items(self, key: str) -> Iterator[Node]:
+        """The elements of a list of mappings."""
+        value = self._raw(key, False)
+        if value is None:
+            return
+        if not isinstance(value, list):
+            raise self.error(key, "expected a list")
+        sub = Node(value, self.path, self._join(key), self._line_of(key))
+        for i, item in enumerate(value):
+            if not isinstance(item, Mapping):
+                raise RecipeError(self.path, sub._line_of_item(i), f"{sub.keypath}[{i}]", "expected a mapping")
+            yield Node(item, self.path, f"{sub.keypath}[{i}]", sub._line_of_item(i))
+
+    def named(self, key: str) -> Iterator[tuple[str, Node]]:
+        """The entries of a mapping of name -> mapping."""
+        sub = self.child(key)
+        if sub is None:
+            return
+        for name in list(sub.data):
+            node = sub.child(str(name))
+            assert node is not None
+            yield str(name), node
+
+    def raw(self, key: str) -> Any:
+        """A free-form value (validated by the caller), converted to plain Python."""
+        return _plain(self._raw(key, False))
+
+    def done(self) -> None:
+        """Reject keys the schema does not know (typos must not pass silently)."""
+        for key in self.data:
+            if key not in self._used:
+                raise self.error(str(key), "unknown key " + closest(str(key), sorted(self._used)))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _build(node: Node | None, fn: Callable[[Node], T]) -> T | None:
+    if node is None:
+        return None
+    value = fn(node)
+    node.done()
+    return value
+
+
+@dataclass(frozen=True)
+class Hosts:
+    login: tuple[str, ...]
+    run: tuple[str, ...]
+    login_address: str
+    next_hop: str
+
+    @classmethod
+    def load(cls, n: Node) -> Hosts:
+        return cls(n.strs("login"), n.strs("run"), n.str("login_address"), n.str("next_hop"))
+
+
+@dataclass(frozen=True)
+class Scheduler:
+    kind: str
+    submit_from: str
+    commands: tuple[str, ...]
+    launch_via: tuple[str, ...]  # the only ways accelerator work may start (Graphcore: srun, sbatch)
+    partition: str
+    note: str
+
+    @classmethod
+    def load(cls, n: Node) -> Scheduler:
+        return cls(n.str("kind", required=True, choices=SCHEDULER_KINDS), n.str("submit_from", "any", choices=SUBMIT_FROM),
+                   n.strs("commands"), n.strs("launch_via"), n.str("partition"), n.str("note"))
+
+
+@dataclass(frozen=True)
+class Conda:
+    prefix: str
+    installer_url: str
+
+    @classmethod
+    def load(cls, n: Node) -> Conda:
+        return cls(n.str("prefix", "~/miniconda3"), n.str("installer_url", required=True))
+
+
+@dataclass(frozen=True)
+class Environment:
+    kind: str
+    path: str  # the env's directory (venv dir, or conda prefix/envs/NAME)
+    python: str  # required version, e.g. "3.11" or "3.10.12"
+    interpreter: str  # venv: interpreter used to create it
+    name: str  # conda env name
+    creator: str  # venv: "virtualenv" or "venv" (the module the course uses)
+    system_site_packages: bool
+    conda: Conda | None
+    conda_supported: bool
+    activate: str  # the command a user types to activate it
+
+    @classmethod
+    def load(cls, n: Node) -> Environment:
+        kind = n.str("kind", required=True, choices=ENV_KINDS)
+        env = cls(kind, n.str("path", required=kind != "system"), n.str("python"), n.str("interpreter"),
+                  n.str("name"), n.str("creator", "venv", choices=("venv", "virtualenv")),
+                  n.bool("system_site_packages"), _build(n.child("conda"), Conda.load),
+                  n.bool("conda_supported", kind == "conda"), n.str("activate"))
+        if kind == "conda" and (env.conda is None or not env.name):
+            raise n.error("conda", "a conda environment needs `name` and a `conda` section")
+        if kind == "venv" and not env.interpreter:
+            raise n.error("interpreter", "a venv needs the interpreter that creates it", n.line)
+        return env
+
+
+@dataclass(frozen=True)
+class Requirement:
+    name: str
+    spec: str  # a PEP 440 specifier set, "" for any version
+    editable: str  # repo name the package must be installed from, in editable mode
+    imports: tuple[str, ...]
+
+    @classmethod
+    def load(cls, n: Node) -> Requirement:
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+        req = cls(n.str("name", required=True), n.str("spec"), n.str("editable"), n.strs("imports"))
+        try:
+            SpecifierSet(req.spec)
+        except InvalidSpecifier:
+            raise n.error("spec", f"{req.spec!r} is not a version specifier (like ==2.10.0 or >=3,<4)") from None
+        return req
+
+    @property
+    def text(self) -> str:
+        return f"{self.name}{self.spec}"
+
+
+@dataclass(frozen=True)
+class Pip:
+    index_url: str
+    extra_index_urls: tuple[str, ...]
+    find_links: tuple[str, ...]
+    trusted_hosts: tuple[str, ...]
+
+    @classmethod
+    def load(cls, n: Node) -> Pip:
+        return cls(n.str("index_url"), n.strs("extra_index_urls"), n.strs("find_links"), n.strs("trusted_hosts"))
+
+    def options(self) -> tuple[str, ...]:
+        opts: list[str] = []
+        if self.index_url:
+            opts += ["--index-url", self.index_url]
+        for url in self.extra_index_urls:
+            opts += ["--extra-index-url", url]
+        for link in self.find_links:
+            opts += ["--find-links", link]
+        for host in self.trusted_hosts:
+            opts += ["--trusted-host", host]
+        return tuple(opts)
+
+
+@dataclass(frozen=True)
+class Repo:
+    name: str
+    url: str
+    ref: str
+    ref_kind: str  # "tag" or "branch"
+    dest: str
+    required_files: tuple[str, ...]
+    vendor_package: str  # installed package whose version must match the tag
+    tag_version: str  # regex with one group that extracts the version from the tag
+
+    @classmethod
+    def load(cls, n: Node) -> Repo:
+        repo = cls(n.str("name", required=True), n.str("url", required=True), n.str("ref", required=True),
+                   n.str("ref_kind", "tag", choices=("tag", "branch")), n.str("dest", required=True),
+                   n.strs("required_files"), n.str("vendor_package"), n.str("tag_version"))
+        if repo.tag_version:
+            try:
+                if re.compile(repo.tag_version).groups != 1:
+                    raise n.error("tag_version", "needs exactly one (group) that captures the version")
+            except re.error as exc:
+                raise n.error("tag_version", f"not a regular expression: {exc}") from None
+        return repo
+
+    def expected_vendor_version(self) -> str:
+        if not (self.vendor_package and self.tag_version):
+            return ""
+        match = re.fullmatch(self.tag_version, self.ref)
+        return match.group(1) if match else ""
+
+
+@dataclass(frozen=True)
+class Edit:
+    name: str
+    kind: str  # yaml: set keys; replace: literal text; copy: copy_from only
+    file: str
+    copy_from: str
+    repo: str  # file is inside this repo's clone; edits must stay inside it
+    set: tuple[tuple[str, str], ...]  # (dotted key, value) for yaml edits
+    replace: tuple[tuple[str, str], ...]  # (old, new) for replace edits
+    path_keys: tuple[str, ...]  # key names whose values are data paths that must exist
+
+    @classmethod
+    def load(cls, n: Node) -> Edit:
+        sets = n.raw("set") or {}
+        repl = n.raw("replace") or {}
+        if not isinstance(sets, dict):
+            raise n.error("set", "expected a mapping of dotted.key: value")
+        if not isinstance(repl, dict):
+            raise n.error("replace", "expected a mapping of old text: new text")
+        edit = cls(n.str("name", required=True), n.str("kind", "yaml", choices=EDIT_KINDS), n.str("file", required=True),
+                   n.str("copy_from"), n.str("repo"), tuple((str(k), str(v)) for k, v in sets.items()),
+                   tuple((str(k), str(v)) for k, v in repl.items()), n.strs("path_keys") or ("data_dir",))
+        return edit
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    value: str
+    both_cases: bool  # also the lower-case name (wget reads only https_proxy)
+    file: str  # where setup writes it
+
+    @classmethod
+    def load(cls, n: Node) -> Variable:
+        return cls(n.str("name", required=True), n.str("value", required=True), n.bool("both_cases"),
+                   n.str("file", "~/.bashrc"))
+
+    def names(self) -> tuple[str, ...]:
+        return (self.name, self.name.lower()) if self.both_cases and self.name.lower() != self.name else (self.name,)
+
+
+@dataclass(frozen=True)
+class SdkCommand:
+    id: str
+    title: str
+    argv: tuple[str, ...]
+    expect: str  # regex the output must match
+    fix: str
+    commands: tuple[str, ...]
+    in_env: bool  # run with the recipe's environment activated
+
+    @classmethod
+    def load(cls, n: Node) -> SdkCommand:
+        cmd = cls(n.str("id", required=True), n.str("title", required=True), n.strs("argv"), n.str("expect"),
+                  n.str("fix", required=True), n.strs("commands"), n.bool("in_env"))
+        if not cmd.argv:
+            raise n.error("argv", "is required", n.line)
+        if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", cmd.id):
+            raise n.error("id", "use lower-case words joined by '-'")
+        return cmd
+
+
+@dataclass(frozen=True)
+class Step:
+    """One setup step: a kind from the step registry plus that kind's own fields."""
+
+    id: str
+    kind: str
+    fields: tuple[tuple[str, Any], ...]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return dict(self.fields).get(key, default)
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str
+    default: Any
+    min: float | None
+    max: float | None
+    choices: tuple[str, ...]
+    flag: str  # command-line flag, e.g. --epochs
+    config_key: str  # dotted key in the run's config file
+    env: str  # environment variable
+    scheduler_flag: str  # flag of the scheduler's submit command (sbatch --ntasks)
+    help: str
+
+    @classmethod
+    def load(cls, name: str, n: Node) -> Param:
+        p = cls(name, n.str("type", "str", choices=PARAM_TYPES), n.raw("default"), n.number("min"), n.number("max"),
+                n.strs("choices"), n.str("flag"), n.str("config_key"), n.str("env"), n.str("scheduler_flag"), n.str("help"))
+        if not (p.flag or p.config_key or p.env or p.scheduler_flag):
+            raise n.error("flag", "a parameter needs a flag, config_key, env or scheduler_flag it maps to", n.line)
+        return p
+
+
+@dataclass(frozen=True)
+class Run:
+    name: str
+    title: str
+    kind: str  # training or inference
+    launcher: str
+    workdir: str
+    command: tuple[str, ...]  # argv template
+    compile_command: tuple[str, ...]  # run first, when present (SambaNova compile, then run)
+    config: str  # the config file its config_key parameters edit (a copy per run)
+    scheduler_flags: tuple[str, ...]
+    params: tuple[Param, ...]
+    metrics: str  # metric parser name
+    sanity: tuple[str, ...]  # regexes that must all match the log
+    performance: tuple[tuple[str, float], ...]  # metric -> reference value
+    timeout: float
+    env: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def load(cls, name: str, n: Node) -> Run:
+        perf = n.raw("performance") or {}
+        env = n.raw("env") or {}
+        if not isinstance(perf, dict) or not all(isinstance(v, (int, float)) for v in perf.values()):
+            raise n.error("performance", "expected a mapping of metric: number")
+        return cls(name, n.str("title", name), n.str("kind", "training", choices=("training", "inference")),
+                   n.str("launcher", required=True, choices=LAUNCHERS), n.str("workdir", required=True),
+                   n.strs("command"), n.strs("compile_command"), n.str("config"), n.strs("scheduler_flags"),
+                   tuple(Param.load(k, v) for k, v in n.named("params")), n.str("metrics", required=True),
+                   n.strs("sanity"), tuple((str(k), float(v)) for k, v in perf.items()), n.number("timeout", 3600.0) or 3600.0,
+                   tuple((str(k), str(v)) for k, v in env.items()))
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise UsageError(f"run {self.name!r} has no parameter {name!r}; "
+                         + (closest(name, [p.name for p in self.params]) if self.params else "it takes none"))
+
+
+@dataclass(frozen=True)
+class Recipe:
+    path: str
+    platform: str
+    release: str
+    default: bool
+    title: str
+    retired: str  # why and where to go instead, when the system is no longer available
+    sources: tuple[str, ...]
+    hosts: Hosts
+    scheduler: Scheduler
+    environment: Environment
+    requirements: tuple[Requirement, ...]
+    pip: Pip
+    repos: tuple[Repo, ...]
+    edits: tuple[Edit, ...]
+    variables: tuple[Variable, ...]
+    network: tuple[str, ...]
+    proxy: str
+    disk_gb: float
+    sdk: tuple[SdkCommand, ...]
+    steps: tuple[Step, ...]
+    runs: tuple[Run, ...]
+    user_site_ok: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def repo(self, name: str) -> Repo:
+        for r in self.repos:
+            if r.name == name:
+                return r
+        raise KeyError(name)
+
+    def run(self, name: str | None) -> Run:
+        if not self.runs:
+            raise UsageError(f"{self.platform} {self.release} has no reference runs")
+        if name is None:
+            return self.runs[0]
+        for r in self.runs:
+            if r.name == name:
+                return r
+        raise UsageError(f"unknown example {name!r} for {self.platform}: {closest(name, [r.name for r in self.runs])}")
+
+    @property
+    def key(self) -> str:
+        return f"{self.platform}@{self.release}"
+
+
+def _load_steps(n: Node, names: dict[str, set[str]]) -> tuple[Step, ...]:
+    from envdoctor.steps import validate_step
+
+    steps = []
+    seen: set[str] = set()
+    for item in n.items("steps"):
+        kind = item.str("kind", required=True)
+        fields = {str(k): _plain(v) for k, v in item.data.items() if k not in ("kind", "id")}
+        step_id = item.str("id") or (f"{kind}:{fields.get('repo') or fields.get('edit') or len(steps)}")
+        problem = validate_step(kind, fields, names)
+        if problem:
+            key, text = problem
+            raise item.error(key, text)
+        if step_id in seen:
+            raise item.error("id", f"duplicate step id {step_id!r}")
+        seen.add(step_id)
+        item._used.update(item.data.keys())
+        steps.append(Step(step_id, kind, tuple(sorted(fields.items()))))
+    return tuple(steps)
+
+
+def _parse_yaml(path: Path) -> Any:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read recipe ({getattr(exc, 'strerror', None) or exc})") from None
+    try:
+        return YAML(typ="rt").load(text)
+    except MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise RecipeError(str(path), line, "(yaml)", f"not valid YAML: {exc.problem}") from None
+    except YAMLError as exc:
+        raise RecipeError(str(path), None, "(yaml)", f"not valid YAML: {exc}") from None
+
+
+def load(path: str | os.PathLike[str]) -> Recipe:
+    """Load and validate one recipe file; raises RecipeError naming file, line and key."""
+    path = Path(path)
+    data = _parse_yaml(path)
+    if not isinstance(data, Mapping):
+        raise RecipeError(str(path), 1, "(top)", "a recipe is a mapping (platform:, release:, ...)")
+    n = Node(data, str(path), "", 1)
+    schema = n.number("schema")
+    if schema != SCHEMA_VERSION:
+        raise n.error("schema", f"this envdoctor reads recipe schema {SCHEMA_VERSION}; got {schema}")
+    platform = n.str("platform", required=True)
+    if not re.fullmatch(r"[a-z][a-z0-9-]*", platform):
+        raise n.error("platform", "use a lower-case name like groq")
+    repos = tuple(_build(item, Repo.load) for item in n.items("repos"))  # type: ignore[misc]
+    edits = tuple(_build(item, Edit.load) for item in n.items("edits"))  # type: ignore[misc]
+    variables = tuple(_build(item, Variable.load) for item in n.items("variables"))  # type: ignore[misc]
+    names = {"repo": {r.name for r in repos}, "edit": {e.name for e in edits}, "variable": {v.name for v in variables}}
+    for edit_node, edit in zip(n.items("edits"), edits):
+        if edit.repo and edit.repo not in names["repo"]:
+            raise edit_node.error("repo", f"no repo named {edit.repo!r} in this recipe")
+    runs = []
+    for name, rn in n.named("runs"):
+        runs.append(Run.load(name, rn))
+        rn.done()
+    recipe = Recipe(
+        path=str(path), platform=platform, release=n.str("release", required=True), default=n.bool("default"),
+        title=n.str("title", required=True), retired=n.str("retired"), sources=n.strs("sources"),
+        hosts=_build(n.child("hosts", required=True), Hosts.load),  # type: ignore[arg-type]
+        scheduler=_build(n.child("scheduler", required=True), Scheduler.load),  # type: ignore[arg-type]
+        environment=_build(n.child("environment", required=True), Environment.load),  # type: ignore[arg-type]
+        requirements=tuple(_build(item, Requirement.load) for item in n.items("requirements")),  # type: ignore[misc]
+        pip=_build(n.child("pip"), Pip.load) or Pip("", (), (), ()),
+        repos=repos, edits=edits, variables=variables, network=n.strs("network"), proxy=n.str("proxy"),
+        disk_gb=n.number("disk_gb", 1.0) or 0.0,
+        sdk=tuple(_build(item, SdkCommand.load) for item in n.items("sdk")),  # type: ignore[misc]
+        steps=_load_steps(n, names), runs=tuple(runs), user_site_ok=n.bool("user_site_ok"),
+        extra=n.raw("extra") or {},
+    )
+    n.done()
+    return recipe
+
+
+@dataclass(frozen=True)
+class Catalog:
+    recipes: tuple[Recipe, ...]
+
+    def platforms(self) -> list[str]:
+        return sorted({r.platform for r in self.recipes})
+
+    def releases(self, platform: str) -> list[Recipe]:
+        return [r for r in self.recipes if r.platform == platform]
+
+    def get(self, platform: str, release: str | None = None) -> Recipe:
+        options = self.releases(platform)
+        if not options:
+            raise UsageError(f"unknown platform {platform!r}: {closest(platform, self.platforms())}")
+        if release is None:
+            return next((r for r in options if r.default), options[0])
+        for r in options:
+            if r.release == release:
+                return r
+        raise UsageError(f"unknown release {release!r} of {platform}: {closest(release, [r.release for r in options])}")
+
+
+_CATALOG: Catalog | None = None
+
+
+def catalog(directory: Path | None = None) -> Catalog:
+    """All shipped recipes (plus those in $ENVDOCTOR_RECIPES), loaded once per process."""
+    global _CATALOG
+    if directory is None and _CATALOG is not None:
+        return _CATALOG
+    dirs = [directory or RECIPE_DIR]
+    extra = os.environ.get("ENVDOCTOR_RECIPES")
+    if directory is None and extra:
+        dirs += [Path(p) for p in extra.split(os.pathsep) if p]
+    found = tuple(load(p) for d in dirs for p in sorted(Path(d).glob("*.yaml")))
+    result = Catalog(found)
+    if directory is None:
+        _CATALOG = result
+    return result

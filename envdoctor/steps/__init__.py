@@ -1,0 +1,66 @@
+"""Setup step kinds: one module each, the same small interface, an explicit registry.
+
+This file holds the schema of each kind's recipe fields (used when a recipe is loaded)
+and the registry of kind modules (imported lazily: `check` never needs them).
+"""
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import Any, Mapping
+
+# kind -> {field: (type, required, reference kind or "")}
+STEP_FIELDS: Mapping[str, Mapping[str, tuple[type, bool, str]]] = {
+    "conda-install": {},
+    "shell-init": {"shell": (str, False, "")},
+    "conda-env": {},
+    "venv": {},
+    "pip": {"args": (list, True, ""), "requires": (list, True, ""), "cwd": (str, False, ""),
+            "remove_first": (list, False, ""), "title": (str, False, "")},
+    "git": {"repo": (str, True, "repo")},
+    "edit": {"edit": (str, True, "edit")},
+    "env-vars": {"variables": (list, True, "variable")},
+}
+
+# kind -> module under envdoctor.steps
+_MODULES: Mapping[str, str] = {
+    "conda-install": "conda_install",
+    "shell-init": "shell_init",
+    "conda-env": "conda_env",
+    "venv": "venv",
+    "pip": "pip",
+    "git": "git",
+    "edit": "edit",
+    "env-vars": "env_vars",
+}
+
+
+def validate_step(kind: str, fields: Mapping[str, Any], names: Mapping[str, set[str]]) -> tuple[str, str] | None:
+    """(key, problem) for the first thing wrong with a step's fields, or None."""
+    from envdoctor.errors import closest
+
+    if kind not in STEP_FIELDS:
+        return "kind", f"unknown step kind {kind!r}: {closest(kind, sorted(STEP_FIELDS))}"
+    spec = STEP_FIELDS[kind]
+    for key in fields:
+        if key not in spec:
+            return key, f"a {kind} step does not take {key!r}" + (f"; it takes {', '.join(spec)}" if spec else "")
+    for key, (typ, required, ref) in spec.items():
+        if key not in fields:
+            if required:
+                return key, "is required"
+            continue
+        value = fields[key]
+        if not isinstance(value, typ):
+            return key, f"expected {'a list' if typ is list else 'a string'}"
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(value, list) and not isinstance(item, str):
+                return key, "expected a list of strings"
+            if ref and item not in names.get(ref, set()):
+                return key, f"no {ref} named {item!r} in this recipe"
+    return None
+
+
+def module(kind: str) -> ModuleType:
+    """The module implementing a step kind (see steps/base.py for its interface)."""
+    return importlib.import_module(f"envdoctor.steps.{_MODULES[kind]}")
