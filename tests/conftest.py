@@ -1,0 +1,78 @@
+"""Shared fixtures: isolated state directories, simulated nodes, the CLI runner."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """envdoctor never writes to the real ~/.local during tests (run records, logs, sims)."""
+    state = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("XDG_STATE_HOME", str(state / "state"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(state / "data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(state / "cache"))
+    monkeypatch.setenv("ENVDOCTOR_SIM_HOME", str(state / "sims"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "envdoctor tests")
+    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "tests@envdoctor.invalid")
+    monkeypatch.setenv("GIT_COMMITTER_NAME", "envdoctor tests")
+    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "tests@envdoctor.invalid")
+    monkeypatch.setenv("VIRTUALENV_NO_DOWNLOAD", "1")
+    monkeypatch.setenv("VIRTUALENV_NO_PERIODIC_UPDATE", "1")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+
+
+SimFactory = Callable[..., "object"]
+
+
+@pytest.fixture
+def sim_node(tmp_path: Path) -> Callable[..., object]:
+    """Build a real simulated node under tmp_path: sim_node("groq", ready=True, faults=["..."])."""
+    from envdoctor.targets.sim.builder import create
+
+    made: list[int] = []
+
+    def make(platform: str, *, ready: bool = False, faults: Sequence[str] = (), release: str | None = None):
+        made.append(1)
+        root = tmp_path / f"sim-{platform}-{len(made)}"
+        return create(platform, release=release, root=str(root), ready=ready, faults=tuple(faults))
+
+    return make
+
+
+@pytest.fixture
+def cli() -> Callable[..., tuple[int, str, str]]:
+    """Run the real `envdoctor` entry point in-process: cli("check", "groq") -> (rc, out, err)."""
+    import contextlib
+    import io
+
+    from envdoctor.__main__ import main
+
+    def invoke(*argv: str, stdin: str | None = None) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        old_stdin = None
+        if stdin is not None:
+            import sys
+
+            old_stdin, sys.stdin = sys.stdin, io.StringIO(stdin)
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                rc = main(list(argv))
+        finally:
+            if old_stdin is not None:
+                import sys
+
+                sys.stdin = old_stdin
+        return rc, out.getvalue(), err.getvalue()
+
+    return invoke
+
+
+def have(program: str) -> bool:
+    return shutil.which(program) is not None or os.path.exists(f"/usr/sbin/{program}")
