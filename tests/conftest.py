@@ -76,3 +76,7 @@ def cli() -> Callable[..., tuple[int, str, str]]:
 
 def have(program: str) -> bool:
     return shutil.which(program) is not None or os.path.exists(f"/usr/sbin/{program}")
+
+
+# The real single-node Slurm fixture (`slurm_cluster`) lives in tests/slurm_fixture.py.
+pytest_plugins = ["slurm_fixture"]
