@@ -6,15 +6,19 @@ from typing import List, Optional
 
 import typer
 
+# Plain click help (rich_markup_mode=None): rendering help through rich costs ~0.1 s.
 app = typer.Typer(
     name="envdoctor", add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     help="Set up and diagnose the software environments of the ALCF AI Testbed "
          "(Cerebras, SambaNova, Graphcore, Groq), on real or simulated nodes.",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-sim_app = typer.Typer(help="Simulated nodes: a directory that stands in for a platform's node.", no_args_is_help=True)
-recipe_app = typer.Typer(help="Recipes: the data that describes each platform.", no_args_is_help=True)
-class_app = typer.Typer(help="For instructors: a whole class at once.", no_args_is_help=True)
+sim_app = typer.Typer(help="Simulated nodes: a directory that stands in for a platform's node.",
+                      no_args_is_help=True, rich_markup_mode=None)
+recipe_app = typer.Typer(help="Recipes: the data that describes each platform.", no_args_is_help=True,
+                         rich_markup_mode=None)
+class_app = typer.Typer(help="For instructors: a whole class at once.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(sim_app, name="sim")
 app.add_typer(recipe_app, name="recipe")
 app.add_typer(class_app, name="class")

@@ -10,7 +10,7 @@ import os
 import sys
 import tempfile
 import traceback
-from typing import Callable
+from typing import Any, Callable
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -80,10 +80,20 @@ def _write_crash_log(exc: BaseException) -> str:
     return path
 
 
+def _click_exceptions() -> Any:
+    """The click exception classes typer uses (recent typer vendors its own copy of click)."""
+    try:
+        from typer._click import exceptions
+    except ImportError:
+        from click import exceptions  # type: ignore[no-redef]
+    return exceptions
+
+
 def run_guarded(fn: Callable[[], int]) -> int:
     """Run a command function; map every outcome to the exit codes of design.md."""
-    import click
+    import typer
 
+    click = _click_exceptions()
     try:
         return int(fn())
     except EnvdoctorError as exc:
@@ -92,14 +102,17 @@ def run_guarded(fn: Callable[[], int]) -> int:
     except KeyboardInterrupt:
         print("envdoctor: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return int(exc.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         print("envdoctor: aborted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except click.ClickException as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `envdoctor` or `envdoctor sim`: help
+            print(exc.format_message())
+            return EXIT_OK
         # typer/click usage errors: one line, exit 2, no traceback.
-        msg = exc.format_message().replace("\n", " ")
+        msg = " ".join(exc.format_message().split())
         print(f"envdoctor: {msg}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
