@@ -38,6 +38,15 @@ class RecipeError(UsageError):
         self.path, self.line, self.key, self.problem = path, line, key, problem
 
 
+class RecipeErrors(RecipeError):
+    """Several problems in one recipe; `str()` is the first, `.errors` has them all."""
+
+    def __init__(self, errors: list[RecipeError]) -> None:
+        first = errors[0]
+        super().__init__(first.path, first.line, first.key, f"{first.problem} (and {len(errors) - 1} more)")
+        self.errors = errors
+
+
 class StepFailed(EnvdoctorError):
     """A setup step or a run that failed; exit code 1."""
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, TypeVar
 
-from envdoctor.errors import RecipeError, UsageError, closest
+from envdoctor.errors import RecipeError, RecipeErrors, UsageError, closest
 
 SCHEMA_VERSION = 1
 RECIPE_DIR = Path(__file__).with_name("recipes")
@@ -480,24 +480,46 @@ class Recipe:
         return f"{self.platform}@{self.release}"
 
 
-def _load_steps(n: Node, names: dict[str, set[str]]) -> tuple[Step, ...]:
+class _Problems:
+    """Collects RecipeErrors so that `recipe validate` can report every problem at once."""
+
+    def __init__(self) -> None:
+        self.errors: list[RecipeError] = []
+
+    def __call__(self, fn: Callable[[], T], default: Any = None) -> Any:
+        try:
+            return fn()
+        except RecipeError as exc:
+            self.errors.append(exc)
+            return default
+
+    def each(self, n: Node, key: str, loader: Callable[[Node], T]) -> tuple[T, ...]:
+        items = self(lambda: list(n.items(key)), [])
+        built = (self(lambda item=item: _build(item, loader)) for item in items)
+        return tuple(b for b in built if b is not None)
+
+
+def _load_step(item: Node, names: dict[str, set[str]], index: int) -> Step:
     from envdoctor.steps import validate_step
 
-    steps = []
-    seen: set[str] = set()
-    for item in n.items("steps"):
-        kind = item.str("kind", required=True)
-        fields = {str(k): _plain(v) for k, v in item.data.items() if k not in ("kind", "id")}
-        step_id = item.str("id") or (f"{kind}:{fields.get('repo') or fields.get('edit') or len(steps)}")
-        problem = validate_step(kind, fields, names)
-        if problem:
-            key, text = problem
-            raise item.error(key, text)
-        if step_id in seen:
-            raise item.error("id", f"duplicate step id {step_id!r}")
-        seen.add(step_id)
-        item._used.update(item.data.keys())
-        steps.append(Step(step_id, kind, tuple(sorted(fields.items()))))
+    kind = item.str("kind", required=True)
+    fields = {str(k): _plain(v) for k, v in item.data.items() if k not in ("kind", "id")}
+    step_id = item.str("id") or f"{kind}:{fields.get('repo') or fields.get('edit') or index}"
+    problem = validate_step(kind, fields, names)
+    if problem:
+        raise item.error(*problem)
+    return Step(step_id, kind, tuple(sorted(fields.items())))
+
+
+def _load_steps(n: Node, names: dict[str, set[str]], p: _Problems) -> tuple[Step, ...]:
+    steps: list[Step] = []
+    for index, item in enumerate(p(lambda: list(n.items("steps")), [])):
+        step = p(lambda item=item, index=index: _load_step(item, names, index))
+        if step is None:
+            continue
+        if step.id in {s.id for s in steps}:
+            p.errors.append(item.error("id", f"duplicate step id {step.id!r}"))
+        steps.append(step)
     return tuple(steps)
 
 
@@ -519,7 +541,8 @@ def _parse_yaml(path: Path) -> Any:
 
 
 def load(path: str | os.PathLike[str]) -> Recipe:
-    """Load and validate one recipe file; raises RecipeError naming file, line and key."""
+    """Load and validate one recipe file; raises RecipeError naming file, line and key
+    (a RecipeErrors carrying every problem found, when there is more than one)."""
     path = Path(path)
     data = _parse_yaml(path)
     if not isinstance(data, Mapping):
@@ -528,36 +551,36 @@ def load(path: str | os.PathLike[str]) -> Recipe:
     schema = n.number("schema")
     if schema != SCHEMA_VERSION:
         raise n.error("schema", f"this envdoctor reads recipe schema {SCHEMA_VERSION}; got {schema}")
-    platform = n.str("platform", required=True)
-    if not re.fullmatch(r"[a-z][a-z0-9-]*", platform):
-        raise n.error("platform", "use a lower-case name like groq")
-    repos = tuple(_build(item, Repo.load) for item in n.items("repos"))  # type: ignore[misc]
-    edits = tuple(_build(item, Edit.load) for item in n.items("edits"))  # type: ignore[misc]
-    variables = tuple(_build(item, Variable.load) for item in n.items("variables"))  # type: ignore[misc]
+    p = _Problems()
+    platform = p(lambda: n.str("platform", required=True), "")
+    if platform and not re.fullmatch(r"[a-z][a-z0-9-]*", platform):
+        p.errors.append(n.error("platform", "use a lower-case name like groq"))
+    repos, edits = p.each(n, "repos", Repo.load), p.each(n, "edits", Edit.load)
+    variables = p.each(n, "variables", Variable.load)
     names = {"repo": {r.name for r in repos}, "edit": {e.name for e in edits}, "variable": {v.name for v in variables}}
-    for edit_node, edit in zip(n.items("edits"), edits):
+    for edit_node, edit in zip(p(lambda: list(n.items("edits")), []), edits):
         if edit.repo and edit.repo not in names["repo"]:
-            raise edit_node.error("repo", f"no repo named {edit.repo!r} in this recipe")
-    runs = []
-    for name, rn in n.named("runs"):
-        runs.append(Run.load(name, rn))
-        rn.done()
-    recipe = Recipe(
-        path=str(path), platform=platform, release=n.str("release", required=True), default=n.bool("default"),
-        title=n.str("title", required=True), retired=n.str("retired"), sources=n.strs("sources"),
-        hosts=_build(n.child("hosts", required=True), Hosts.load),  # type: ignore[arg-type]
-        scheduler=_build(n.child("scheduler", required=True), Scheduler.load),  # type: ignore[arg-type]
-        environment=_build(n.child("environment", required=True), Environment.load),  # type: ignore[arg-type]
-        requirements=tuple(_build(item, Requirement.load) for item in n.items("requirements")),  # type: ignore[misc]
-        pip=_build(n.child("pip"), Pip.load) or Pip("", (), (), ()),
-        repos=repos, edits=edits, variables=variables, network=n.strs("network"), proxy=n.str("proxy"),
-        disk_gb=n.number("disk_gb", 1.0) or 0.0,
-        sdk=tuple(_build(item, SdkCommand.load) for item in n.items("sdk")),  # type: ignore[misc]
-        steps=_load_steps(n, names), runs=tuple(runs), user_site_ok=n.bool("user_site_ok"),
-        extra=n.raw("extra") or {},
+            p.errors.append(edit_node.error("repo", f"no repo named {edit.repo!r} in this recipe"))
+    runs = p(lambda: [(name, rn) for name, rn in n.named("runs")], [])
+    fields = dict(
+        path=str(path), platform=platform, release=p(lambda: n.str("release", required=True)),
+        default=p(lambda: n.bool("default")), title=p(lambda: n.str("title", required=True)),
+        retired=p(lambda: n.str("retired")), sources=p(lambda: n.strs("sources")),
+        hosts=p(lambda: _build(n.child("hosts", required=True), Hosts.load)),
+        scheduler=p(lambda: _build(n.child("scheduler", required=True), Scheduler.load)),
+        environment=p(lambda: _build(n.child("environment", required=True), Environment.load)),
+        requirements=p.each(n, "requirements", Requirement.load),
+        pip=p(lambda: _build(n.child("pip"), Pip.load)) or Pip("", (), (), ()),
+        repos=repos, edits=edits, variables=variables, network=p(lambda: n.strs("network")),
+        proxy=p(lambda: n.str("proxy")), disk_gb=p(lambda: n.number("disk_gb", 1.0)) or 0.0,
+        sdk=p.each(n, "sdk", SdkCommand.load), steps=_load_steps(n, names, p),
+        runs=tuple(r for r in (p(lambda name=name, rn=rn: _build(rn, lambda x: Run.load(name, x))) for name, rn in runs) if r),
+        user_site_ok=p(lambda: n.bool("user_site_ok")), extra=p(lambda: n.raw("extra")) or {},
     )
-    n.done()
-    return recipe
+    p(n.done)
+    if p.errors:
+        raise p.errors[0] if len(p.errors) == 1 else RecipeErrors(p.errors)
+    return Recipe(**fields)
 
 
 @dataclass(frozen=True)

@@ -101,3 +101,12 @@ def test_recipe_validate_command(cli, tmp_path: Path) -> None:
     rc, out, err = cli("recipe", "validate", str(good), str(bad))
     assert rc == 2
     assert err.strip().splitlines() == [f"envdoctor: {bad}:6: scheduler.kind: 'lsf' is not one of slurm, pbs, appliance, none"]
+
+
+def test_validate_reports_every_problem(cli, tmp_path: Path) -> None:
+    text = GOOD.replace("kind: slurm", "kind: lsf").replace("{kind: venv}", "{kind: venvv}").replace("ref: v1, ", "")
+    bad = write(tmp_path, text)
+    rc, out, err = cli("recipe", "validate", str(bad))
+    assert rc == 2
+    lines = err.strip().splitlines()
+    assert [line.split(": ")[2] for line in lines] == ["repos[0].ref", "scheduler.kind", "steps[0].repo", "steps[1].kind"]

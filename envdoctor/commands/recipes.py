@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from envdoctor.commands.common import err, out
-from envdoctor.errors import EXIT_USAGE, RecipeError, UsageError
+from envdoctor.errors import EXIT_USAGE, RecipeErrors, UsageError
 from envdoctor.recipe import load
 
 
@@ -13,8 +13,9 @@ def validate(files: tuple[Path, ...]) -> int:
     for f in files:
         try:
             r = load(f)
-        except RecipeError as exc:
-            err(f"envdoctor: {exc}")
+        except RecipeErrors as exc:
+            for one in exc.errors:
+                err(f"envdoctor: {one}")
             bad += 1
             continue
         except UsageError as exc:
