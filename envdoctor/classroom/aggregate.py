@@ -1,0 +1,147 @@
+"""A class at a glance: students x platforms, the faults ranked by how many students they
+hit (with the fix to announce to everyone), who is missing, and what could not be read."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from envdoctor.classroom.loader import Bad, Loaded
+from envdoctor.classroom.roster import Roster, RowProblem
+
+CELL_STATUSES = ("ok", "warn", "fail", "error", "missing")
+PLATFORM_ORDER = ("cerebras", "sambanova", "graphcore", "groq")
+_SEVERITY = {"fail": 3, "error": 2, "warn": 1}
+
+
+@dataclass
+class Cell:
+    user: str
+    platform: str
+    status: str  # one of CELL_STATUSES
+    report: Loaded | None = None
+    bad: Bad | None = None
+    note: str = ""
+
+
+@dataclass
+class Fault:
+    id: str
+    category: str
+    title: str
+    students: set[str] = field(default_factory=set)
+    platforms: Counter[str] = field(default_factory=Counter)
+    statuses: Counter[str] = field(default_factory=Counter)
+    fixes: Counter[tuple[str, tuple[str, ...]]] = field(default_factory=Counter)
+    whys: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def worst(self) -> str:
+        return max(self.statuses, key=lambda s: _SEVERITY.get(s, 0)) if self.statuses else "warn"
+
+    @property
+    def fix(self) -> tuple[str, tuple[str, ...]]:
+        """The fix to announce: the one most students' reports give."""
+        return self.fixes.most_common(1)[0][0] if self.fixes else ("", ())
+
+    @property
+    def why(self) -> str:
+        return self.whys.most_common(1)[0][0] if self.whys else ""
+
+
+@dataclass
+class ClassData:
+    students: list[str]
+    platforms: list[str]
+    cells: dict[tuple[str, str], Cell]
+    faults: list[Fault]
+    bad: list[Bad]
+    roster: Roster | None
+    missing: list[str]  # on the roster, no report at all
+    not_on_roster: list[str]  # reports from users the roster does not list
+    duplicates: list[str]  # reports superseded by a newer one for the same student and platform
+    files: int = 0
+
+    def counts(self) -> dict[str, int]:
+        c = {s: 0 for s in CELL_STATUSES}
+        for cell in self.cells.values():
+            c[cell.status] += 1
+        return c
+
+    def student_status(self, user: str) -> str:
+        worst = "ok"
+        order = {"ok": 0, "warn": 1, "missing": 2, "error": 3, "fail": 4}
+        for p in self.platforms:
+            cell = self.cells.get((user, p))
+            if cell and order[cell.status] > order[worst]:
+                worst = cell.status
+        return worst
+
+    @property
+    def roster_problems(self) -> list[RowProblem]:
+        return list(self.roster.problems) if self.roster else []
+
+    def row(self, user: str) -> tuple[str, str]:
+        """(name, email) from the roster."""
+        r = self.roster.row(user) if self.roster else None
+        return (r.name, r.email) if r else ("", "")
+
+
+def aggregate(entries: Iterable[Loaded | Bad], roster: Roster | None = None) -> ClassData:
+    """Fold loaded reports (a stream) into the class picture."""
+    latest: dict[tuple[str, str], Loaded] = {}
+    bad: list[Bad] = []
+    duplicates: list[str] = []
+    files = 0
+    for e in entries:
+        files += 1
+        if isinstance(e, Bad):
+            bad.append(e)
+            continue
+        key = (e.user, e.platform)
+        old = latest.get(key)
+        if old is not None:
+            keep, drop = (e, old) if (e.mtime, e.path) >= (old.mtime, old.path) else (old, e)
+            latest[key] = keep
+            duplicates.append(f"{drop.path}: older report for {e.user} on {e.platform}; {keep.path} is used")
+        else:
+            latest[key] = e
+
+    cells: dict[tuple[str, str], Cell] = {k: Cell(k[0], k[1], v.status, report=v) for k, v in latest.items()}
+    for b in bad:
+        if b.user and b.platform and (b.user, b.platform) not in cells:
+            cells[(b.user, b.platform)] = Cell(b.user, b.platform, "error", bad=b, note=f"{b.kind} report")
+
+    platforms = {p for _, p in cells}
+    roster_users: list[str] = roster.users if roster else []
+    if roster:
+        for r in roster.rows:
+            platforms.update(r.platforms)
+    platforms_sorted = sorted(platforms, key=lambda p: (PLATFORM_ORDER.index(p) if p in PLATFORM_ORDER else 99, p))
+    reported_users = {u for u, _ in cells}
+    students = sorted(reported_users | set(roster_users))
+
+    # Expected cells without a report: per the roster's platforms column, else every platform of the class.
+    for user in students:
+        row = roster.row(user) if roster else None
+        expected = row.platforms if row and row.platforms else platforms_sorted
+        for p in expected:
+            cells.setdefault((user, p), Cell(user, p, "missing"))
+
+    faults: dict[str, Fault] = {}
+    for key in sorted(latest):
+        rep = latest[key]
+        for prob in rep.problems:
+            f = faults.get(prob["id"])
+            if f is None:
+                f = faults[prob["id"]] = Fault(prob["id"], prob["category"], prob["title"])
+            f.students.add(rep.user)
+            f.platforms[rep.platform] += 1
+            f.statuses[prob["status"]] += 1
+            f.fixes[(prob["fix"], tuple(prob["commands"]))] += 1
+            f.whys[prob["why"]] += 1
+    ranked = sorted(faults.values(), key=lambda f: (-len(f.students), -_SEVERITY.get(f.worst, 0), f.id))
+
+    missing = [u for u in roster_users if u not in reported_users]
+    not_on_roster = sorted(reported_users - set(roster_users)) if roster else []
+    return ClassData(students, platforms_sorted, cells, ranked, bad, roster, missing, not_on_roster, duplicates, files)

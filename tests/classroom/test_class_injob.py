@@ -1,0 +1,128 @@
+"""`check --in-job`: faults that only show inside a batch job (PBS stand-in, real Slurm)."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from envdoctor.commands.check import CheckOptions
+from envdoctor.injob import add_in_job
+from envdoctor.recipe import catalog
+from envdoctor.results import Report
+from envdoctor.targets import Target
+
+STANDIN = Path(__file__).resolve().parents[2] / "envdoctor/targets/sim/payload/standins/scheduler.py"
+
+# The classic: everything the student set up sits after the interactive guard of ~/.bashrc.
+BASHRC = """# .bashrc
+[ -f {root}/etc/bashrc ] && . {root}/etc/bashrc
+[[ $- != *i* ]] && return
+export PATH=$HOME/tools/bin:$PATH
+export HTTPS_PROXY=http://proxy.alcf.anl.gov:3128
+conda() {{ echo "conda 24.1.0 (shell function)"; }}
+"""
+
+
+def _mini_node(tmp_path: Path, platform: str, hostname: str) -> Target:
+    """Just enough of a simulated node for the scheduler stand-ins (no builder needed)."""
+    root = tmp_path / f"node-{platform}"
+    user = "student"
+    home = root / "home" / user
+    (home / "tools" / "bin").mkdir(parents=True)
+    (root / "etc").mkdir()
+    sub = "pbs" if platform == "groq" else "slurm"
+    bindir = root / "opt" / sub / "bin"
+    bindir.mkdir(parents=True)
+    (root / "etc" / "bashrc").write_text(f"export PATH={bindir}:$PATH\n")
+    (home / ".bash_profile").write_text("[ -f ~/.bashrc ] && . ~/.bashrc\n")
+    (home / ".bashrc").write_text(BASHRC.format(root=root))
+    meta = {"schema": "envdoctor/sim@1", "platform": platform, "release": "x", "user": user, "hostname": hostname,
+            "mapped_roots": ["software", "opt", "usr", "data", "etc"], "faults": [], "ready": False}
+    (root / "sim.json").write_text(json.dumps(meta))
+    text = STANDIN.read_text().replace("@SIM_ROOT@", str(root)).replace("@PBS_SERVER@", "groq-r01-co") \
+        .replace("@LOGIN_PATTERNS@", json.dumps(["groq-login-0*"])).replace("@PARTITION@", "debug")
+    names = ("qsub", "qstat", "qdel") if sub == "pbs" else ("sbatch", "squeue", "scancel", "sinfo", "srun")
+    for name in names:
+        (bindir / name).write_text(f"#!{sys.executable}\n{text}")
+        (bindir / name).chmod(0o755)
+    return Target("sim", str(home), user, hostname, str(root), meta)
+
+
+def _empty_report(platform: str, target: Target) -> Report:
+    return Report(platform, "x", "sim", target.hostname, "run", (), user=target.user)
+
+
+def _by_id(report: Report) -> dict:
+    return {r.id: r for r in report.results}
+
+
+def test_pbs_job_misses_what_follows_the_interactive_guard(tmp_path: Path) -> None:
+    target = _mini_node(tmp_path, "groq", "groq-r01-gn-01")
+    recipe = catalog().get("groq")
+    got = _by_id(add_in_job(_empty_report("groq", target), recipe, target, CheckOptions("groq", in_job=True)))
+    assert got["injob.submit"].status.value == "ok", got["injob.submit"]
+    assert got["injob.env.conda"].status.value == "fail"
+    assert "not found in a batch job" in got["injob.env.conda"].why
+    assert any("shell.bash hook" in c for c in got["injob.env.conda"].commands)
+    assert got["injob.env.path"].status.value == "warn" and "~/tools/bin" in got["injob.env.path"].why
+    assert "HTTPS_PROXY" in got["injob.env.proxy"].why
+    assert got["injob.env.home"].status.value == "ok"
+
+
+def test_pbs_refuses_a_login_node(tmp_path: Path) -> None:
+    target = _mini_node(tmp_path, "groq", "groq-login-01")
+    got = _by_id(add_in_job(_empty_report("groq", target), catalog().get("groq"), target, CheckOptions("groq")))
+    sub = got["injob.submit"]
+    assert sub.status.value == "fail" and "login nodes" in sub.why
+    assert sub.commands == (catalog().get("groq").hosts.next_hop,)
+
+
+@pytest.mark.slurm
+def test_slurm_job_loses_shell_functions_but_keeps_exports(tmp_path: Path, slurm_env) -> None:
+    """A Slurm job inherits exported variables, not functions: conda differs, PATH does not."""
+    target = _mini_node(tmp_path, "sambanova", "sn30-r1-h1")
+    rep = add_in_job(_empty_report("sambanova", target), catalog().get("sambanova"), target,
+                     CheckOptions("sambanova", in_job=True, nodes="all"))
+    got = _by_id(rep)
+    assert got["injob.submit"].status.value == "ok", got["injob.submit"]
+    assert got["injob.env.path"].status.value == "ok"
+    assert got["injob.env.proxy"].status.value == "ok"
+    assert got["injob.env.conda"].status.value == "warn"  # SambaNova does not use conda: a warning
+    assert rep.extra["in_job"]["jobs"] and all(j["state"] == "done" for j in rep.extra["in_job"]["jobs"])
+
+
+def test_found_in_job_not_by_the_plain_check(tmp_path: Path, sim_node, cli) -> None:
+    """The real command on a simulated Groq node built by the sim builder."""
+    pytest.importorskip("envdoctor.targets.sim.builder")
+    node = sim_node("groq")
+    sim = json.loads((Path(node.root) / "sim.json").read_text())
+    if not sim["hostname"].startswith("groq-r01-gn"):
+        sim["hostname"] = "groq-r01-gn-01"
+        (Path(node.root) / "sim.json").write_text(json.dumps(sim))
+    (Path(node.home) / "mytools" / "bin").mkdir(parents=True)  # a real tool dir: nothing wrong at the prompt
+    rc_path = Path(node.home) / ".bashrc"
+    rc_path.write_text(rc_path.read_text() + "\n[[ $- != *i* ]] && return\nexport PATH=$HOME/mytools/bin:$PATH\n")
+    args = ("check", "groq", "--target", "sim", "--sim-root", node.root, "--json", "--offline")
+    rc, out, err = cli(*args)
+    plain = json.loads(out)
+    problems = [c for c in plain["checks"] if c["status"] in ("warn", "fail", "error")]
+    assert not any("mytools" in json.dumps(c) for c in problems)
+    assert not any(c["id"].startswith("injob.") for c in plain["checks"])
+    rc, out, err = cli(*args, "--in-job")
+    injob = {c["id"]: c for c in json.loads(out)["checks"]}
+    assert injob["injob.submit"]["status"] == "ok", injob["injob.submit"]
+    assert injob["injob.env.path"]["status"] == "warn" and "~/mytools/bin" in injob["injob.env.path"]["why"]
+
+
+def test_nodes_are_aggregated_per_check_id() -> None:
+    from envdoctor.injob import merge_nodes
+    from envdoctor.results import CheckResult, Status
+
+    ok = CheckResult("injob.env.path", "shell", "PATH", Status.OK)
+    bad = CheckResult("injob.env.path", "shell", "PATH", Status.WARN, "a dir is missing", "add it")
+    merged = merge_nodes([("n1", [ok]), ("n2", [bad]), ("n3", [ok])])
+    assert len(merged) == 1 and merged[0].status == Status.WARN
+    assert merged[0].why.startswith("on 1 of 3 nodes (n2): a dir is missing")
+    assert merge_nodes([("n1", [ok]), ("n2", [ok])])[0].evidence == ("ok on 2 of 2 nodes",)

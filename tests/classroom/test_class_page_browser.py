@@ -1,0 +1,140 @@
+"""The class page in a real headless browser (Debian's chromium, driven by selenium + chromedriver)."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from classroom_data import write_report
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+pytestmark = pytest.mark.browser
+
+PLANTED = {
+    ("ann", "groq"): ("conda.shell-init",),
+    ("ben", "groq"): ("conda.shell-init", "network.proxy"),
+    ("cat", "groq"): ("conda.shell-init",),
+    ("dan", "groq"): (),
+    ("ann", "graphcore"): ("venv.python",),
+    ("ben", "graphcore"): (),
+    ("cat", "graphcore"): ("network.proxy",),
+    ("dan", "graphcore"): ("packages.versions",),
+}
+
+
+@pytest.fixture
+def browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed")
+    if not os.path.exists(CHROMEDRIVER):
+        pytest.skip("chromedriver is not installed (apt-get install chromium-driver)")
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    monkeypatch.setenv("SE_OFFLINE", "true")  # selenium must never try to download a driver
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'chromium-profile'}",
+                 "--window-size=1400,1000"):
+        opts.add_argument(flag)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER, log_output=str(tmp_path / "chromedriver.log")),
+                              options=opts)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _page(tmp_path: Path, cli) -> Path:
+    share = tmp_path / "share"
+    for (user, platform), faults in PLANTED.items():
+        write_report(share, user, platform, faults)
+    (share / "eve").mkdir()
+    (share / "eve" / "groq.json").write_text('{"schema": "envdoctor/check-report@1", "platform": "gr')
+    (share / "hal").mkdir()
+    (share / "hal" / "groq.json").write_text(json.dumps({"schema": "envdoctor/check-report@2"}))
+    roster = tmp_path / "roster.csv"
+    roster.write_text("user,name,email,platforms\nann,Ann,ann@x.org,\nben,Ben,,\ncat,Cat,,\ndan,Dan,,\n"
+                      "zoe,Zoë Ünal,zoe@x.org,groq\n", encoding="utf-8")
+    html = tmp_path / "class.html"
+    rc, out, err = cli("class", "report", str(share), "--roster", str(roster), "--html", str(html))
+    assert rc == 1 and html.exists(), err
+    return html
+
+
+def _visible(driver, css: str) -> list:
+    return [e for e in driver.find_elements("css selector", css) if e.is_displayed()]
+
+
+def test_class_page_in_headless_chromium(browser, tmp_path: Path, cli) -> None:
+    from selenium.webdriver.support.ui import Select
+
+    html = _page(tmp_path, cli)
+    browser.get(html.as_uri())
+    errors = [e for e in browser.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
+    assert errors == []
+    assert browser.title == "envdoctor class report"
+
+    # The grid: 7 students (4 reporting, zoe missing, eve and hal with unusable reports) x 2 platforms.
+    rows = browser.find_elements("css selector", "#grid tbody tr")
+    assert [r.get_attribute("data-user") for r in rows] == ["ann", "ben", "cat", "dan", "eve", "hal", "zoe"]
+    count = lambda s: len(browser.find_elements("css selector", f'#grid td.cell[data-status="{s}"]'))
+    assert (count("ok"), count("warn"), count("fail"), count("error"), count("missing")) == (2, 1, 4, 3, 3)
+    summary = {e.get_attribute("data-status"): int(e.get_attribute("data-count"))
+               for e in browser.find_elements("css selector", "#summary span[data-status]")}
+    assert summary == {"ok": 2, "warn": 1, "fail": 4, "error": 3, "missing": 3}
+
+    # Fault ranking, with the fix to announce.
+    faults = browser.find_elements("css selector", "#faults tbody tr")
+    assert [(f.get_attribute("data-check"), f.get_attribute("data-students")) for f in faults][:2] == [
+        ("conda.shell-init", "3"), ("network.proxy", "2")]
+    assert "conda init bash" in faults[0].text
+    assert [e.text for e in browser.find_elements("css selector", "#missing li")] == ["zoe Zoë Ünal zoe@x.org"]
+    assert len(browser.find_elements("css selector", "#bad tbody tr")) == 2
+    assert browser.find_element("id", "shown").text == "7 of 7 students"
+
+    # Text filter: a check id keeps the students it hit.
+    box = browser.find_element("id", "filter")
+    box.send_keys("conda.shell-init")
+    assert [r.get_attribute("data-user") for r in _visible(browser, "#grid tbody tr")] == ["ann", "ben", "cat"]
+    assert [f.get_attribute("data-check") for f in _visible(browser, "#faults tbody tr")] == ["conda.shell-init"]
+    assert browser.find_element("id", "shown").text == "3 of 7 students"
+    box.clear()
+    box.send_keys("ZOË")
+    assert [r.get_attribute("data-user") for r in _visible(browser, "#grid tbody tr")] == ["zoe"]
+    box.clear()
+    box.send_keys(" ")  # an 'input' event with an empty filter shows everything again
+    assert len(_visible(browser, "#grid tbody tr")) == 7
+
+    # Status filter, then both together.
+    status = Select(browser.find_element("id", "status-filter"))
+    status.select_by_value("missing")
+    # zoe's groq; eve and hal (not on the roster) are expected on every platform of the class
+    assert [r.get_attribute("data-user") for r in _visible(browser, "#grid tbody tr")] == ["eve", "hal", "zoe"]
+    status.select_by_value("error")
+    assert [r.get_attribute("data-user") for r in _visible(browser, "#grid tbody tr")] == ["dan", "eve", "hal"]
+    box.clear()
+    box.send_keys("eve")
+    assert [r.get_attribute("data-user") for r in _visible(browser, "#grid tbody tr")] == ["eve"]
+    box.clear()
+    box.send_keys(" ")
+    status.select_by_value("")
+
+    # A student's details open from the grid.
+    browser.find_element("css selector", '#grid tr[data-user="ben"] td a').click()
+    details = browser.find_element("id", "u-ben")
+    assert details.get_attribute("open") is not None
+    assert "initialise conda for bash" in details.text and "network.proxy" in details.text
+    assert [e for e in browser.get_log("browser") if e["level"] in ("SEVERE", "ERROR")] == []
+
+    shot = Path(os.environ.get("ENVDOCTOR_SCREENSHOT_DIR", tmp_path)) / "class-page.png"
+    browser.execute_script("window.scrollTo(0, 0)")
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
