@@ -1,0 +1,549 @@
+"""Load and validate the fault knowledge base (`faults.yaml`) into frozen objects.
+
+The knowledge base is data: every fault is one entry (id, category, platforms, signatures,
+context rules, cause, fix, commands, source, confidence, harmless, examples). This module
+checks it (ids unique and dotted, categories from design.md, regexes compile, context names
+exist, every signature has a literal word the prefilter can look for) and compiles every
+regex once. Errors name file, line and key, like recipe errors.
+
+Prefilter anchors: the matcher never runs the signature regexes on every line. It reduces each
+line to its "shape" (ASCII lower case, digits deleted, every other character a space) and asks
+whether the shape holds one of the anchor words. `anchors_of()` derives, from the regex itself,
+sets of words such that every text the regex matches contains at least one word of the set
+as a whole token of its shape. Deriving them from the regex (rather than writing them by hand)
+keeps them honest: a signature can never be silently unreachable.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from envdoctor.errors import RecipeError
+from envdoctor.recipe import Node
+from envdoctor.results import CATEGORIES
+
+try:  # Python 3.11+
+    import re._constants as _c  # type: ignore[import-not-found]
+    import re._parser as _p  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - Python 3.9/3.10
+    import sre_constants as _c  # type: ignore[no-redef]
+    import sre_parse as _p  # type: ignore[no-redef]
+
+KB_PATH = Path(__file__).with_name("faults.yaml")
+SCHEMA = "envdoctor/faults@1"
+PLATFORMS = ("cerebras", "sambanova", "graphcore", "groq")
+SCOPES = ("anywhere", "near")
+MAX_WINDOW = 20
+ID_RE = re.compile(r"^[a-z0-9]+(?:[.-][a-z0-9]+)*\.[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+# Anchor words are chosen rarest first. Without a corpus, two lists stand in for frequency:
+# NOISE_WORDS fill healthy logs (the platforms' names, paths, progress and pip lines): a line with
+# one of them is looked at for nothing. WEAK_WORDS are English function words and generic error
+# words: rare in healthy output, but shared by many messages. Everything else counts as rare.
+NOISE_WORDS = frozenset("""
+already requirement requirements satisfied collecting downloading packages package site lib bin
+usr opt home software data path time batch device model models modelzoo cerebras csx groq groqflow
+sambaflow graphcore poptorch poplar venv conda env numpy torch step loss rate samples sec epoch
+train eval test compile compiling compiled build building graph throughput accuracy config configs
+yaml dataset datasets checkpoint cache memory https http com github org www api tmp var log
+logs out output input process server host user login node nodes srun slurm pbs qsub pef wsjob
+usn cer sn size key name type object default new old main src status state done start finished
+completed successfully success result results launch launched workflow namespace operator remote
+info debug warning warnings python pip install installed run running job line file files version
+set value values true false none use using
+""".split())
+WEAK_WORDS = frozenset("""
+a an and are as at be been but by can could did do does for from has have in into is it its no
+not of on or that the this to was were will with error errors fail failed found command directory
+module named import such please see more unable cannot
+""".split())
+STOPWORDS = NOISE_WORDS | WEAK_WORDS
+class Signature:
+    """One regex (compiled on first use: most runs need only a few), its anchor words (a line
+    must hold one to be looked at) and its required words (all present = a strong candidate)."""
+
+    __slots__ = ("owner", "pattern", "anchors", "words", "_regex")
+
+    def __init__(self, owner: str, pattern: str, anchors: frozenset[str], words: frozenset[str] = frozenset(),
+                 regex: re.Pattern[str] | None = None) -> None:
+        self.owner = owner          # fault id, "context:NAME" or "platform:NAME"
+        self.pattern = pattern
+        self.anchors = anchors
+        self.words = words
+        self._regex = regex
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        if self._regex is None:
+            self._regex = re.compile(self.pattern)
+        return self._regex
+
+    def __repr__(self) -> str:
+        return f"Signature({self.owner!r}, {self.pattern!r})"
+
+
+@dataclass(frozen=True)
+class Context:
+    name: str
+    scope: str          # anywhere: somewhere in the input; near: within `window` lines of the hit
+    window: int
+    patterns: tuple[Signature, ...]
+    filenames: tuple[re.Pattern[str], ...]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Fault:
+    id: str
+    category: str
+    title: str
+    platforms: tuple[str, ...]      # () = every platform
+    signatures: tuple[Signature, ...]
+    cause: str
+    fix: str
+    commands: tuple[str, ...]
+    source: str
+    confidence: float
+    harmless: bool = False
+    when: tuple[str, ...] = ()      # every named context must hold
+    unless: tuple[str, ...] = ()    # no named context may hold
+    specialises: str = ""           # platform-specific variant of a generic fault
+    supersedes: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+    counter_examples: tuple[str, ...] = ()
+    line: int | None = None
+
+    @property
+    def specific(self) -> bool:
+        return bool(self.platforms)
+
+    def applies_to(self, platform: str) -> bool:
+        return not self.platforms or platform in self.platforms
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    path: str
+    faults: tuple[Fault, ...]
+    contexts: dict[str, Context]
+    platform_markers: dict[str, tuple[Signature, ...]]
+    by_id: dict[str, Fault] = field(default_factory=dict)
+
+    def get(self, fault_id: str) -> Fault:
+        return self.by_id[fault_id]
+
+    def all_signatures(self) -> list[Signature]:
+        sigs = [s for f in self.faults for s in f.signatures]
+        sigs += [s for c in self.contexts.values() for s in c.patterns]
+        sigs += [s for ms in self.platform_markers.values() for s in ms]
+        return sigs
+
+
+# --------------------------------------------------------------------------------------------
+# anchors
+
+
+def shape_words(text: str) -> list[str]:
+    """The words of `text` as the matcher's shape sees them (same rules as matcher.SHAPE)."""
+    out, cur = [], []
+    for ch in text:
+        if ch.isdigit() and ch.isascii():
+            continue
+        if ch.isascii() and ch.isalnum():
+            cur.append(ch.lower())
+        elif cur:
+            out.append("".join(cur))
+            cur = []
+    if cur:
+        out.append("".join(cur))
+    return out
+
+
+_CLEAN, _DIRTY = "CLEAN", "DIRTY"
+
+
+def _is_digit_only(item: tuple[Any, Any]) -> bool:
+    op, av = item
+    if op is _c.LITERAL:
+        return chr(av).isdigit() and chr(av).isascii()
+    if op is _c.IN:
+        for sub_op, sub_av in av:
+            if sub_op is _c.LITERAL and chr(sub_av) in "0123456789":
+                continue
+            if sub_op is _c.RANGE and 48 <= sub_av[0] <= sub_av[1] <= 57:
+                continue
+            if sub_op is _c.CATEGORY and sub_av is _c.CATEGORY_DIGIT:
+                continue
+            return False
+        return True
+    if op in (_c.MAX_REPEAT, _c.MIN_REPEAT) or op is getattr(_c, "POSSESSIVE_REPEAT", None):
+        return all(_is_digit_only(i) for i in av[2].data)
+    return False
+
+
+def _is_separator(item: tuple[Any, Any]) -> bool:
+    """An element that can only match characters the shape turns into spaces."""
+    op, av = item
+    if op is _c.LITERAL:
+        ch = chr(av)
+        return not (ch.isascii() and ch.isalnum())
+    if op is _c.IN:
+        for sub_op, sub_av in av:
+            if sub_op is _c.LITERAL and not (chr(sub_av).isascii() and chr(sub_av).isalnum()):
+                continue
+            if sub_op is _c.CATEGORY and sub_av in (_c.CATEGORY_SPACE,):
+                continue
+            return False
+        return True
+    return False
+
+
+def _flatten(items: Any) -> list[Any]:
+    """Sequence elements: ('c', ch) literal, CLEAN/DIRTY boundaries, ('B', alts), ('R', subpattern)."""
+    flat: list[Any] = []
+    for op, av in items:
+        item = (op, av)
+        if _is_digit_only(item):
+            continue  # digits are deleted from shapes: transparent
+        if op is _c.LITERAL:
+            flat.append(("c", chr(av)))
+        elif op is _c.IN:
+            flat.append(_CLEAN if _is_separator(item) else _DIRTY)
+        elif op is _c.AT:
+            flat.append(_DIRTY if av is _c.AT_NON_BOUNDARY else _CLEAN)
+        elif op is _c.SUBPATTERN:
+            flat.extend(_flatten(av[-1].data))
+        elif op is getattr(_c, "ATOMIC_GROUP", None):
+            flat.extend(_flatten(av.data))
+        elif op is _c.BRANCH:
+            flat.append(("B", [alt.data for alt in av[1]]))
+        elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT) or op is getattr(_c, "POSSESSIVE_REPEAT", None):
+            lo, hi, sub = av
+            sub_items = list(sub.data)
+            if all(_is_separator(i) for i in sub_items):
+                if lo >= 1:
+                    flat.append(_CLEAN)
+                # else: empty or separators; either way the neighbours decide the boundary
+            elif lo >= 1 and hi == 1:
+                flat.extend(_flatten(sub_items))
+            elif lo >= 1:
+                flat.extend([_DIRTY, ("R", sub_items), _DIRTY])
+            else:
+                flat.append(_DIRTY)
+        else:  # ANY, NOT_LITERAL, lookarounds, group references: could glue or split words
+            flat.append(_DIRTY)
+    return flat
+
+
+def _is_sepchar(ch: str) -> bool:
+    return not (ch.isascii() and ch.isalnum())
+
+
+def _candidate_sets(items: Any, left_clean: bool, right_clean: bool) -> list[frozenset[str]]:
+    """Sets of words such that every match of `items` contains a word of the set as a token."""
+    flat = _flatten(items)
+    sets: list[frozenset[str]] = []
+    run: list[str] = []
+    run_left = left_clean
+
+    def kind_before(k: int) -> bool:
+        if k < 0:
+            return left_clean
+        el = flat[k]
+        return el == _CLEAN or (isinstance(el, tuple) and el[0] == "c" and _is_sepchar(el[1]))
+
+    def kind_after(k: int) -> bool:
+        if k >= len(flat):
+            return right_clean
+        el = flat[k]
+        return el == _CLEAN or (isinstance(el, tuple) and el[0] == "c" and _is_sepchar(el[1]))
+
+    def flush(right: bool) -> None:
+        nonlocal run
+        text = "".join(run)
+        run = []
+        if not text:
+            return
+        # Word boundaries inside the run are always clean; its two ends depend on neighbours.
+        parts = re.split(r"([^A-Za-z0-9]+)", "".join(ch for ch in text if not (ch.isdigit() and ch.isascii())))
+        words = [(i, w) for i, w in enumerate(parts) if w and i % 2 == 0]
+        for i, w in words:
+            first, last = i == 0, i == len(parts) - 1
+            if (first and not run_left) or (last and not right):
+                continue
+            sets.append(frozenset({w.lower()}))
+
+    for k, el in enumerate(flat):
+        if isinstance(el, tuple) and el[0] == "c":
+            run.append(el[1])
+            continue
+        flush(el == _CLEAN)
+        run_left = el == _CLEAN
+        if isinstance(el, tuple) and el[0] == "B":
+            left, right = kind_before(k - 1), kind_after(k + 1)
+            union: set[str] = set()
+            for alt in el[1]:
+                best = _best(_candidate_sets(alt, left, right), 1)
+                if not best:
+                    union = set()
+                    break
+                union |= best
+            if union:
+                sets.append(frozenset(union))
+            run_left = False
+        elif isinstance(el, tuple) and el[0] == "R":
+            best = _best(_candidate_sets(el[1], False, False), 1)
+            if best:
+                sets.append(frozenset(best))
+            run_left = False
+    flush(right_clean)
+    return sets
+
+
+def _word_score(word: str) -> tuple[int, int]:
+    if word in NOISE_WORDS or len(word) < 3:
+        return (0, min(len(word), 12))
+    return (1 if word in WEAK_WORDS else 2, min(len(word), 12))
+
+
+def _set_score(words: frozenset[str]) -> tuple[int, int, int]:
+    worst = min(_word_score(w) for w in words)
+    return (worst[0], worst[1], -len(words))
+
+
+def _best(sets: list[frozenset[str]], n: int) -> set[str]:
+    """Union of the `n` best candidate sets (rarest words first): still a sufficient set."""
+    ranked = sorted(set(sets), key=_set_score, reverse=True)
+    out: set[str] = set()
+    for i, s in enumerate(ranked[:n]):
+        if i and _set_score(s)[0] < 2:
+            break  # a common or very short word would only add false candidates
+        out |= s
+    return out
+
+
+@lru_cache(maxsize=None)
+def required_words(pattern: str) -> frozenset[str]:
+    """Every whole word any match of `pattern` contains (as a token of the line's shape)."""
+    parsed = _p.parse(pattern)
+    return frozenset(w for s in _candidate_sets(parsed.data, False, False) if len(s) == 1 for w in s)
+
+
+@lru_cache(maxsize=None)
+def anchors_of(pattern: str) -> frozenset[str]:
+    """Anchor words for a regex: two sufficient sets where possible, so that a word cut by a
+    hard line wrap still leaves the other to find the line."""
+    parsed = _p.parse(pattern)
+    return frozenset(_best(_candidate_sets(parsed.data, False, False), 2))
+
+
+# --------------------------------------------------------------------------------------------
+# loading
+
+
+def _compile(n: Node, key: str, pattern: str, owner: str, need_anchor: bool = True) -> Signature:
+    seeded = _SEEDED.get(pattern)
+    if seeded is not None:  # validated before (cache of an identical file): compile lazily
+        return Signature(owner, pattern, seeded[0], seeded[1])
+    try:
+        regex = re.compile(pattern)
+    except re.error as exc:
+        raise n.error(key, f"regex {pattern!r} does not compile: {exc}") from None
+    anchors = anchors_of(pattern)
+    if not anchors and need_anchor:
+        raise n.error(key, f"regex {pattern!r} has no required literal word for the prefilter "
+                           "(add a fixed word bounded by spaces, punctuation, ^, $ or \\b)")
+    return Signature(owner, pattern, anchors, required_words(pattern), regex)
+
+
+def _load_context(name: str, n: Node) -> Context:
+    scope = n.str("scope", "anywhere", choices=SCOPES)
+    window = int(n.number("window", 5) or 5)
+    if not 1 <= window <= MAX_WINDOW:
+        raise n.error("window", f"must be between 1 and {MAX_WINDOW}")
+    # Near contexts are searched only in the few lines around a hit, never prefiltered.
+    pats = tuple(_compile(n, "patterns", p, f"context:{name}", need_anchor=scope == "anywhere")
+                 for p in n.strs("patterns"))
+    files: list[re.Pattern[str]] = []
+    for p in n.strs("filenames"):
+        try:
+            files.append(re.compile(p))
+        except re.error as exc:
+            raise n.error("filenames", f"regex {p!r} does not compile: {exc}") from None
+    if not pats and not files:
+        raise n.error("patterns", "a context needs patterns or filenames")
+    if scope == "near" and files:
+        raise n.error("filenames", "filenames only make sense for scope: anywhere")
+    desc = n.str("description")
+    n.done()
+    return Context(name, scope, window, pats, tuple(files), desc)
+
+
+def _load_fault(n: Node, contexts: dict[str, Context]) -> Fault:
+    fid = n.str("id", required=True)
+    if not ID_RE.match(fid):
+        raise n.error("id", f"{fid!r} is not a stable lower-case dotted id like 'groq.conda-not-found'")
+    category = n.str("category", required=True, choices=CATEGORIES)
+    platforms = n.strs("platforms")
+    if platforms == ("all",):
+        platforms = ()
+    for p in platforms:
+        if p not in PLATFORMS:
+            raise n.error("platforms", f"unknown platform {p!r}; use 'all' or {', '.join(PLATFORMS)}")
+    sig_texts = n.strs("signatures")
+    if not sig_texts:
+        raise n.error("signatures", "at least one signature is required")
+    sigs = tuple(_compile(n, "signatures", s, fid) for s in sig_texts)
+    when, unless = n.strs("when"), n.strs("unless")
+    for key, names in (("when", when), ("unless", unless)):
+        for name in names:
+            if name not in contexts:
+                raise n.error(key, f"unknown context {name!r}; defined: {', '.join(sorted(contexts))}")
+    confidence = n.number("confidence", 0.7)
+    assert confidence is not None
+    if not 0 < confidence <= 1:
+        raise n.error("confidence", "must be in (0, 1]")
+    examples = n.strs("examples")
+    if not examples:
+        raise n.error("examples", "every fault needs at least one example log text it matches")
+    fault = Fault(
+        id=fid, category=category, title=n.str("title", required=True).strip(), platforms=platforms,
+        signatures=sigs, cause=n.str("cause", required=True).strip(), fix=n.str("fix", required=True).strip(),
+        commands=tuple(c.strip() for c in n.strs("commands")), source=n.str("source", required=True).strip(),
+        confidence=float(confidence), harmless=n.bool("harmless"), when=when, unless=unless,
+        specialises=n.str("specialises"), supersedes=n.strs("supersedes"), examples=examples,
+        counter_examples=n.strs("counter_examples"), line=n.line,
+    )
+    if fault.specialises and not fault.platforms:
+        raise n.error("specialises", "only a platform-specific fault can specialise a generic one")
+    n.done()
+    return fault
+
+
+def _parse(text: str, path: str) -> Any:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    try:
+        return YAML(typ="rt").load(text)
+    except MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise RecipeError(path, line, "(yaml)", f"not valid YAML: {exc.problem}") from None
+    except YAMLError as exc:
+        raise RecipeError(path, None, "(yaml)", f"not valid YAML: {exc}") from None
+
+
+# Bump when the anchor algorithm or the cached layout changes.
+CACHE_VERSION = "3"
+
+
+def _cache_file(text: str) -> Path:
+    import hashlib
+    import os
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    code = Path(__file__).read_bytes()  # the anchors depend on this module's rules too
+    digest = hashlib.sha256(code + b"\0" + (CACHE_VERSION + "\0" + text).encode("utf-8")).hexdigest()[:24]
+    return Path(base) / "envdoctor" / f"faults-{digest}.json"
+
+
+def _read_cache(text: str) -> Any:
+    """The parsed data of a file that validated before (same content, same code): parsing YAML
+    costs over a second, a cached copy a millisecond. Any problem just means 'no cache'."""
+    import json
+
+    try:
+        cached = json.loads(_cache_file(text).read_text(encoding="utf-8"))
+        for pattern, (anchors, words) in cached["anchors"].items():
+            _SEEDED[pattern] = (frozenset(anchors), frozenset(words))
+        return cached["data"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _write_cache(text: str, data: Any, kb: KnowledgeBase) -> None:
+    import json
+    import os
+    import tempfile
+
+    from envdoctor.recipe import _plain
+
+    target = _cache_file(text)
+    anchors = {s.pattern: [sorted(s.anchors), sorted(s.words)] for s in kb.all_signatures()}
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".faults.", dir=target.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump({"data": _plain(data), "anchors": anchors}, fh)
+        os.replace(tmp, target)
+    except OSError:
+        pass
+
+
+_SEEDED: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+
+
+def load(path: str | Path | None = None, use_cache: bool = True) -> KnowledgeBase:
+    """Load and validate a knowledge base file (default: the packaged faults.yaml)."""
+    path = Path(path) if path else KB_PATH
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RecipeError(str(path), None, "(file)", f"cannot read ({getattr(exc, 'strerror', None) or exc})") from None
+    data = _read_cache(text) if use_cache else None
+    if data is not None:
+        try:
+            return _build_kb(data, path)
+        except RecipeError:
+            pass  # re-parse for errors with line numbers
+    data = _parse(text, str(path))
+    kb = _build_kb(data, path)
+    if use_cache:
+        _write_cache(text, data, kb)
+    return kb
+
+
+def _build_kb(data: Any, path: Path) -> KnowledgeBase:
+    if not hasattr(data, "get"):
+        raise RecipeError(str(path), None, "(top)", "expected a mapping with schema, contexts, platform_markers, faults")
+    top = Node(data, str(path), "", 1)
+    schema = top.str("schema", required=True)
+    if schema != SCHEMA:
+        raise top.error("schema", f"expected {SCHEMA!r}, got {schema!r}")
+    contexts = {name: _load_context(name, cn) for name, cn in top.named("contexts")}
+    markers: dict[str, tuple[Signature, ...]] = {}
+    mk = top.child("platform_markers")
+    if mk is not None:
+        for name in list(mk.data):
+            if name not in PLATFORMS:
+                raise mk.error(str(name), f"unknown platform; use one of {', '.join(PLATFORMS)}")
+            markers[str(name)] = tuple(_compile(mk, str(name), p, f"platform:{name}") for p in mk.strs(str(name)))
+        mk.done()
+    faults: list[Fault] = []
+    by_id: dict[str, Fault] = {}
+    for item in top.items("faults"):
+        fault = _load_fault(item, contexts)
+        if fault.id in by_id:
+            raise item.error("id", f"duplicate fault id {fault.id!r} (first at line {by_id[fault.id].line})")
+        by_id[fault.id] = fault
+        faults.append(fault)
+    top.done()
+    for fault in faults:
+        for ref in (fault.specialises, *fault.supersedes):
+            if ref and ref not in by_id:
+                raise RecipeError(str(path), fault.line, f"{fault.id}.supersedes", f"unknown fault id {ref!r}")
+    return KnowledgeBase(str(path), tuple(faults), contexts, markers, by_id)
+
+
+_DEFAULT: KnowledgeBase | None = None
+
+
+def default() -> KnowledgeBase:
+    """The packaged knowledge base, loaded and compiled once per process."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = load()
+    return _DEFAULT

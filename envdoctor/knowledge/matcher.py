@@ -1,0 +1,419 @@
+"""The streaming matcher: log bytes in, ranked findings out, in one pass and bounded memory.
+
+How a block of lines (about 1 MiB) is handled:
+
+1. Shape (C speed): `bytes.translate` lower-cases ASCII letters, deletes digits and turns every
+   other byte into a space, keeping newlines. Lines that differ only in numbers (progress lines,
+   timestamps, job ids) get the same shape.
+2. Prefilter (C speed for repeated shapes): the set of shapes of the block minus the shapes
+   already seen. Only a new shape is split into words and intersected with the anchor words of
+   all signatures (see kb.anchors_of); the answer (which signatures could match) is cached per
+   shape. A block whose shapes hold no anchor is done: its lines are never decoded.
+3. Candidates (Python, rare): each candidate line is decoded (UTF-8, invalid bytes replaced)
+   and only the signatures its anchors point to are searched, on the line and, if that fails,
+   on the line joined with its soft-wrapped neighbours. Near-context rules look at a window of
+   lines around the hit; a small ring buffer of previous lines is kept, and candidates too close
+   to the end of a block wait for the next one.
+
+Memory: one block, the ring buffer, and a bounded shape cache. Lines longer than MAX_LINE are
+cut into pieces that keep the line's number.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from itertools import chain
+from typing import Any
+
+from envdoctor.knowledge.kb import Fault, KnowledgeBase, Signature
+
+BLOCK = 1 << 20
+MAX_LINE = 1 << 20
+MAX_LINES_KEPT = 5          # line numbers reported per finding
+PLATFORM_MARKER_CAP = 20    # stop counting platform evidence after this many lines
+SHAPE_CACHE_BYTES = 16 << 20
+WRAP_WIDTHS = frozenset({80, 100, 120, 132, 150, 160, 200, 250})
+SOFT_WRAP_MIN = 60
+SOFT_WRAP_MAX = 100
+
+_table = bytearray(b" " * 256)
+for _b in range(256):
+    _ch = chr(_b)
+    if _ch.isascii() and _ch.isalpha():
+        _table[_b] = ord(_ch.lower())
+_table[10] = 10
+SHAPE = bytes(_table)
+DIGITS = b"0123456789"
+
+
+@dataclass(frozen=True)
+class Finding:
+    fault: str
+    category: str
+    title: str
+    cause: str
+    fix: str
+    commands: tuple[str, ...]
+    lines: tuple[int, ...]
+    confidence: float
+    harmless: bool
+    hits: int = 0
+    source: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Exactly the fields of the `envdoctor/explain@1` contract (design.md)."""
+        return {
+            "fault": self.fault, "category": self.category, "title": self.title, "cause": self.cause,
+            "fix": self.fix, "commands": list(self.commands), "lines": list(self.lines),
+            "confidence": self.confidence, "harmless": self.harmless,
+        }
+
+
+def _decode(raw: bytes) -> str:
+    return raw.decode("utf-8", "replace").rstrip("\r")
+
+
+def _continues(a: bytes, b: bytes) -> bool:
+    """Is `b` plausibly the wrapped continuation of `a`? An indented next line; or `a` exactly
+    as wide as a terminal (hard wrap); or `a` as long as programs wrap their own messages."""
+    if not b.strip() or not a.strip():
+        return False
+    width = len(a.rstrip(b"\r"))
+    return b[:1] in (b" ", b"\t") or width in WRAP_WIDTHS or SOFT_WRAP_MIN <= width <= SOFT_WRAP_MAX
+
+
+def _joiner(a: bytes, b: bytes) -> str:
+    a = a.rstrip(b"\r")
+    # A terminal that hard-wraps at its width cuts words: glue them back without a space.
+    if len(a) in WRAP_WIDTHS and a[-1:].isalnum() and b[:1].isalnum():
+        return ""
+    return " "
+
+
+class Matcher:
+    """Feed bytes (any split), then `finish()` for the ranked findings."""
+
+    def __init__(self, kb: KnowledgeBase, platform: str | None = None, source_name: str | None = None) -> None:
+        self.kb = kb
+        self.platform = platform
+        self.faults = [f for f in kb.faults if platform is None or f.applies_to(platform)]
+        sigs: list[Signature] = [s for f in self.faults for s in f.signatures]
+        self._n_fault_sigs = len(sigs)
+        sigs += [s for c in kb.contexts.values() if c.scope == "anywhere" for s in c.patterns]
+        sigs += [s for ms in kb.platform_markers.values() for s in ms]
+        self.sigs = sigs
+        self._words = [frozenset(w.encode() for w in sig.words) for sig in sigs]
+        self._retired: set[int] = set()
+        self._index_anchors()
+        self._window = max([1] + [c.window for c in kb.contexts.values() if c.scope == "near"])
+        self._seen: set[bytes] = set()
+        self._seen_bytes = 0
+        self._cand: dict[bytes, tuple[tuple[int, ...], tuple[int, ...]]] = {}
+        self._stale = False
+        self._tokcache: dict[bytes, frozenset[bytes]] = {}
+        self._tail = b""
+        self._lineno = 1                  # number of the next line to arrive
+        self._continuing = False          # the last block ended inside a too-long line
+        self._ctx_lines: list[bytes] = []  # ring buffer: recent lines ...
+        self._ctx_nums: list[int] = []     # ... and their numbers
+        self._deferred: list[tuple[int, tuple[int, ...]]] = []
+        self._hits: dict[str, list[Any]] = {}  # fault id -> [count, [lines], last line]
+        self._doc_ctx: set[str] = set()
+        self._platform_hits: dict[str, int] = {}
+        self.lines_read = 0
+        self.bytes_read = 0
+        if source_name:
+            base = re.split(r"[\\/]", source_name)[-1]
+            for c in kb.contexts.values():
+                if any(rx.search(base) for rx in c.filenames):
+                    self._doc_ctx.add(c.name)
+
+    def _index_anchors(self) -> None:
+        by_anchor: dict[bytes, list[int]] = {}
+        for i, sig in enumerate(self.sigs):
+            if i in self._retired:
+                continue
+            for word in sig.anchors:
+                by_anchor.setdefault(word.encode(), []).append(i)
+        self._by_anchor = {k: tuple(v) for k, v in by_anchor.items()}
+        self._anchorset = frozenset(self._by_anchor)
+
+    def _retire(self, owner: str) -> None:
+        """Stop looking for a marker whose answer is known (context seen, platform counted):
+        frequent markers (host names in prompts) must not keep lines hot."""
+        self._retired.update(i for i, sig in enumerate(self.sigs) if sig.owner == owner)
+        self._stale = True
+
+    # -- input -------------------------------------------------------------------------------
+
+    def feed(self, data: bytes) -> None:
+        if not data:
+            return
+        self.bytes_read += len(data)
+        if self._tail:
+            data = self._tail + data
+            self._tail = b""
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            if len(data) > MAX_LINE:
+                self._block(data, ends_line=False)
+            else:
+                self._tail = data
+            return
+        self._tail = data[cut + 1:]
+        self._block(data[:cut], ends_line=True)
+        if len(self._tail) > MAX_LINE:
+            tail, self._tail = self._tail, b""
+            self._block(tail, ends_line=False)
+
+    def finish(self) -> list[Finding]:
+        if self._tail:
+            tail, self._tail = self._tail, b""
+            self._block(tail, ends_line=True)
+        self._evaluate_pending(final=True)
+        return self._findings()
+
+    # -- one block ---------------------------------------------------------------------------
+
+    def _block(self, block: bytes, ends_line: bool) -> None:
+        shapes = block.translate(SHAPE, DIGITS).split(b"\n")
+        n = len(shapes)
+        # A block that starts inside a line cut at MAX_LINE keeps that line's number.
+        first_num = self._lineno - 1 if self._continuing else self._lineno
+        self._lineno = first_num + n
+        self._continuing = not ends_line
+        self.lines_read = first_num + n - 1
+
+        if self._stale:
+            self._index_anchors()
+            self._seen.clear()
+            self._cand.clear()
+            self._tokcache.clear()
+            self._seen_bytes = 0
+            self._stale = False
+        uniq = set(shapes)
+        novel = uniq.difference(self._seen)
+        if novel:
+            self._learn(novel)
+        hot = uniq.intersection(self._cand)
+        if not hot and not self._deferred:
+            self._remember_tail(block, first_num, n)
+            return
+        lines = block.split(b"\n")
+        base = len(self._ctx_lines)
+        self._ctx_lines = self._ctx_lines + lines
+        self._ctx_nums = self._ctx_nums + list(range(first_num, first_num + n))
+        if hot:
+            cand, words, toks = self._cand, self._words, self._tokens
+            for i, s in enumerate(shapes):
+                if s not in hot:
+                    continue
+                strong, weak = cand[s]
+                if weak:
+                    # Words missing from this line: only a wrapped neighbour can supply them.
+                    edge = i == 0 or i + 1 == n  # neighbour in another block: stay on the safe side
+                    if edge:
+                        extra = weak
+                    elif not (_continues(lines[i - 1], lines[i]) or _continues(lines[i], lines[i + 1])):
+                        extra = ()
+                    else:
+                        # One word may be missing: a hard wrap at the terminal width cuts one word.
+                        near = toks(shapes[i - 1]) | toks(s) | toks(shapes[i + 1])
+                        extra = tuple(k for k in weak
+                                      if len(words[k] - near) <= (1 if len(words[k]) >= 3 else 0))
+                    if extra:
+                        strong = tuple(sorted(strong + extra))
+                if strong:
+                    self._deferred.append((base + i, strong))
+        self._evaluate_pending(final=False)
+
+    def _tokens(self, shape: bytes) -> frozenset[bytes]:
+        got = self._tokcache.get(shape)
+        if got is None:
+            got = self._tokcache[shape] = frozenset(shape.split())
+        return got
+
+    def _learn(self, novel: set[bytes]) -> None:
+        if self._seen_bytes > SHAPE_CACHE_BYTES:
+            self._seen.clear()
+            self._cand.clear()
+            self._tokcache.clear()
+            self._seen_bytes = 0
+        anchors, by_anchor, req = self._anchorset, self._by_anchor, self._words
+        for s in novel:
+            toks = s.split()
+            hit = anchors.intersection(toks)
+            if hit:
+                ids = set(chain.from_iterable(by_anchor[w] for w in hit))
+                tokset = set(toks)
+                strong = tuple(sorted(k for k in ids if req[k] <= tokset))
+                # Markers (contexts, platforms) need no wrap tolerance: only faults get weak lines.
+                weak = tuple(sorted(k for k in ids if not req[k] <= tokset and k < self._n_fault_sigs))
+                self._cand[s] = (strong, weak)
+            self._seen_bytes += len(s) + 64
+        self._seen.update(novel)
+
+    def _remember_tail(self, block: bytes, first_num: int, n: int) -> None:
+        keep = 2 * self._window
+        tail = block.rsplit(b"\n", keep)
+        if len(tail) > keep:
+            tail = tail[1:]
+        nums = list(range(first_num + n - len(tail), first_num + n))
+        if len(tail) < keep:
+            tail = (self._ctx_lines + tail)[-keep:]
+            nums = (self._ctx_nums + nums)[-keep:]
+        self._ctx_lines, self._ctx_nums = tail, nums
+
+    def _evaluate_pending(self, final: bool) -> None:
+        w = self._window
+        limit = len(self._ctx_lines) if final else len(self._ctx_lines) - w
+        later: list[tuple[int, tuple[int, ...]]] = []
+        for idx, sig_ids in self._deferred:
+            if idx < limit:
+                self._evaluate(idx, sig_ids)
+            else:
+                later.append((idx, sig_ids))
+        # Trim the ring buffer to what the waiting candidates and the next block need.
+        keep_from = len(self._ctx_lines) - 2 * w
+        if later:
+            keep_from = min(keep_from, later[0][0] - w)
+        keep_from = max(0, keep_from)
+        if keep_from:
+            self._ctx_lines = self._ctx_lines[keep_from:]
+            self._ctx_nums = self._ctx_nums[keep_from:]
+            later = [(i - keep_from, s) for i, s in later]
+        self._deferred = later
+
+    # -- one candidate line ------------------------------------------------------------------
+
+    def _evaluate(self, idx: int, sig_ids: tuple[int, ...]) -> None:
+        lines, nums = self._ctx_lines, self._ctx_nums
+        text = _decode(lines[idx])
+        joined: tuple[str, list[tuple[int, int]]] | None = None
+        for sid in sig_ids:
+            sig = self.sigs[sid]
+            owner = sig.owner
+            if owner.startswith("context:"):
+                name = owner[8:]
+                if name in self._doc_ctx:
+                    continue
+            elif owner.startswith("platform:"):
+                if self._platform_hits.get(owner[9:], 0) >= PLATFORM_MARKER_CAP:
+                    continue
+            else:
+                rec = self._hits.get(owner)
+                if rec is not None and rec[2] == nums[idx]:
+                    continue
+            m = sig.regex.search(text)
+            at = nums[idx]
+            if m is None:
+                if joined is None:
+                    joined = self._join(idx)
+                jtext, spans = joined
+                if spans:
+                    m = sig.regex.search(jtext)
+                    if m is not None:
+                        at = next(num for end, num in spans if m.start() < end)
+            if m is None:
+                continue
+            if owner.startswith("context:"):
+                self._doc_ctx.add(owner[8:])
+                self._retire(owner)
+            elif owner.startswith("platform:"):
+                name = owner[9:]
+                self._platform_hits[name] = self._platform_hits.get(name, 0) + 1
+                if self._platform_hits[name] >= PLATFORM_MARKER_CAP:
+                    self._retire(owner)
+            else:
+                self._hit(self.kb.by_id[owner], idx, at)
+
+    def _join(self, idx: int) -> tuple[str, list[tuple[int, int]]]:
+        """The candidate line with its soft-wrapped neighbours; [] spans if there are none."""
+        lines, nums = self._ctx_lines, self._ctx_nums
+        lo = idx - 1 if idx > 0 and _continues(lines[idx - 1], lines[idx]) else idx
+        hi = idx + 1 if idx + 1 < len(lines) and _continues(lines[idx], lines[idx + 1]) else idx
+        if lo == hi:
+            return "", []
+        text, spans = "", []
+        for k in range(lo, hi + 1):
+            part = _decode(lines[k])
+            if k > lo:
+                part = _joiner(lines[k - 1], lines[k]) + part.lstrip()
+                text = text.rstrip()
+            text += part
+            spans.append((len(text), nums[k]))
+        return text, spans
+
+    def _near(self, name: str, idx: int) -> bool:
+        ctx = self.kb.contexts[name]
+        lo, hi = max(0, idx - ctx.window), min(len(self._ctx_lines), idx + ctx.window + 1)
+        for k in range(lo, hi):
+            text = _decode(self._ctx_lines[k])
+            if any(p.regex.search(text) for p in ctx.patterns):
+                return True
+        return False
+
+    def _hit(self, fault: Fault, idx: int, at: int) -> None:
+        contexts = self.kb.contexts
+        for name in fault.when:
+            if contexts[name].scope == "near" and not self._near(name, idx):
+                return
+        for name in fault.unless:
+            if contexts[name].scope == "near" and self._near(name, idx):
+                return
+        rec = self._hits.get(fault.id)
+        if rec is None:
+            self._hits[fault.id] = [1, [at], at]
+            return
+        if rec[2] == at:
+            return
+        rec[0] += 1
+        rec[2] = at
+        if len(rec[1]) < MAX_LINES_KEPT and at not in rec[1]:
+            rec[1].append(at)
+
+    # -- results -----------------------------------------------------------------------------
+
+    def inferred_platform(self) -> str | None:
+        if self.platform:
+            return self.platform
+        if not self._platform_hits:
+            return None
+        ranked = sorted(self._platform_hits.items(), key=lambda kv: -kv[1])
+        if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
+            return None
+        return ranked[0][0]
+
+    def _findings(self) -> list[Finding]:
+        platform = self.inferred_platform()
+        contexts = self.kb.contexts
+        matched: list[Fault] = []
+        for fault in self.faults:
+            if fault.id not in self._hits:
+                continue
+            if fault.specialises and (platform is None or not fault.applies_to(platform)):
+                continue
+            if any(contexts[c].scope == "anywhere" and c not in self._doc_ctx for c in fault.when):
+                continue
+            if any(contexts[c].scope == "anywhere" and c in self._doc_ctx for c in fault.unless):
+                continue
+            matched.append(fault)
+        removed: set[str] = set()
+        for fault in matched:
+            removed.update(fault.supersedes)
+            if fault.specialises:
+                removed.add(fault.specialises)
+        findings = []
+        for fault in matched:
+            if fault.id in removed:
+                continue
+            count, lines, _ = self._hits[fault.id]
+            confidence = fault.confidence
+            if fault.platforms and platform and platform not in fault.platforms:
+                confidence *= 0.8  # the log looks like another platform's
+            findings.append((fault, count, Finding(
+                fault.id, fault.category, fault.title, fault.cause, fault.fix, fault.commands,
+                tuple(sorted(lines)), round(confidence, 2), fault.harmless, count, fault.source)))
+        findings.sort(key=lambda t: (t[0].harmless, -t[2].confidence,
+                                     -(int(t[0].specific) + int(bool(t[0].when))), -t[1], t[2].lines[:1]))
+        return [f for _, _, f in findings]
