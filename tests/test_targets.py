@@ -6,7 +6,7 @@ import json
 import pytest
 
 from envdoctor.errors import UsageError
-from envdoctor.targets import Target, open_target, real, sim
+from envdoctor.targets import Target, open_sim, open_target, real
 
 
 def sim_target(root: str) -> Target:
@@ -52,7 +52,7 @@ def test_open_target_rejects_bad_sim_roots(tmp_path) -> None:
         open_target("sim", "groq", str(tmp_path))
     (tmp_path / "sim.json").write_text("{broken")
     with pytest.raises(UsageError, match="unreadable"):
-        sim(tmp_path)
+        open_sim(tmp_path)
     (tmp_path / "sim.json").write_text(json.dumps({"schema": "envdoctor/sim@1", "platform": "groq",
                                                    "user": "u", "hostname": "h"}))
     with pytest.raises(UsageError, match="simulates groq, not cerebras"):

@@ -117,7 +117,7 @@ def default_sim_root(platform: str) -> str:
     return os.path.join(base, platform)
 
 
-def sim(root: str | os.PathLike[str]) -> Target:
+def open_sim(root: str | os.PathLike[str]) -> Target:
     """Open an existing simulated node (made by `envdoctor sim create`)."""
     import json
 
@@ -144,7 +144,7 @@ def open_target(kind: str, platform: str, sim_root: str | None) -> Target:
         return real()
     if kind == "sim":
         root = sim_root or default_sim_root(platform)
-        target = sim(root)
+        target = open_sim(root)
         if target.meta.get("platform") != platform:
             raise UsageError(f"{root} simulates {target.meta.get('platform')}, not {platform}; "
                              f"use --sim-root to pick another node")

@@ -1,0 +1,48 @@
+"""`envdoctor sim create` and `envdoctor sim faults`."""
+from __future__ import annotations
+
+import sys
+import time
+
+from envdoctor.commands.common import err, out
+
+
+def create(platform: str, release: str | None, root: str | None, ready: bool, faults: tuple[str, ...],
+           force: bool) -> int:
+    from envdoctor.recipe import catalog
+    from envdoctor.targets.sim import faults as fault_mod
+    from envdoctor.targets.sim.builder import create as build
+
+    fault_mod.resolve(catalog().get(platform, release), faults)  # bad input: one line, before any work
+    started = time.monotonic()
+    if sys.stderr.isatty():  # progress for a person; errors stay one line for scripts
+        err(f"building a simulated {platform} node{' (ready)' if ready else ''}"
+            + (f" with {', '.join(faults)}" if faults else "") + " ...")
+    target = build(platform, release=release, root=root, ready=ready, faults=tuple(faults), force=force)
+    meta = target.meta
+    state = "set up as the course documents" if meta.get("ready") else "a fresh account (nothing set up yet)"
+    lines = [
+        f"simulated {meta['platform']} node ({meta['release']}) at {target.root}",
+        f"  hostname  {target.hostname}   user {target.user}   home {target.home}",
+        f"  state     {state}",
+        f"  faults    {', '.join(meta.get('faults') or []) or 'none'}",
+        f"  python    " + ", ".join(f"{k} played by {v}" for k, v in meta.get("python_versions", {}).items()),
+        f"  built in  {time.monotonic() - started:.1f} s",
+        "next:",
+        f"  envdoctor check {meta['platform']} --target sim --sim-root {target.root}",
+    ]
+    out("\n".join(lines) + "\n")
+    return 0
+
+
+def faults(platform: str, release: str | None) -> int:
+    from envdoctor.recipe import catalog
+    from envdoctor.targets.sim.faults import available
+
+    found = available(catalog().get(platform, release))
+    tty = sys.stdout.isatty()
+    width = max((len(f.name) for f in found), default=0)
+    for fault in found:
+        # stdout stays machine-readable (one name a line); summaries only for a person at a terminal.
+        out(f"{fault.name:<{width}}  {fault.summary}\n" if tty else f"{fault.name}\n")
+    return 0

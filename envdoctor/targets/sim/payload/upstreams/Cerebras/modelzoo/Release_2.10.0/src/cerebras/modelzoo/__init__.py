@@ -1,0 +1,2 @@
+"""Cerebras Model Zoo."""
+__version__ = "2.10.0"

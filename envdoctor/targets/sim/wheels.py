@@ -1,0 +1,224 @@
+"""A tiny wheel writer and the node's wheelhouse of stand-in packages.
+
+A wheel is a zip holding the package files plus `<name>-<version>.dist-info/` with METADATA,
+WHEEL and RECORD (sha256, urlsafe base64 without padding, and the size of every file). Writing
+them by hand keeps the sim independent of setuptools/wheel and makes builds reproducible:
+every zip entry gets the same fixed timestamp, so the same input gives byte-identical wheels.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+import shutil
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Mapping
+
+FIXED_TIME = (2024, 11, 15, 0, 0, 0)  # zip entries' timestamp (reproducible wheels)
+GENERATOR = "envdoctor-sim (hand-made)"
+
+
+@dataclass(frozen=True)
+class Dist:
+    """One distribution to build: name and version as on PyPI (or in the vendor's SDK)."""
+
+    name: str
+    version: str
+    files: Mapping[str, str]  # path inside the wheel -> text
+    requires: tuple[str, ...] = ()
+    summary: str = ""
+    requires_python: str = ">=3.8"
+    entry_points: Mapping[str, str] = field(default_factory=dict)  # console script -> module:func
+    filename_version: str = ""  # vendor wheels keep their own spelling (poptorch's +113432_...)
+    tag: str = "py3-none-any"
+
+    @property
+    def dist_info(self) -> str:
+        return f"{_escape(self.name)}-{self.version}.dist-info"
+
+    @property
+    def filename(self) -> str:
+        return f"{_escape(self.name)}-{self.filename_version or self.version}-{self.tag}.whl"
+
+
+def _escape(name: str) -> str:
+    # Wheel file and dist-info names use the normalised name with '_' (PEP 427/491).
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+def _record_hash(data: bytes) -> str:
+    digest = hashlib.sha256(data).digest()
+    return "sha256=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def _metadata(dist: Dist) -> str:
+    lines = ["Metadata-Version: 2.1", f"Name: {dist.name}", f"Version: {dist.version}",
+             f"Summary: {dist.summary or 'envdoctor simulated-node stand-in for ' + dist.name}",
+             f"Requires-Python: {dist.requires_python}"]
+    lines += [f"Requires-Dist: {r}" for r in dist.requires]
+    return "\n".join(lines) + "\n\n"
+
+
+def _wheel_file(dist: Dist) -> str:
+    return f"Wheel-Version: 1.0\nGenerator: {GENERATOR}\nRoot-Is-Purelib: true\nTag: {dist.tag}\n"
+
+
+def _entry_points(dist: Dist) -> str:
+    if not dist.entry_points:
+        return ""
+    return "[console_scripts]\n" + "".join(f"{k} = {v}\n" for k, v in sorted(dist.entry_points.items()))
+
+
+def write_wheel(dist: Dist, directory: str | os.PathLike[str]) -> Path:
+    """Write `dist` as a wheel into `directory`; returns its path."""
+    contents: dict[str, bytes] = {p: t.encode("utf-8") for p, t in sorted(dist.files.items())}
+    info = dist.dist_info
+    contents[f"{info}/METADATA"] = _metadata(dist).encode()
+    contents[f"{info}/WHEEL"] = _wheel_file(dist).encode()
+    if dist.entry_points:
+        contents[f"{info}/entry_points.txt"] = _entry_points(dist).encode()
+    contents[f"{info}/top_level.txt"] = "".join(
+        sorted({p.split("/")[0] + "\n" for p in dist.files if "/" in p or p.endswith(".py")})).encode()
+    record = "".join(f"{p},{_record_hash(b)},{len(b)}\n" for p, b in contents.items())
+    record += f"{info}/RECORD,,\n"
+    contents[f"{info}/RECORD"] = record.encode()
+    path = Path(directory) / dist.filename
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in contents.items():
+            entry = zipfile.ZipInfo(name, FIXED_TIME)
+            entry.external_attr = 0o644 << 16
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(entry, data)
+    os.replace(tmp, path)
+    return path
+
+
+def package_files(directory: str | os.PathLike[str], prefix: str = "") -> dict[str, str]:
+    """The .py (and data) files of a source package directory, as wheel paths -> text."""
+    root = Path(directory)
+    files: dict[str, str] = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo"):
+            rel = path.relative_to(root.parent).as_posix()
+            files[prefix + rel] = path.read_text(encoding="utf-8")
+    return files
+
+
+# --- the stand-in packages ------------------------------------------------------------
+
+_ACCEL_DEP = ("accelsim",)
+
+# Why stand-ins at all: the real vendor wheels exist only on the testbeds (or are huge);
+# checks only need the real distribution names, versions and import names.
+def _module(doc: str, version: str, extra: str = "") -> str:
+    return f'"""{doc} (envdoctor simulated-node stand-in)."""\n__version__ = "{version}"\n{extra}'
+
+
+_POPTORCH_EXTRA = '''
+import os as _os
+
+
+class poptorch_cpp_error(RuntimeError):
+    """What PopTorch raises when the IPUs cannot be attached."""
+
+
+def _acquire(num_ipus=1):
+    # The real PopTorch attaches IPUs through the V-IPU partition Slurm sets up; outside an
+    # srun/sbatch allocation there is none, and it fails with exactly this text.
+    if not _os.environ.get("SLURM_JOB_ID"):
+        raise poptorch_cpp_error(
+            "In poptorch/source/dispatch_tracer/RegisterAtenOverloads.cpp:... "
+            "'poptorch_cpp_error': Failed to acquire %d IPU(s)" % num_ipus)
+    return num_ipus
+
+
+class Options:
+    def __init__(self):
+        self._device_iterations = 1
+        self.replication_factor = 1
+
+    def deviceIterations(self, n):
+        self._device_iterations = int(n)
+        return self
+
+    def replicationFactor(self, n):
+        self.replication_factor = int(n)
+        return self
+
+
+class _Model:
+    def __init__(self, model, options=None, optimizer=None):
+        self.model, self.options, self.optimizer = model, options or Options(), optimizer
+        _acquire(self.options.replication_factor)
+
+    def __call__(self, *args, **kwargs):
+        return self.model(*args, **kwargs)
+
+    def detachFromDevice(self):
+        pass
+
+
+def trainingModel(model, options=None, optimizer=None):
+    return _Model(model, options, optimizer)
+
+
+def inferenceModel(model, options=None):
+    return _Model(model, options)
+'''
+
+
+def standin_dists(accelsim_dir: str | os.PathLike[str] | None) -> list[Dist]:
+    """Every stand-in distribution of the wheelhouse (accelsim only when its source exists)."""
+    has_accel = bool(accelsim_dir) and Path(accelsim_dir, "__init__.py").is_file()  # type: ignore[arg-type]
+    dep = _ACCEL_DEP if has_accel else ()
+    dists: list[Dist] = []
+    for v in ("2.3.0", "2.9.0", "2.10.0"):
+        dists.append(Dist("cerebras_pytorch", v, {
+            # `cerebras` is a namespace package shared with the model zoo (cerebras.modelzoo).
+            "cerebras/pytorch/__init__.py": _module("Cerebras PyTorch", v, "backend = 'CSX'\n"),
+        }, dep, "Cerebras PyTorch (stand-in)"))
+    dists.append(Dist("poptorch", "3.3.0+113432.960e9c294b.ubuntu.20.04", {
+        "poptorch/__init__.py": _module("Graphcore PopTorch", "3.3.0", _POPTORCH_EXTRA),
+    }, dep, "PopTorch (stand-in)", filename_version="3.3.0+113432_960e9c294b_ubuntu_20_04"))
+    dists.append(Dist("sambaflow", "1.19.1", {
+        "sambaflow/__init__.py": _module("SambaFlow", "1.19.1"),
+        "sambaflow/samba/__init__.py": '"""samba API (stand-in)."""\n',
+    }, dep, "SambaFlow (stand-in)"))
+    for v in ("2.21.0", "3.0.0"):
+        dists.append(Dist("datasets", v, {"datasets/__init__.py": _module("Hugging Face datasets", v)}))
+    dists.append(Dist("soundfile", "0.12.1", {"soundfile.py": _module("soundfile", "0.12.1")}))
+    dists.append(Dist("torchvision", "0.15.2", {"torchvision/__init__.py": _module("torchvision", "0.15.2")}))
+    if has_accel:
+        dists.append(Dist("accelsim", _accelsim_version(Path(accelsim_dir)),  # type: ignore[arg-type]
+                          package_files(accelsim_dir), (), "envdoctor accelerator simulator"))  # type: ignore[arg-type]
+    return dists
+
+
+def _accelsim_version(directory: Path) -> str:
+    match = re.search(r'__version__\s*=\s*["\']([^"\']+)', (directory / "__init__.py").read_text(encoding="utf-8"))
+    return match.group(1) if match else "0.1.0"
+
+
+def seed_wheels() -> list[Path]:
+    """pip and setuptools wheels embedded in virtualenv (offline `pip install --upgrade pip`)."""
+    try:
+        import virtualenv.seed.wheels.embed as embed
+    except ImportError:  # pragma: no cover - virtualenv is a dependency
+        return []
+    folder = Path(embed.__file__).parent
+    return sorted(p for p in folder.glob("*.whl") if p.name.startswith(("pip-", "setuptools-", "wheel-")))
+
+
+def build_wheelhouse(directory: str | os.PathLike[str], dists: Iterable[Dist]) -> list[Path]:
+    """Write every stand-in wheel and copy the seed wheels into `directory`."""
+    out = [write_wheel(d, directory) for d in dists]
+    for wheel in seed_wheels():
+        target = Path(directory) / wheel.name
+        shutil.copyfile(wheel, target)
+        out.append(target)
+    return out
