@@ -1,0 +1,327 @@
+"""`envdoctor snapshot`, `diff` and `bundle`: redacted records of an environment, ranked
+differences between two of them, and a support bundle (snapshot + check report + logs).
+
+Choices (see docs): `diff` of snapshots of two different platforms prints a warning and
+compares only the parts that do not depend on the recipe (exit 0); `bundle` never
+overwrites an existing file unless --yes is given: without it, the bundle goes to the first
+free name `NAME.1.tar.gz`, `NAME.2.tar.gz`, ... (said in the listing before asking).
+"""
+from __future__ import annotations
+
+import datetime
+import gzip
+import io
+import json
+import os
+import sys
+import tarfile
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Iterator
+
+from envdoctor.commands.common import err, out, write_text_atomic
+from envdoctor.errors import UsageError
+
+LOG_HEAD = 2 * 1024 * 1024  # bytes of a long log kept from its start ...
+LOG_TAIL = 6 * 1024 * 1024  # ... and from its end (where the error usually is)
+MAX_LINE = 64 * 1024  # a longer line is split (a 5 GB file without newlines stays bounded)
+
+
+# --- shared: which recipe and target -------------------------------------------------
+def _resolve(platform: str | None, release: str | None, target: str, sim_root: str | None) -> tuple[Any, Any]:
+    from envdoctor import targets
+    from envdoctor.commands.common import recipe_and_target
+    from envdoctor.snapshot import guess_recipe
+
+    if platform:
+        return recipe_and_target(platform, release, target, sim_root)
+    if release:
+        raise UsageError("--release goes with --platform")
+    if target == "sim":
+        if not sim_root:
+            raise UsageError("--target sim without --platform needs --sim-root DIR")
+        tgt = targets.open_sim(sim_root)
+    else:
+        tgt = targets.open_target(target, "", sim_root)
+    return guess_recipe(tgt), tgt
+
+
+def _redactor(anonymize: bool, target: Any) -> Any:
+    from envdoctor.redact import Redactor
+
+    return Redactor(anonymize=anonymize, users=[target.user], hosts=[target.hostname])
+
+
+# --- snapshot ---------------------------------------------------------------------------
+def snapshot(output: Path | None, platform: str | None, release: str | None, target: str,
+             sim_root: str | None, anonymize: bool) -> int:
+    from envdoctor.snapshot import build, dumps
+
+    recipe, tgt = _resolve(platform, release, target, sim_root)
+    snap = build(tgt, recipe, anonymize=anonymize, redactor=_redactor(anonymize, tgt))
+    text = dumps(snap)
+    if output is None or str(output) == "-":
+        out(text)
+    else:
+        write_text_atomic(output, text, mode=0o600)
+        what = f"{recipe.platform} {recipe.release}" if recipe else "generic parts only (no --platform)"
+        err(f"envdoctor: snapshot of {tgt.describe()} ({what}) written to {output}")
+    return 0
+
+
+# --- diff -------------------------------------------------------------------------------
+def diff(a: Path, b: Path, json_out: bool) -> int:
+    from envdoctor.redact import redact_mapping, redact_text
+    from envdoctor.snapdiff import compare, render_text
+    from envdoctor.snapshot import load
+
+    sa, sb = load(a), load(b)
+    diffs, warnings = compare(sa, sb)
+    if json_out:
+        for w in warnings:
+            err(f"envdoctor: warning: {w}")
+        doc = {"schema": "envdoctor/diff@1", "differences": [d.to_dict() for d in diffs], "warnings": warnings}
+        out(json.dumps(redact_mapping(doc), indent=2, ensure_ascii=False) + "\n")
+    else:
+        out(redact_text(render_text(diffs, warnings, str(a), str(b))))
+    return 0
+
+
+# --- bundle -----------------------------------------------------------------------------
+@dataclass
+class Member:
+    name: str
+    data: bytes
+    redacted: dict[str, int] = field(default_factory=dict)
+    note: str = ""
+
+
+def _check_log(path: Path) -> None:
+    try:
+        if path.is_dir():
+            raise UsageError(f"{path}: is a directory; name log files")
+        with open(path, "rb") as fh:
+            head = fh.read(8192)
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such log file") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if b"\0" in head:
+        raise UsageError(f"{path}: a binary file, not a text log; name text logs only")
+
+
+def _log_lines(fh: IO[bytes], size: int, stats: dict[str, int]) -> Iterator[str]:
+    """Decoded lines of a log: all of it, or its first LOG_HEAD and last LOG_TAIL bytes with
+    a note in between. Lines longer than MAX_LINE are split; invalid UTF-8 is replaced."""
+    def decode(raw: bytes) -> str:
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            stats["invalid_utf8_lines"] = stats.get("invalid_utf8_lines", 0) + 1
+            return raw.decode("utf-8", errors="replace")
+
+    truncate = size > LOG_HEAD + LOG_TAIL
+    read = 0
+    while True:
+        raw = fh.readline(MAX_LINE)
+        if not raw:
+            return
+        read += len(raw)
+        yield decode(raw)
+        if truncate and read >= LOG_HEAD:
+            break
+    tail_start = size - LOG_TAIL
+    fh.seek(tail_start)
+    fh.readline(MAX_LINE)  # skip to the start of a line
+    omitted = fh.tell() - read
+    stats["omitted_bytes"] = omitted
+    yield f"\n[envdoctor bundle: {omitted} bytes of this log omitted here; kept the first and last parts]\n\n"
+    while True:
+        raw = fh.readline(MAX_LINE)
+        if not raw:
+            return
+        yield decode(raw)
+
+
+def _log_member(path: Path, name: str, anonymize: bool, target: Any) -> Member:
+    rd = _redactor(anonymize, target)
+    stats: dict[str, int] = {}
+    buf = io.BytesIO()
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        for line in rd.lines(_log_lines(fh, size, stats)):
+            buf.write(line.encode("utf-8"))
+    notes = []
+    if stats.get("omitted_bytes"):
+        notes.append(f"truncated: {_human(size)} log, kept the first {_human(LOG_HEAD)} and last {_human(LOG_TAIL)}")
+    if stats.get("invalid_utf8_lines"):
+        notes.append(f"{stats['invalid_utf8_lines']} lines with invalid UTF-8 (bad bytes replaced)")
+    return Member(name, buf.getvalue(), dict(rd.counts), "; ".join(notes))
+
+
+def _free_name(path: Path) -> Path:
+    if not path.exists():
+        return path
+    name = path.name
+    stem, ext = (name[:-7], ".tar.gz") if name.endswith(".tar.gz") else (path.stem, path.suffix)
+    for i in range(1, 10000):
+        candidate = path.with_name(f"{stem}.{i}{ext}")
+        if not candidate.exists():
+            return candidate
+    raise UsageError(f"{path}: too many bundles with this name; pass -o NEWNAME")
+
+
+def _human(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"
+
+
+def _write_tar(path: Path, members: list[Member]) -> None:
+    """Atomically: a temporary file in the same directory, renamed when complete."""
+    now = int(datetime.datetime.now().timestamp())
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as raw:
+            # No file name and a fixed owner in the headers: nothing about this account leaks.
+            with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=now) as gz:
+                with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
+                    for m in members:
+                        info = tarfile.TarInfo(m.name)
+                        info.size, info.mtime, info.mode = len(m.data), now, 0o600
+                        info.uid = info.gid = 0
+                        info.uname = info.gname = ""
+                        tar.addfile(info, io.BytesIO(m.data))
+            raw.flush()
+            os.fsync(raw.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _listing(path: Path, members: list[Member], replaced: Path | None, overwrite: bool) -> str:
+    lines = [f"envdoctor bundle: {path} will contain (secrets are removed; counts by kind):"]
+    width = max(len(m.name) for m in members)
+    for m in members:
+        total = sum(m.redacted.values())
+        detail = ", ".join(f"{k} {v}" for k, v in sorted(m.redacted.items()))
+        red = f"redacted {total} ({detail})" if total else "redacted 0"
+        lines.append(f"  {m.name:<{width}}  {_human(len(m.data)):>10}  {red}" + (f"; {m.note}" if m.note else ""))
+    if replaced is not None:
+        lines.append(f"  ({replaced} exists and --yes was not given: writing {path} instead)")
+    elif overwrite:
+        lines.append(f"  ({path} exists: it will be replaced, as --yes was given)")
+    return "\n".join(lines) + "\n"
+
+
+def bundle(output: Path, logs: tuple[Path, ...], platform: str | None, release: str | None, target: str,
+           sim_root: str | None, anonymize: bool, yes: bool) -> int:
+    from envdoctor import __version__
+    from envdoctor.snapshot import build, dumps
+
+    if not yes and not _stdin_is_tty():
+        raise UsageError("bundle asks before writing, but standard input is not a terminal: add --yes")
+    for log in logs:
+        _check_log(Path(log))
+    recipe, tgt = _resolve(platform, release, target, sim_root)
+    members: list[Member] = []
+    notes: list[str] = []
+
+    rd = _redactor(anonymize, tgt)
+    snap = build(tgt, recipe, anonymize=anonymize, redactor=rd)
+    members.append(Member("snapshot.json", dumps(snap).encode("utf-8"), dict(rd.counts)))
+
+    if recipe is not None:
+        report = _check_report(recipe, tgt, release, target, sim_root, anonymize, notes)
+        if report is not None:
+            members.append(report)
+    else:
+        notes.append("no check report: the platform is unknown (pass --platform)")
+
+    used: set[str] = set()
+    for log in logs:
+        base = _redactor(anonymize, tgt).text(Path(log).name) or "log"
+        name, i = f"logs/{base}", 2
+        while name in used:
+            name, i = f"logs/{i}-{base}", i + 1
+        used.add(name)
+        members.append(_log_member(Path(log), name, anonymize, tgt))
+
+    redacted: dict[str, int] = {}
+    for m in members:
+        for k, v in m.redacted.items():
+            redacted[k] = redacted.get(k, 0) + v
+    manifest = {
+        "schema": "envdoctor/bundle@1", "envdoctor_version": __version__,
+        "created": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat(),
+        "platform": recipe.platform if recipe else None, "release": recipe.release if recipe else None,
+        "anonymized": anonymize,
+        "members": [{"name": m.name, "bytes": len(m.data), "redacted": sum(m.redacted.values()),
+                     **({"note": m.note} if m.note else {})} for m in members],
+        "redacted": dict(sorted(redacted.items())), "notes": notes,
+    }
+    members.insert(0, Member("manifest.json", (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode()))
+
+    dest = Path(output)
+    replaced = None
+    if dest.exists() and not yes:
+        replaced, dest = dest, _free_name(dest)
+    out(_listing(dest, members, replaced, overwrite=dest.exists() and yes))
+    for n in notes:
+        out(f"  note: {n}\n")
+    if not yes and not _confirm(f"Write {dest}? [y/N] "):
+        err("envdoctor: bundle not written")
+        return 1
+    _write_tar(dest, members)
+    out(f"wrote {dest} ({_human(dest.stat().st_size)})\n")
+    return 0
+
+
+def _check_report(recipe: Any, tgt: Any, release: str | None, target: str, sim_root: str | None, anonymize: bool,
+                  notes: list[str]) -> Member | None:
+    from envdoctor.commands.check import CheckOptions, build_report
+
+    rd = _redactor(anonymize, tgt)
+    try:
+        report = build_report(recipe, tgt, CheckOptions(recipe.platform, release, target, sim_root, offline=True))
+    except UsageError as exc:
+        notes.append(f"no check report: {exc}")
+        return None
+    data = rd.mapping(report.to_dict())
+    return Member("check-report.json", (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
+                  dict(rd.counts))
+
+
+def _stdin_is_tty() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _confirm(prompt: str) -> bool:
+    sys.stderr.write(prompt)
+    sys.stderr.flush()
+    try:
+        answer = sys.stdin.readline()
+    except (OSError, ValueError):
+        return False
+    return answer.strip().lower() in ("y", "yes")
