@@ -1,0 +1,351 @@
+"""`envdoctor run`: check, launch a reference run, stream it, parse it, judge it, record it."""
+from __future__ import annotations
+
+import datetime
+import re
+import sys
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+from envdoctor.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EnvdoctorError
+from envdoctor.recipe import Recipe, Run
+from envdoctor.runs import RunRecord
+from envdoctor.targets import Target
+
+TAIL = 20  # log lines shown when a job fails
+Echo = Callable[[str], None]
+
+
+@dataclass
+class Outcome:
+    record: RunRecord
+    interrupted: bool = False
+
+
+def run(platform: str, example: str | None, sets: tuple[str, ...], release: str | None, target: str,
+        sim_root: str | None, no_check: bool, json_out: bool) -> int:
+    from envdoctor.commands.common import out, recipe_and_target
+    from envdoctor.launchers.params import parse_sets
+
+    recipe, tgt = recipe_and_target(platform, release, target, sim_root)
+    ref = recipe.run(example)
+    explicit = parse_sets(ref, sets)  # bad names / types / ranges: exit 2 before anything runs
+    # With --json the job's output goes to stderr, so that stdout is one JSON object.
+    say = _printer(sys.stderr if json_out else sys.stdout)
+    if not no_check:
+        failing = preflight(recipe, tgt)
+        if failing:
+            return _refuse(recipe, ref, failing, json_out)
+    outcome = execute(recipe, tgt, ref, explicit, echo=say, stream=True)
+    rec = outcome.record
+    if json_out:
+        import json
+
+        out(json.dumps(rec.to_dict(), indent=1) + "\n")
+    else:
+        say(summary(rec))
+        if rec.status not in ("ok", "cancelled"):
+            say(failure_help(rec, recipe))
+    if outcome.interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_OK if rec.status == "ok" else EXIT_FAILED
+
+
+def _printer(stream: Any) -> Echo:
+    def say(text: str) -> None:
+        stream.write(text if text.endswith("\n") else text + "\n")
+        stream.flush()
+
+    return say
+
+
+# --- before: the environment check -----------------------------------------------
+
+def preflight(recipe: Recipe, target: Target) -> list[Any]:
+    """The failing results of `envdoctor check` (offline), [] when the run may go ahead."""
+    from envdoctor.commands.check import CheckOptions, build_report
+    from envdoctor.results import Status
+
+    report = build_report(recipe, target, CheckOptions(recipe.platform, recipe.release, offline=True))
+    return [r for r in report.results if r.status in (Status.FAIL, Status.ERROR)]
+
+
+def _refuse(recipe: Recipe, ref: Run, failing: list[Any], json_out: bool) -> int:
+    from envdoctor.commands.common import err, out
+
+    if json_out:
+        import json
+
+        out(json.dumps({"schema": "envdoctor/run-refused@1", "platform": recipe.platform, "example": ref.name,
+                        "checks": [r.to_dict() for r in failing]}, indent=1) + "\n")
+        return EXIT_FAILED
+    lines = [f"envdoctor: not running {recipe.platform} {ref.name}: the environment check found "
+             f"{len(failing)} problem(s) (use --no-check to run anyway)"]
+    for r in failing:
+        lines.append(f"  ✗ {r.id}: {r.title}")
+        if r.why:
+            lines.append(f"      why: {r.why}")
+        if r.fix:
+            lines.append(f"      fix: {r.fix}")
+        lines += [f"        $ {c}" for c in r.commands]
+    lines.append(f"  `envdoctor setup {recipe.platform}` applies the fixes the recipe knows.")
+    err("\n".join(lines))
+    return EXIT_FAILED
+
+
+# --- the run itself ------------------------------------------------------------------
+
+def effective_params(ctx_run: Run, explicit: dict[str, Any], config_values: dict[str, Any]) -> dict[str, Any]:
+    """Every parameter's value for this run: --set, else the run's config file, else the default."""
+    values = {}
+    for p in ctx_run.params:
+        if p.name in explicit:
+            values[p.name] = explicit[p.name]
+        elif p.name in config_values:
+            values[p.name] = config_values[p.name]
+        else:
+            values[p.name] = p.default
+    return values
+
+
+def execute(recipe: Recipe, target: Target, ref: Run, explicit: dict[str, Any], *, echo: Echo | None = None,
+            stream: bool = True, timeout: float | None = None, note: str = "") -> Outcome:
+    """Launch `ref`, stream its output to `echo`, and save its record. Never raises for a
+    failed job (the record says so); a KeyboardInterrupt cancels the job first."""
+    from envdoctor import launchers, metrics, runs
+    from envdoctor.launchers.base import RunContext
+    from envdoctor.launchers.direct import prepare_compile
+
+    say = echo or (lambda _t: None)
+    run_id = runs.new_id()
+    ctx = RunContext(recipe, ref, target, {}, dict(explicit), runs.work_dir(run_id), run_id)
+    config_values: dict[str, Any] = {}
+    if ref.launcher == "cerebras" and ref.config:
+        from envdoctor.launchers.cerebras import config_values as read_config
+
+        config_values = read_config(ctx)
+    ctx.params = effective_params(ref, explicit, config_values)
+    module = launchers.get(ref.launcher)
+    rec = RunRecord(run_id, recipe.platform, recipe.release, ref.name, ref.title, ref.kind, ref.launcher,
+                    target.name, target.hostname, target.root, dict(ctx.params), sorted(explicit),
+                    note=note, log=str(runs.log_path(run_id)))
+    say(f"envdoctor run {recipe.platform} {ref.name} on {target.describe()} (run {run_id})")
+    if ref.params:
+        say("  parameters: " + ", ".join(f"{k}={v}" + (" (set)" if k in explicit else "")
+                                         for k, v in ctx.params.items()))
+    log_fh = open(rec.log, "w", encoding="utf-8")
+    parser = metrics.new(ref.metrics)
+    sanity = [(pat, re.compile(pat)) for pat in ref.sanity]
+    seen: set[str] = set()
+    tail: deque[str] = deque(maxlen=TAIL)
+    started = time.time()
+    rec.start = _iso(started)
+    interrupted = False
+    launch_error = ""
+    job = None
+
+    def consume(lines: Iterable[str]) -> None:
+        for line in lines:
+            log_fh.write(line if line.endswith("\n") else line + "\n")
+            text = line.rstrip("\r\n")
+            parser.feed(text)
+            tail.append(text)
+            for pat, rx in sanity:
+                if pat not in seen and rx.search(text):
+                    seen.add(pat)
+            if stream:
+                say(text)
+
+    try:
+        phases = [p for p in (prepare_compile(ctx), module.prepare(ctx)) if p is not None]
+        for phase in phases:
+            for line in phase.display:
+                say(f"$ {line}" if not line.startswith("#") else line)
+            rec.commands += phase.display
+        watchdog = None
+        for i, phase in enumerate(phases):
+            last = i == len(phases) - 1
+            job = (module if last else launchers.get("direct")).start(phase, ctx)
+            if last and job.job_id and not job.job_id.startswith("pid "):
+                say(f"  submitted: job {job.job_id}")
+            limit = timeout or ref.timeout
+            timed_out = threading.Event()
+
+            def expire(j: Any = job) -> None:
+                timed_out.set()
+                j.cancel()
+
+            watchdog = threading.Timer(limit, expire)
+            watchdog.daemon = True
+            watchdog.start()
+            try:
+                consume(job.lines())
+                rec.exit_status = job.wait()
+            finally:
+                watchdog.cancel()
+            rec.job_id = job.job_id if last or not rec.job_id else rec.job_id
+            if timed_out.is_set():
+                rec.status = "timeout"
+                break
+            if rec.exit_status != 0:
+                break
+    except KeyboardInterrupt:
+        interrupted = True
+        if job is not None:
+            rec.job_id = job.job_id
+            say("\nenvdoctor: interrupted; cancelling job " + (job.job_id or ""))
+            try:
+                job.cancel()
+            except Exception:  # noqa: BLE001 - cancelling is best effort; the record still says so
+                pass
+        rec.status = "cancelled"
+    except EnvdoctorError as exc:  # a refused submission (sbatch/qsub said no): recorded, then reported
+        launch_error = str(exc)
+        rec.note = "; ".join(n for n in (rec.note, launch_error) if n)
+        raise
+    finally:
+        ended = time.time()
+        log_fh.close()
+        rec.end, rec.duration_s = _iso(ended), round(ended - started, 3)
+        found = parser.finish()
+        rec.metrics, rec.events = {k: _round(v) for k, v in found.values.items()}, list(found.events)
+        rec.sanity = [{"pattern": pat, "ok": pat in seen} for pat, _ in sanity]
+        rec.performance = judge(ref, rec.metrics)
+        rec.log_tail = list(tail)
+        if launch_error:
+            rec.status = "error"
+        elif rec.status not in ("cancelled", "timeout"):
+            ok = rec.exit_status == 0 and all(s["ok"] for s in rec.sanity)
+            rec.status = "ok" if ok else "failed"
+        try:
+            rec.fingerprint = fingerprint(recipe, target)
+        except Exception as exc:  # noqa: BLE001 - a fingerprint is nice to have, never fatal
+            rec.fingerprint = {"error": f"{type(exc).__name__}: {exc}"}
+        runs.save(rec)
+    return Outcome(rec, interrupted)
+
+
+def judge(ref: Run, values: dict[str, float]) -> list[dict[str, Any]]:
+    out = []
+    for metric, reference in ref.performance:
+        value = values.get(metric)
+        ratio = round(value / reference, 4) if value is not None and reference else None
+        out.append({"metric": metric, "value": value, "reference": reference, "ratio": ratio})
+    return out
+
+
+def _iso(t: float) -> str:
+    return datetime.datetime.fromtimestamp(t).astimezone().isoformat(timespec="seconds")
+
+
+def _round(v: float) -> float:
+    return float(f"{v:.6g}") if isinstance(v, float) else v
+
+
+def fingerprint(recipe: Recipe, target: Target) -> dict[str, Any]:
+    """Python version and key package versions of the run's env, the repos' commits."""
+    import os
+
+    from envdoctor import __version__, proc
+
+    fp: dict[str, Any] = {"envdoctor": __version__, "target": target.name, "hostname": target.hostname}
+    env = recipe.environment
+    python = target.path(env.path) + "/bin/python" if env.path else ""
+    if python and os.path.exists(python):
+        names = [r.name for r in recipe.requirements]
+        code = ("import sys, json\nfrom importlib import metadata\nv={}\n"
+                f"for n in {names!r}:\n"
+                "    try: v[n]=metadata.version(n)\n    except Exception: v[n]=None\n"
+                "print(json.dumps({'python': sys.version.split()[0], 'packages': v}))")
+        r = proc.run([python, "-c", code], env=target.process_env(), timeout=15)
+        if r.ok:
+            import json
+
+            try:
+                fp.update(json.loads(r.stdout.strip().splitlines()[-1]))
+            except (ValueError, IndexError):
+                pass
+    repos = {}
+    for repo in recipe.repos:
+        dest = target.path(repo.dest)
+        if os.path.isdir(os.path.join(dest, ".git")):
+            r = proc.run(["git", "-C", dest, "rev-parse", "HEAD"], timeout=10)
+            d = proc.run(["git", "-C", dest, "describe", "--tags", "--always"], timeout=10)
+            repos[repo.name] = {"commit": r.stdout.strip() if r.ok else None,
+                                "describe": d.stdout.strip() if d.ok else None}
+    if repos:
+        fp["repos"] = repos
+    return fp
+
+
+# --- after: what the user sees -------------------------------------------------------
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        if v.is_integer() and abs(v) < 1e15:
+            return f"{int(v):,}" if abs(v) >= 1e4 else str(int(v))
+        return f"{v:.4g}" if abs(v) < 1e3 else f"{v:,.1f}"
+    return str(v)
+
+
+def summary(rec: RunRecord) -> str:
+    from envdoctor.metrics import INFO
+
+    lines = ["", f"── {rec.platform} {rec.example}: {rec.status.upper()} ──"]
+    status = f"exit status {rec.exit_status}" if rec.exit_status is not None else "no exit status"
+    lines.append(f"  {status}; duration {rec.duration_s:.1f} s" + (f"; job {rec.job_id}" if rec.job_id else ""))
+    if rec.metrics:
+        lines.append("  metrics:")
+        for key, value in rec.metrics.items():
+            label, unit, _ = INFO.get(key, (key, "", 0))
+            lines.append(f"    {key:<22} {_fmt(value)}{(' ' + unit) if unit else ''}")
+    else:
+        lines.append("  metrics: none found in the log (the job may have failed before printing any)")
+    for s in rec.sanity:
+        lines.append(f"  sanity {'✓' if s['ok'] else '✗'} /{s['pattern']}/")
+    for p in rec.performance:
+        if p["value"] is None:
+            lines.append(f"  performance: {p['metric']} not measured (reference {_fmt(p['reference'])})")
+        else:
+            lines.append(f"  performance: {p['metric']} {_fmt(p['value'])} vs reference {_fmt(p['reference'])} "
+                         f"({p['ratio']:.3g}x)")
+    if rec.target == "sim":
+        lines.append("  (simulated node: the numbers come from small CPU workloads, not the accelerator)")
+    lines.append(f"  record {rec.id}; log {rec.log}")
+    return "\n".join(lines)
+
+
+def failure_help(rec: RunRecord, recipe: Recipe) -> str:
+    lines = []
+    if rec.status == "timeout":
+        lines.append("  the run did not finish within its time limit and was cancelled")
+    if rec.log_tail:
+        lines.append(f"  last lines of the log:")
+        lines += [f"    | {t}" for t in rec.log_tail[-TAIL:]]
+    findings = explain_log(rec.log, recipe.platform)
+    if findings:
+        lines.append("  envdoctor explain:")
+        lines += ["    " + l for l in findings.rstrip().splitlines()]
+    lines.append(f"  full log: {rec.log}")
+    return "\n".join(lines)
+
+
+def explain_log(path: str, platform: str) -> str:
+    """The findings of `envdoctor explain` on the log, where that module exists."""
+    try:
+        from envdoctor.knowledge import explain_text, render_findings  # type: ignore[attr-defined]
+    except ImportError:
+        return ""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            text = fh.read(4 << 20)
+        try:
+            findings = explain_text(text, platform=platform)
+        except TypeError:
+            findings = explain_text(text)
+        return render_findings(findings) if findings else ""
+    except Exception:  # noqa: BLE001 - explain is a help, never a reason to fail the run report
+        return ""

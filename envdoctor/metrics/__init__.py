@@ -1,0 +1,76 @@
+"""Metric parsers, one per platform log format (`metrics:` in a recipe's run).
+
+    parse_file("cerebras", path) -> Metrics      parse_text("groq", text) -> Metrics
+    new("graphcore") -> a Parser to `feed(line)` while a job streams, then `finish()`
+
+Every parser reads in one streaming pass with bounded memory, tolerates interleaved
+ranks, partial (cut) logs and noise; a log without metrics gives an empty Metrics.
+"""
+from __future__ import annotations
+
+import os
+from typing import Iterable
+
+from envdoctor.errors import UsageError, closest
+from envdoctor.metrics.base import Metrics, Parser, feed_stream, read_chunks, split_lines
+
+_MODULES = {
+    "cerebras": ("envdoctor.metrics.cerebras", "CerebrasParser"),
+    "graphcore": ("envdoctor.metrics.graphcore", "GraphcoreParser"),
+    "sambanova": ("envdoctor.metrics.sambanova", "SambanovaParser"),
+    "groq": ("envdoctor.metrics.groq", "GroqParser"),
+}
+
+# How to show and compare each metric: (label, unit, +1 when higher is better, -1 lower, 0 neutral).
+INFO: dict[str, tuple[str, str, int]] = {
+    "samples_per_sec": ("throughput", "samples/s", 1),
+    "throughput": ("throughput", "samples/s", 1),
+    "global_rate": ("global rate", "samples/s", 1),
+    "rate": ("rate", "samples/s", 1),
+    "accuracy": ("accuracy", "", 1),
+    "spearman": ("Spearman correlation", "", 1),
+    "e2e_ips": ("end-to-end IPS", "inf/s", 1),
+    "onchip_ips": ("on-chip IPS", "inf/s", 1),
+    "e2e_latency_ms": ("end-to-end latency", "ms", -1),
+    "onchip_latency_ms": ("on-chip latency", "ms", -1),
+    "loss": ("loss", "", -1),
+    "eval_loss": ("eval loss", "", -1),
+    "train_seconds": ("training time", "s", -1),
+    "duration_seconds": ("duration (log)", "s", -1),
+    "train_loop_seconds": ("train loop time", "s", -1),
+    "compile_seconds": ("compile time", "s", -1),
+    "tokens_per_sec": ("tokens/s", "tokens/s", 1),
+}
+
+
+def names() -> list[str]:
+    return sorted(_MODULES)
+
+
+def new(name: str) -> Parser:
+    import importlib
+
+    if name not in _MODULES:
+        raise UsageError(f"unknown metrics parser {name!r}: {closest(name, names())}")
+    module, cls = _MODULES[name]
+    return getattr(importlib.import_module(module), cls)()
+
+
+def parse_lines(name: str, lines: Iterable[str]) -> Metrics:
+    parser = new(name)
+    for line in lines:
+        parser.feed(line)
+    return parser.finish()
+
+
+def parse_text(name: str, text: str) -> Metrics:
+    return feed_stream(new(name), [text])
+
+
+def parse_file(name: str, path: str | os.PathLike[str]) -> Metrics:
+    """Parse a log file of any size in one pass (1 MiB chunks, lines capped)."""
+    with open(path, "rb") as fh:
+        return feed_stream(new(name), read_chunks(fh))
+
+
+__all__ = ["INFO", "Metrics", "Parser", "names", "new", "parse_file", "parse_lines", "parse_text"]
