@@ -11,5 +11,8 @@ setup(
     author="Groq",
     license="MIT",
     packages=["groqflow"],
+    # On a GroqRack node the GroqChip runtime comes with GroqWare; on the simulated node
+    # accelsim plays the chip.
+    install_requires=["accelsim"],
     python_requires=">=3.8, <3.11",
 )
