@@ -59,9 +59,12 @@ def test_modelzoo_upstream_tags_and_refusal(sim_node) -> None:
     assert {"Release_2.3.0", "Release_2.9.0", "Release_2.10.0"} <= set(tags)
     assert git(bare, "cat-file", "-t", "Release_2.10.0") == "tag"  # annotated
     assert git(bare, "rev-list", "-n1", "main") != git(bare, "rev-list", "-n1", "Release_2.10.0")  # main is ahead
-    setup = git(bare, "show", "Release_2.10.0:setup.py")
-    assert "cerebras_pytorch==" in setup and "cszoo = cerebras.modelzoo.cli.main:main" in setup
-    assert "is not a mountable package on the appliance" in setup
+    assert "setup.py" in git(bare, "ls-tree", "--name-only", "Release_2.10.0").split()
+    setup_cfg = git(bare, "show", "Release_2.10.0:setup.cfg")
+    assert "cerebras_pytorch==2.10.0" in setup_cfg and "cszoo = cerebras.modelzoo.cli.main:main" in setup_cfg
+    assert "is not a mountable package on the appliance" in setup_cfg
+    assert "envdoctor_sim_build" in git(bare, "show", "Release_2.10.0:pyproject.toml")
+    assert "2.9.0" in git(bare, "show", "Release_2.9.0:setup.cfg")
     assert "setup.py" not in git(bare, "ls-tree", "--name-only", "Release_2.3.0").split()
     assert "cerebras_pytorch==2.3.0" in git(bare, "show", "Release_2.3.0:requirements.txt")
 

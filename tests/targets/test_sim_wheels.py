@@ -69,3 +69,33 @@ def test_poptorch_refuses_without_an_ipu_allocation(tmp_path: Path) -> None:
     inside = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             env={"PYTHONPATH": str(tmp_path), "SLURM_JOB_ID": "7"})
     assert inside.returncode == 0, inside.stderr
+
+
+def test_in_tree_backend_builds_editable_and_refuses_plain_installs(tmp_path) -> None:
+    """The upstreams' build backend: `pip install -e` works offline, a plain install of the
+    model zoo is refused with the real message, and a project without the refusal installs editable too."""
+    import subprocess
+    import sys
+
+    from envdoctor.targets.sim import upstreams
+
+    for upstream in upstreams.UPSTREAMS:
+        if upstream.slug not in ("Cerebras/modelzoo", "groq/groqflow"):
+            continue
+        ref = next(r for r in upstream.refs if r.name in ("Release_2.10.0", "v4.3.1"))
+        tree = tmp_path / upstream.slug
+        upstreams._replace_tree(tree.mkdir(parents=True) or tree, upstreams._tree(upstream, ref))
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "virtualenv", "-q", "--no-download", str(venv)], check=True)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "--disable-pip-version-check", "--isolated", "install",
+           "--no-index", "--no-deps"]
+    plain = subprocess.run([*pip, str(tmp_path / "Cerebras/modelzoo")], capture_output=True, text=True)
+    assert plain.returncode != 0 and "is not a mountable package on the appliance" in plain.stdout + plain.stderr
+    editable = subprocess.run([*pip, "-e", str(tmp_path / "Cerebras/modelzoo"),
+                               "-e", str(tmp_path / "groq/groqflow/demo_helpers")], capture_output=True, text=True)
+    assert editable.returncode == 0, editable.stderr
+    shown = subprocess.run([str(venv / "bin" / "python"), "-c",
+                            "import cerebras.modelzoo, demo_helpers; print(cerebras.modelzoo.__file__, demo_helpers.__file__)"],
+                           capture_output=True, text=True, check=True).stdout
+    assert str(tmp_path / "Cerebras/modelzoo/src/cerebras/modelzoo") in shown
+    assert (venv / "bin" / "cszoo").exists()

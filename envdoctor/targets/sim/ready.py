@@ -27,7 +27,12 @@ def apply(node: SimNode) -> None:
         handler = HANDLERS.get(step.kind)
         if handler is None:
             raise UsageError(f"the simulated node cannot play setup step kind {step.kind!r} yet")
-        if step.kind == "pip" and _mergeable(step):
+        if _upgrades_only_pip(step):
+            # The env's pip was seeded from the newest pip wheel, the same one the wheelhouse
+            # holds: the course's `pip install --upgrade pip` would change nothing (and cost
+            # a pip start-up, seconds per node).
+            pass
+        elif step.kind == "pip" and _mergeable(step):
             # Consecutive plain `pip install` steps run as one pip command: the same packages end
             # up installed, with one pip start-up and one resolution instead of several.
             group = [step]
@@ -129,6 +134,10 @@ def _pip_args(node: SimNode, step: Step) -> list[str]:
     return args
 
 
+def _upgrades_only_pip(step: Step) -> bool:
+    return step.kind == "pip" and list(step.get("args", [])) == ["install", "--upgrade", "pip"]
+
+
 def _mergeable(step: Step) -> bool:
     args = list(step.get("args", []))
     return bool(args) and args[0] == "install" and not any(a.startswith("-") and a not in PATH_OPTIONS for a in args)
@@ -138,11 +147,6 @@ def run_pip_group(node: SimNode, steps: list[Step]) -> None:
     for step in steps:
         _remove_first(node, step)
     args = ["install"] + [a for step in steps for a in _pip_args(node, step)[1:]]
-    env_dir = node.path(node.recipe.environment.path)
-    if any(a in ("-e", "--editable") for a in args) and glob.glob(str(env_dir / "lib/python*/site-packages/setuptools")):
-        # Speed only: the env's own setuptools builds the editable wheels instead of a fresh
-        # isolated copy per package; the installed result is the same.
-        args.insert(1, "--no-build-isolation")
     node.run([node.path(node.recipe.environment.path) / "bin" / "pip", *args], cwd=node.home, timeout=300)
 
 

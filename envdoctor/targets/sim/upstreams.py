@@ -115,9 +115,20 @@ def _tree(upstream: Upstream, ref: Ref) -> dict[str, bytes]:
     for rel in upstream.workloads:
         if rel.split("/")[0] in tops and rel not in files:
             files[rel] = _placeholder(rel).encode()
+    _add_build_backend(files)
     if ref.kind == "branch":
         files["CHANGELOG.md"] = b"# Unreleased\n\n- Work in progress after the latest release.\n"
     return files
+
+
+def _add_build_backend(files: dict[str, bytes]) -> None:
+    """Projects whose pyproject.toml names the in-tree backend get it in `_build/` beside it
+    (one source file in payload/build_backend, not a copy per project)."""
+    backend = (PAYLOAD / "build_backend" / "envdoctor_sim_build.py").read_bytes()
+    for rel, data in list(files.items()):
+        if rel.rsplit("/", 1)[-1] == "pyproject.toml" and b'backend-path = ["_build"]' in data:
+            base = rel[: -len("pyproject.toml")]
+            files[f"{base}_build/envdoctor_sim_build.py"] = backend
 
 
 def git_env(index: int) -> dict[str, str]:

@@ -7,18 +7,16 @@ every zip entry gets the same fixed timestamp, so the same input gives byte-iden
 """
 from __future__ import annotations
 
-import base64
-import hashlib
+import importlib.util
 import os
 import re
 import shutil
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Iterable, Mapping
 
-FIXED_TIME = (2024, 11, 15, 0, 0, 0)  # zip entries' timestamp (reproducible wheels)
-GENERATOR = "envdoctor-sim (hand-made)"
+BACKEND = Path(__file__).with_name("payload") / "build_backend" / "envdoctor_sim_build.py"
 
 
 @dataclass(frozen=True)
@@ -44,57 +42,30 @@ class Dist:
         return f"{_escape(self.name)}-{self.filename_version or self.version}-{self.tag}.whl"
 
 
+def _backend() -> ModuleType:
+    """The wheel writer shared with the upstreams' in-tree build backend (one implementation)."""
+    spec = importlib.util.spec_from_file_location("envdoctor_sim_build", BACKEND)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _escape(name: str) -> str:
-    # Wheel file and dist-info names use the normalised name with '_' (PEP 427/491).
-    return re.sub(r"[-_.]+", "_", name).lower()
-
-
-def _record_hash(data: bytes) -> str:
-    digest = hashlib.sha256(data).digest()
-    return "sha256=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-
-
-def _metadata(dist: Dist) -> str:
-    lines = ["Metadata-Version: 2.1", f"Name: {dist.name}", f"Version: {dist.version}",
-             f"Summary: {dist.summary or 'envdoctor simulated-node stand-in for ' + dist.name}",
-             f"Requires-Python: {dist.requires_python}"]
-    lines += [f"Requires-Dist: {r}" for r in dist.requires]
-    return "\n".join(lines) + "\n\n"
-
-
-def _wheel_file(dist: Dist) -> str:
-    return f"Wheel-Version: 1.0\nGenerator: {GENERATOR}\nRoot-Is-Purelib: true\nTag: {dist.tag}\n"
-
-
-def _entry_points(dist: Dist) -> str:
-    if not dist.entry_points:
-        return ""
-    return "[console_scripts]\n" + "".join(f"{k} = {v}\n" for k, v in sorted(dist.entry_points.items()))
+    return str(_backend().escape(name))
 
 
 def write_wheel(dist: Dist, directory: str | os.PathLike[str]) -> Path:
     """Write `dist` as a wheel into `directory`; returns its path."""
+    backend = _backend()
+    top_level = {p.split("/")[0] for p in dist.files if "/" in p or p.endswith(".py")}
     contents: dict[str, bytes] = {p: t.encode("utf-8") for p, t in sorted(dist.files.items())}
-    info = dist.dist_info
-    contents[f"{info}/METADATA"] = _metadata(dist).encode()
-    contents[f"{info}/WHEEL"] = _wheel_file(dist).encode()
-    if dist.entry_points:
-        contents[f"{info}/entry_points.txt"] = _entry_points(dist).encode()
-    contents[f"{info}/top_level.txt"] = "".join(
-        sorted({p.split("/")[0] + "\n" for p in dist.files if "/" in p or p.endswith(".py")})).encode()
-    record = "".join(f"{p},{_record_hash(b)},{len(b)}\n" for p, b in contents.items())
-    record += f"{info}/RECORD,,\n"
-    contents[f"{info}/RECORD"] = record.encode()
+    contents.update(backend.dist_info_files(
+        dist.name, dist.version, summary=dist.summary, requires=dist.requires, requires_python=dist.requires_python,
+        entry_points=dict(dist.entry_points), tag=dist.tag, top_level=top_level))
     path = Path(directory) / dist.filename
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in contents.items():
-            entry = zipfile.ZipInfo(name, FIXED_TIME)
-            entry.external_attr = 0o644 << 16
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(entry, data)
-    os.replace(tmp, path)
+    backend.write_wheel(str(path), contents, dist.dist_info)
     return path
 
 

@@ -1,9 +1,4 @@
+# Skeleton of groqflow demo_helpers' setup.py (envdoctor simulated upstream): the metadata is in setup.cfg.
 from setuptools import setup
 
-setup(
-    name="groqflow-demo-helpers",
-    version="0.2.0",
-    description="Helpers for the GroqFlow proof points",
-    packages=["demo_helpers"],
-    python_requires=">=3.8",
-)
+setup()
