@@ -1,0 +1,77 @@
+"""Network checks: proxy variables (both cases), and the hosts the recipe needs."""
+from __future__ import annotations
+
+import re
+
+from envdoctor.checks import Outcome, check, fail, ok, skip, warn
+from envdoctor.checks.host import facts, login_env
+from envdoctor.probe import Probe
+from envdoctor.recipe import Recipe, Variable
+
+PROXY = re.compile(r"(?i)^(http|https|ftp|all)_proxy$")
+
+
+def proxy_vars(recipe: Recipe) -> list[Variable]:
+    return [v for v in recipe.variables if PROXY.match(v.name)]
+
+
+@check("network.proxy", "network", "proxy variables are set (upper and lower case)", step="env-vars",
+       applies=lambda r: bool(proxy_vars(r) or r.proxy))
+def proxy(probe: Probe, recipe: Recipe) -> Outcome:
+    login = login_env(probe)
+    current = probe.get("host.current_env")
+    wanted = proxy_vars(recipe)
+    contexts = [("a login shell", login)] + ([("your current shell", dict(current))] if current is not None else [])
+    if not wanted:
+        have = {k: v for k, v in login.items() if PROXY.match(k)}
+        if recipe.proxy and any(v.rstrip("/") != recipe.proxy.rstrip("/") for v in have.values()):
+            return warn(f"proxy variables point elsewhere than the ALCF proxy {recipe.proxy}: "
+                        + ", ".join(f"{k}={v}" for k, v in have.items()),
+                        "use the ALCF proxy, or unset the variables", [f"export https_proxy={recipe.proxy}"])
+        return ok(f"the recipe needs no proxy variables ({'set: ' + ', '.join(have) if have else 'none set'})")
+    problems, cmds, good, severe = [], [], [], False
+    for var in wanted:
+        for ctx_name, env in contexts:
+            missing = [n for n in var.names() if not env.get(n)]
+            wrong = [n for n in var.names() if env.get(n) and env[n].rstrip("/") != var.value.rstrip("/")]
+            if missing:
+                lower_only = all(n == n.lower() for n in missing) and var.name != var.name.lower()
+                note = " (wget reads only the lower-case name)" if lower_only else ""
+                problems.append(f"{', '.join(missing)} not set in {ctx_name}{note}")
+                severe = severe or not lower_only
+                if ctx_name == "a login shell":
+                    cmds += [f"echo 'export {n}={var.value}' >> {var.file}" for n in missing]
+                else:
+                    cmds += [f"export {n}={var.value}" for n in missing]
+            for n in wrong:
+                problems.append(f"{n}={env[n]} in {ctx_name}, the course uses {var.value}")
+                cmds.append(f"export {n}={var.value}")
+                severe = True
+            good += [f"{ctx_name}: {n}={env[n]}" for n in var.names() if n not in missing + wrong]
+    if not problems:
+        return ok(*good)
+    why = ("; ".join(problems) + ". Without the proxy, git clone, pip and wget from this node hang or fail")
+    fix = f"set both cases in {wanted[0].file} so every login has them" + (
+        ", and export them in this shell now" if current is not None else "")
+    return (fail if severe else warn)(why, fix, list(dict.fromkeys(cmds)), good)
+
+
+@check("network.reachable", "network", "the hosts the course downloads from are reachable",
+       applies=lambda r: bool(r.network))
+def reachable(probe: Probe, recipe: Recipe) -> Outcome:
+    net = facts(probe, "network")
+    if net.get("skipped"):
+        return skip(f"not probed ({net['skipped']})")
+    hosts = net.get("hosts", {})
+    bad = {h: f for h, f in hosts.items() if not f.get("ok")}
+    good = [f"{h}: HTTP {f.get('status')} in {f.get('ms')} ms" + (f" via {f['proxy']}" if f.get("proxy") else "")
+            for h, f in hosts.items() if f.get("ok")]
+    if not bad:
+        return ok(*good)
+    via = next((f["proxy"] for f in bad.values() if f.get("proxy")), "")
+    why = "cannot reach " + "; ".join(f"{h} ({f.get('error')})" for h, f in bad.items())
+    why += f" (through the proxy {via})" if via else " (no proxy set)"
+    cmds = [f"export https_proxy={recipe.proxy} HTTPS_PROXY={recipe.proxy}"] if recipe.proxy and not via else []
+    cmds.append(f"curl -sSI https://{next(iter(bad))}/ | head -1")
+    return fail(why, "set the proxy if the node needs one; otherwise the network or the site is down (try again "
+                "later, or from another node)", cmds, good)

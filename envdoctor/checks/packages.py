@@ -1,0 +1,141 @@
+"""Package checks: the recipe's requirements in the env, and ~/.local packages that leak in."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from envdoctor.checks import Outcome, check, fail, ok, skip, warn
+from envdoctor.checks.host import facts
+from envdoctor.checks.python import activate_command, canonical, env_facts, pip_step_commands
+from envdoctor.probe import Probe
+from envdoctor.recipe import Recipe, Requirement
+
+
+def installed(run: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """canonical name -> the distribution Python finds first (sys.path order, as importlib does)."""
+    found: dict[str, Mapping[str, Any]] = {}
+    for d in run.get("dists", []):
+        found.setdefault(canonical(d["name"]), d)
+    return found
+
+
+def _editable_ok(dist: Mapping[str, Any], clone: str) -> bool:
+    clone = clone.rstrip("/")
+    url_path = (dist.get("url_path") or "").rstrip("/")
+    loc = (dist.get("location") or "").rstrip("/")
+    if dist.get("editable") and (url_path == clone or url_path.startswith(clone + "/")):
+        return True
+    return loc == clone or loc.startswith(clone + "/")  # legacy `setup.py develop` (egg-info in the clone)
+
+
+def requirement_problem(req: Requirement, dist: Mapping[str, Any] | None, run: Mapping[str, Any],
+                        recipe: Recipe) -> str:
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    if dist is None:
+        return f"{req.text or req.name} is not installed"
+    version = dist.get("version", "")
+    if req.spec:
+        try:
+            if not SpecifierSet(req.spec).contains(Version(version), prereleases=True):
+                where = " (from ~/.local, shadowing the env)" if dist.get("in_user_site") else ""
+                return f"{req.name} {version} is installed{where}, but the course needs {req.name}{req.spec}"
+        except InvalidVersion:
+            return f"{req.name} has an unparseable version {version!r}"
+    if req.editable:
+        try:
+            clone = recipe.repo(req.editable).dest
+        except KeyError:
+            clone = ""
+        if clone and not _editable_ok(dist, clone):
+            how = f"from {dist.get('url_path') or dist.get('location')}"
+            return (f"{req.name} {version} is installed {how}, not in editable mode from the clone {clone} "
+                    f"(`pip install -e`)")
+    for name in req.imports:
+        top = name.split(".")[0]
+        info = (run.get("imports") or {}).get(top)
+        if info is not None and not info.get("found"):
+            return f"{req.name} is installed but `import {top}` finds no module{': ' + info['error'] if info.get('error') else ''}"
+        if info is not None and info.get("in_user_site"):
+            return f"`import {top}` loads {info.get('origin')} from ~/.local, not the env's copy"
+    return ""
+
+
+@check("packages.required", "packages", "the course's packages are installed at the right versions", step="pip",
+       applies=lambda r: bool(r.requirements))
+def required(probe: Probe, recipe: Recipe) -> Outcome:
+    env = env_facts(probe)
+    run = env.get("run") or {}
+    if not env.get("exists"):
+        return skip(f"{recipe.environment.path} does not exist (see the environment checks)")
+    if not run.get("ok"):
+        return skip("the environment's python does not run (see the environment checks)")
+    if run.get("error"):
+        return fail(f"cannot list the env's packages: {run['error']}", "repair or rebuild the environment",
+                    [activate_command(recipe), "python -m pip list"])
+    found = installed(run)
+    problems, bad, good = [], set(), []
+    for req in recipe.requirements:
+        dist = found.get(canonical(req.name))
+        problem = requirement_problem(req, dist, run, recipe)
+        if problem:
+            problems.append(problem)
+            bad.add(canonical(req.name))
+        else:
+            extra = " (editable)" if req.editable else ""
+            good.append(f"{req.name} {dist['version'] if dist else ''}{extra}")
+    if not problems:
+        return ok(*good, f"{len(found)} distributions in the env (listed by one `python -c` in {run.get('duration_ms', 0)} ms)")
+    cmds = pip_step_commands(recipe, bad)
+    if not cmds:
+        specs = [r.text for r in recipe.requirements if canonical(r.name) in bad]
+        cmds = ["pip install " + " ".join(f"'{s}'" for s in specs)]
+    return fail("; ".join(problems), "install them in the environment with the course's commands "
+                "(activate it first)", [activate_command(recipe), *cmds], good)
+
+
+@check("packages.user-site", "packages", "no ~/.local packages shadow the env (home is shared by all systems)",
+       step="")
+def user_site(probe: Probe, recipe: Recipe) -> Outcome:
+    py = facts(probe, "python_env")
+    us = py.get("user_site") or {}
+    run = (py.get("env") or {}).get("run") or {}
+    if recipe.user_site_ok:
+        return skip("this recipe uses ~/.local on purpose")
+    if not us.get("exists") or not (us.get("dists") or us.get("pth")):
+        return ok(f"{us.get('dir') or '~/.local/lib/pythonX.Y/site-packages'}: no packages")
+    names = {canonical(d["name"]): d for d in us.get("dists", [])}
+    env_names = {canonical(d["name"]) for d in run.get("dists", []) if not d.get("in_user_site")}
+    wanted = {canonical(r.name) for r in recipe.requirements}
+    # What Python really loads: the first distribution of each name in sys.path order.
+    winners = [d for n, d in installed(run).items() if d.get("in_user_site")]
+    effective = bool(run.get("enable_user_site"))
+    overlap = sorted(set(names) & (env_names | wanted))
+    listing = ", ".join(f"{d['name']} {d['version']}" for d in us.get("dists", [])[:12])
+    xy_dir = us["dir"].rsplit("/site-packages", 1)[0]
+    cmds = [f"mv {xy_dir} {xy_dir}.disabled"]
+    evidence = [f"{us['dir']}: {listing}" + (" …" if len(us.get("dists", [])) > 12 else "")]
+    if us.get("pth"):
+        evidence.append("path hooks: " + ", ".join(us["pth"]))
+    leak = ("~/.local is shared by every env and every testbed system (home is shared), which is why ALCF warns "
+            "about \"mysterious package dependency/version issues\"")
+    if winners:
+        hit = sorted(d["name"] for d in winners)
+        required_hit = [n for n in hit if canonical(n) in wanted]
+        loads = ", ".join(f"{d['name']} {d['version']}" for d in winners)
+        why = (f"the env's python loads {loads} from {us['dir']} "
+               "instead of its own site-packages" + (f" — including required {', '.join(required_hit)}"
+                                                     if required_hit else "") + f". {leak}.")
+        fix = ("move the user-site packages out of the way (or set PYTHONNOUSERSITE=1 in job scripts), then "
+               "reinstall anything missing inside the env")
+        return (fail if required_hit else warn)(why, fix, cmds + pip_step_commands(recipe, set(
+            canonical(n) for n in required_hit)), evidence)
+    if effective and overlap:
+        return warn(f"{us['dir']} holds {', '.join(names[n]['name'] for n in overlap)}, and this env reads ~/.local "
+                    f"(after its own packages): whatever is missing from the env is silently taken from there. {leak}",
+                    "move the user-site packages out of the way and install what the env needs inside it", cmds,
+                    evidence)
+    why = (f"{us['dir']} holds packages ({listing}) installed with `pip install --user` or pip outside an env; "
+           "this env ignores them" if not effective else f"{us['dir']} holds packages ({listing})")
+    why += ", but they leak into every other env and system through the shared home"
+    return warn(why, "install packages only inside an env; move these away unless you need them", cmds, evidence)

@@ -1,0 +1,64 @@
+"""SDK checks: the vendor tools work (the recipe's `sdk` commands), and no conda where unsupported."""
+from __future__ import annotations
+
+import re
+
+from envdoctor.checks import Outcome, check, fail, ok, skip, warn
+from envdoctor.checks.host import facts, login_env
+from envdoctor.probe import Probe
+from envdoctor.recipe import Recipe
+
+
+@check("sdk.tools", "sdk", "the vendor SDK tools answer as the course expects", step="pip",
+       applies=lambda r: bool(r.sdk))
+def tools(probe: Probe, recipe: Recipe) -> Outcome:
+    results = facts(probe, "sdk").get("commands", {})
+    problems, fixes, cmds, good, skipped = [], [], [], [], []
+    for cmd in recipe.sdk:
+        r = results.get(cmd.id) or {}
+        shown = " ".join(cmd.argv)
+        where = "in the env" if cmd.in_env else "in a login shell"
+        if r.get("skipped"):
+            skipped.append(f"{cmd.title}: {r['skipped']}")
+            continue
+        out = (r.get("output") or "").strip()
+        last = (out.splitlines() or [""])[-1][:200]
+        if r.get("timed_out"):
+            problems.append(f"`{shown}` ({where}) did not finish in time")
+        elif r.get("not_found") or re.search(r"command not found", out):
+            problems.append(f"`{shown}` ({where}): {cmd.argv[0]}: command not found — {cmd.title.split(' (')[0]} "
+                            "is not set up")
+        elif r.get("returncode") != 0:
+            problems.append(f"`{shown}` ({where}) exited {r.get('returncode')}: {last}")
+        elif cmd.expect and not re.search(cmd.expect, out):
+            problems.append(f"`{shown}` ({where}) printed {last!r}, expected /{cmd.expect}/")
+        else:
+            hit = next((ln for ln in out.splitlines() if cmd.expect and re.search(cmd.expect, ln)), last)
+            good.append(f"{cmd.title}: {hit.strip()[:200]}")
+            continue
+        fixes.append(cmd.fix)
+        cmds += list(cmd.commands)
+    if problems:
+        return fail("; ".join(problems), "; ".join(dict.fromkeys(fixes)), list(dict.fromkeys(cmds)), good + skipped)
+    if skipped and not good:
+        return skip("; ".join(skipped))
+    return ok(*good, *skipped)
+
+
+@check("sdk.conda-unsupported", "sdk", "conda stays out of the way (the vendor stack is not supported under conda)",
+       applies=lambda r: r.environment.kind != "conda" and not r.environment.conda_supported)
+def conda_unsupported(probe: Probe, recipe: Recipe) -> Outcome:
+    login = login_env(probe)
+    sh = facts(probe, "shells")
+    active = login.get("CONDA_DEFAULT_ENV") or ""
+    blocks = [f"{name}:{b['start']}" for name, f in sh["files"].items() for b in f.get("conda_blocks", [])]
+    if active:
+        return warn(f"every login activates conda env '{active}' ({', '.join(blocks) or 'a startup file'}), but "
+                    f"{recipe.title} is not supported under conda: the SDK's wheels and libraries must come from "
+                    "the course's environment, not conda's",
+                    "keep conda installed if you need it elsewhere, but stop it from activating at login",
+                    ["conda config --set auto_activate_base false", "conda deactivate"],
+                    [f"login shell: CONDA_DEFAULT_ENV={active}"])
+    if blocks:
+        return ok(f"conda is initialised ({', '.join(blocks)}) but does not activate an env at login")
+    return ok("conda is not initialised in the startup files")

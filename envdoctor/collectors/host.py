@@ -1,0 +1,90 @@
+"""Host facts: who and where we are (hostname, node role, home), and the job context.
+
+Also home-grown helpers the other collectors share: URL redaction and the environment of
+"the user's current shell" (envdoctor's own on a real machine).
+"""
+from __future__ import annotations
+
+import os
+import re
+import stat
+import tempfile
+from typing import Any, Mapping
+
+from envdoctor.probe import ProbeContext, collector
+from envdoctor.targets import Target
+
+# Variables worth keeping from a shell's environment (values of others are never stored:
+# the probe is shared in bug reports, and environments carry tokens).
+KEEP_VARS = re.compile(
+    r"^(PATH|HOME|USER|SHELL|HOSTNAME|VIRTUAL_ENV|VIRTUAL_ENV_PROMPT|PS1|BASH_ENV|ENV"
+    r"|CONDA_[A-Z_]+|_CE_CONDA|PYTHON[A-Z_]*|PIP_[A-Z_]+|LD_LIBRARY_PATH"
+    r"|(?i:(HTTP|HTTPS|FTP|ALL|NO)_PROXY)"
+    r"|POPLAR_[A-Z_]+|POPTORCH_[A-Z_]+|POPART_[A-Z_]+|IPUOF_[A-Z_]+"
+    r"|SLURM_JOB_ID|SLURM_JOBID|PBS_JOBID|PBS_ENVIRONMENT|SAMBA[A-Z_]*|CEREBRAS[A-Z_]*|GROQ[A-Z_]*)$"
+)
+_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^:@/\s]*)(:(?P<pw>[^@/\s]*))?@")
+_SECRETISH = re.compile(r"(?i)(token|secret|password|passwd|api_?key|auth)")
+
+
+def redact_url(value: str) -> str:
+    """`http://user:pw@proxy:3128` -> `http://user:***@proxy:3128` (secrets never leave the probe)."""
+    return _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}{':***' if m['pw'] is not None else ''}@", value)
+
+
+def keep_env(env: Mapping[str, str], extra: tuple[str, ...] = ()) -> dict[str, str]:
+    """The variables of `env` envdoctor reasons about, with URL credentials redacted."""
+    out = {}
+    for name, value in env.items():
+        if (KEEP_VARS.match(name) or name in extra) and not (_SECRETISH.search(name) and name not in extra):
+            out[name] = redact_url(value)
+    return out
+
+
+def unmap_value(target: Target, value: str) -> str:
+    """Show paths in a variable the way the course writes them (`~/...`, `/software/...`)."""
+    if ":" in value and "://" not in value:
+        return ":".join(target.unmap(p) if p.startswith("/") else p for p in value.split(":"))
+    return target.unmap(value) if value.startswith("/") else value
+
+
+def home_state(home: str) -> dict[str, Any]:
+    facts: dict[str, Any] = {"exists": os.path.isdir(home), "writable": False, "error": ""}
+    if not os.path.lexists(home):
+        facts["error"] = "does not exist"
+        return facts
+    if not os.path.isdir(home):
+        facts["error"] = "is not a directory"
+        return facts
+    try:
+        st = os.stat(home)
+        facts["mode"] = stat.filemode(st.st_mode)
+        facts["owner_uid"] = st.st_uid
+        fd, tmp = tempfile.mkstemp(prefix=".envdoctor-write-test.", dir=home)
+        os.close(fd)
+        os.unlink(tmp)
+        facts["writable"] = True
+    except OSError as exc:
+        facts["error"] = exc.strerror or str(exc)
+    return facts
+
+
+@collector("host")
+def collect_host(ctx: ProbeContext) -> dict[str, Any]:
+    t, recipe = ctx.target, ctx.recipe
+    role = t.node_role(recipe.hosts.login, recipe.hosts.run)
+    current = {k: unmap_value(t, v) for k, v in keep_env(t.current_env()).items()}
+    return {
+        "hostname": t.hostname,
+        "short": t.hostname.split(".")[0],
+        "role": role,
+        "target": t.name,
+        "simulated": bool(t.root),
+        "user": t.user,
+        "home": t.home,
+        "home_display": "~",
+        "home_state": home_state(t.home),
+        # On a simulated node the "current shell" is its login shell (collected by `shells`).
+        "current_env": current if not t.root else None,
+        "job": {k: current[k] for k in ("SLURM_JOB_ID", "PBS_JOBID") if k in current},
+    }
