@@ -523,14 +523,17 @@ def _load_steps(n: Node, names: dict[str, set[str]], p: _Problems) -> tuple[Step
     return tuple(steps)
 
 
-def _parse_yaml(path: Path) -> Any:
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read recipe ({getattr(exc, 'strerror', None) or exc})") from None
+
+
+def _parse_yaml(path: Path, text: str) -> Any:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read recipe ({getattr(exc, 'strerror', None) or exc})") from None
     try:
         return YAML(typ="rt").load(text)
     except MarkedYAMLError as exc:
@@ -540,11 +543,34 @@ def _parse_yaml(path: Path) -> Any:
         raise RecipeError(str(path), None, "(yaml)", f"not valid YAML: {exc}") from None
 
 
+def _cache_material(text: str) -> tuple[bytes, bytes, str]:
+    # What the validated result depends on: this module, the step schema, and the text.
+    return Path(__file__).read_bytes(), Path(__file__).with_name("steps").joinpath("__init__.py").read_bytes(), text
+
+
 def load(path: str | os.PathLike[str]) -> Recipe:
     """Load and validate one recipe file; raises RecipeError naming file, line and key
-    (a RecipeErrors carrying every problem found, when there is more than one)."""
+    (a RecipeErrors carrying every problem found, when there is more than one).
+
+    A file that validated before is reloaded from the JSON cache (envdoctor.cache); a
+    problem is always reported from a fresh parse, which knows the line of every key."""
+    from envdoctor import cache
+
     path = Path(path)
-    data = _parse_yaml(path)
+    text = _read(path)
+    cached = cache.read("recipe", *_cache_material(text))
+    if cached is not None:
+        try:
+            return _validate(cached, path)
+        except RecipeError:
+            pass
+    data = _parse_yaml(path, text)
+    recipe = _validate(data, path)
+    cache.write("recipe", _plain(data), *_cache_material(text))
+    return recipe
+
+
+def _validate(data: Any, path: Path) -> Recipe:
     if not isinstance(data, Mapping):
         raise RecipeError(str(path), 1, "(top)", "a recipe is a mapping (platform:, release:, ...)")
     n = Node(data, str(path), "", 1)

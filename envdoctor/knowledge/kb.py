@@ -440,47 +440,31 @@ def _parse(text: str, path: str) -> Any:
 CACHE_VERSION = "3"
 
 
-def _cache_file(text: str) -> Path:
-    import hashlib
-    import os
-
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    code = Path(__file__).read_bytes()  # the anchors depend on this module's rules too
-    digest = hashlib.sha256(code + b"\0" + (CACHE_VERSION + "\0" + text).encode("utf-8")).hexdigest()[:24]
-    return Path(base) / "envdoctor" / f"faults-{digest}.json"
+def _cache_material(text: str) -> tuple[str, bytes, str]:
+    # The anchors depend on this module's rules too, so its code is part of the key.
+    return CACHE_VERSION, Path(__file__).read_bytes(), text
 
 
 def _read_cache(text: str) -> Any:
     """The parsed data of a file that validated before (same content, same code): parsing YAML
-    costs over a second, a cached copy a millisecond. Any problem just means 'no cache'."""
-    import json
+    costs over a second, a cached copy a millisecond."""
+    from envdoctor import cache
 
+    cached = cache.read("faults", *_cache_material(text))
     try:
-        cached = json.loads(_cache_file(text).read_text(encoding="utf-8"))
         for pattern, (anchors, words) in cached["anchors"].items():
             _SEEDED[pattern] = (frozenset(anchors), frozenset(words))
         return cached["data"]
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (KeyError, TypeError, AttributeError, ValueError):
         return None
 
 
 def _write_cache(text: str, data: Any, kb: KnowledgeBase) -> None:
-    import json
-    import os
-    import tempfile
-
+    from envdoctor import cache
     from envdoctor.recipe import _plain
 
-    target = _cache_file(text)
     anchors = {s.pattern: [sorted(s.anchors), sorted(s.words)] for s in kb.all_signatures()}
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".faults.", dir=target.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"data": _plain(data), "anchors": anchors}, fh)
-        os.replace(tmp, target)
-    except OSError:
-        pass
+    cache.write("faults", {"data": _plain(data), "anchors": anchors}, *_cache_material(text))
 
 
 _SEEDED: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
