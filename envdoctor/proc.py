@@ -56,6 +56,18 @@ class Completed:
         return f"`{self.command}` exited {self.returncode}: {tail[0][:200]}"
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to SIGKILL it when its parent dies, so that a
+    `kill -9` of envdoctor (setup, runs) never leaves a pip or git working on behind the next
+    run's back. prctl(PR_SET_PDEATHSIG) through ctypes; a no-op where it is unavailable."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def run(
     argv: Sequence[str],
     *,
@@ -63,6 +75,7 @@ def run(
     env: Mapping[str, str] | None = None,
     timeout: float | None = DEFAULT_TIMEOUT,
     input: str | None = None,
+    die_with_parent: bool = False,
 ) -> Completed:
     """Run argv to completion, capturing text output; kill its process group on timeout."""
     argv = tuple(str(a) for a in argv)
@@ -72,7 +85,7 @@ def run(
             argv, cwd=cwd, env=dict(env) if env is not None else None, text=True,
             stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-            errors="replace",
+            errors="replace", preexec_fn=_die_with_parent if die_with_parent else None,
         )
     except (FileNotFoundError, PermissionError, NotADirectoryError) as exc:
         return Completed(argv, 127, "", str(exc), 0, missing=True)
@@ -144,7 +157,7 @@ class Streamed:
 
 def stream(
     argv: Sequence[str], *, cwd: str | None = None, env: Mapping[str, str] | None = None,
-    stdout: IO[str] | None = None,
+    stdout: IO[str] | None = None, die_with_parent: bool = False,
 ) -> Streamed:
     """Start argv with stdout+stderr merged, readable through `.lines()` (or to `stdout`)."""
     argv = tuple(str(a) for a in argv)
@@ -152,5 +165,6 @@ def stream(
         argv, cwd=cwd, env=dict(env) if env is not None else None, text=True, errors="replace",
         stdin=subprocess.DEVNULL, stdout=stdout if stdout is not None else subprocess.PIPE,
         stderr=subprocess.STDOUT, start_new_session=True, bufsize=1,
+        preexec_fn=_die_with_parent if die_with_parent else None,
     )
     return Streamed(argv, popen)

@@ -347,11 +347,12 @@ class SdkCommand:
     fix: str
     commands: tuple[str, ...]
     in_env: bool  # run with the recipe's environment activated
+    step: str  # the setup step kind that repairs it (default: pip, when in_env)
 
     @classmethod
     def load(cls, n: Node) -> SdkCommand:
         cmd = cls(n.str("id", required=True), n.str("title", required=True), n.strs("argv"), n.str("expect"),
-                  n.str("fix", required=True), n.strs("commands"), n.bool("in_env"))
+                  n.str("fix", required=True), n.strs("commands"), n.bool("in_env"), n.str("step"))
         if not cmd.argv:
             raise n.error("argv", "is required", n.line)
         if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", cmd.id):

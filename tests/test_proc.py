@@ -38,3 +38,36 @@ def test_stream_merges_and_terminates() -> None:
     assert {next(lines).strip(), next(lines).strip()} == {"one", "two"}
     s.terminate(grace=1)
     assert s.popen.returncode is not None
+
+
+def test_children_can_die_with_their_parent(tmp_path) -> None:
+    """A `kill -9` of envdoctor must not leave its pip or git running (setup's journal relies on it)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pidfile = tmp_path / "child.pid"
+    script = ("import sys; from envdoctor import proc\n"
+              f"proc.run(['bash', '-c', 'echo $$ > {pidfile}; sleep 60'], timeout=None, die_with_parent=True)\n")
+    parent = subprocess.Popen([sys.executable, "-c", script])
+    for _ in range(100):
+        if pidfile.exists() and pidfile.read_text().strip():
+            break
+        time.sleep(0.05)
+    child = int(pidfile.read_text())
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    for _ in range(100):
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        try:  # reap it if it was re-parented to us
+            os.waitpid(child, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.05)
+    else:
+        raise AssertionError("the child outlived its killed parent")

@@ -43,6 +43,7 @@ class Outcome:
     fix: str = ""
     commands: tuple[str, ...] = ()
     evidence: tuple[str, ...] = ()
+    step: str = ""  # overrides the check's step kind when this outcome is repaired by another
 
 
 def ok(*evidence: str) -> Outcome:
@@ -53,12 +54,12 @@ def skip(why: str, *evidence: str) -> Outcome:
     return Outcome(Status.SKIP, why=why, evidence=tuple(evidence))
 
 
-def fail(why: str, fix: str, commands: Sequence[str] = (), evidence: Sequence[str] = ()) -> Outcome:
-    return Outcome(Status.FAIL, why, fix, tuple(commands), tuple(evidence))
+def fail(why: str, fix: str, commands: Sequence[str] = (), evidence: Sequence[str] = (), step: str = "") -> Outcome:
+    return Outcome(Status.FAIL, why, fix, tuple(commands), tuple(evidence), step)
 
 
-def warn(why: str, fix: str, commands: Sequence[str] = (), evidence: Sequence[str] = ()) -> Outcome:
-    return Outcome(Status.WARN, why, fix, tuple(commands), tuple(evidence))
+def warn(why: str, fix: str, commands: Sequence[str] = (), evidence: Sequence[str] = (), step: str = "") -> Outcome:
+    return Outcome(Status.WARN, why, fix, tuple(commands), tuple(evidence), step)
 
 
 CheckFn = Callable[[Probe, Recipe], Outcome]
@@ -150,7 +151,7 @@ def run_one(c: Check, probe: Probe, recipe: Recipe, timeout: float = CHECK_TIMEO
         return CheckResult(c.id, c.category, c.title, Status.ERROR,
                            why=f"the check crashed: {type(got).__name__}: {got}",
                            fix="report this to the envdoctor developers; the other checks still ran", duration_ms=ms)
-    step = c.step if got.status in (Status.FAIL, Status.WARN) else ""
+    step = (got.step or c.step) if got.status in (Status.FAIL, Status.WARN) else ""
     return CheckResult(c.id, c.category, c.title, got.status, got.why, got.fix, got.commands, got.evidence, ms, step)
 
 

@@ -240,7 +240,7 @@ def _profile_why(files: Mapping[str, Mapping[str, Any]], reads: str, block: Mapp
     return text
 
 
-@check("conda.base-active", "conda", "no conda env is active on top of the course's environment", step="",
+@check("conda.base-active", "conda", "no conda env is active on top of the course's environment", step="conda-base",
        applies=lambda r: r.environment.kind != "conda")
 def base_active(probe: Probe, recipe: Recipe) -> Outcome:
     env, where = current_env(probe)

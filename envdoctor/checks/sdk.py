@@ -13,7 +13,7 @@ from envdoctor.recipe import Recipe
        applies=lambda r: bool(r.sdk))
 def tools(probe: Probe, recipe: Recipe) -> Outcome:
     results = facts(probe, "sdk").get("commands", {})
-    problems, fixes, cmds, good, skipped = [], [], [], [], []
+    problems, fixes, cmds, good, skipped, steps = [], [], [], [], [], []
     for cmd in recipe.sdk:
         r = results.get(cmd.id) or {}
         shown = " ".join(cmd.argv)
@@ -38,8 +38,11 @@ def tools(probe: Probe, recipe: Recipe) -> Outcome:
             continue
         fixes.append(cmd.fix)
         cmds += list(cmd.commands)
+        steps.append(cmd.step)
     if problems:
-        return fail("; ".join(problems), "; ".join(dict.fromkeys(fixes)), list(dict.fromkeys(cmds)), good + skipped)
+        # The first failing command's own repair step (an SDK not enabled is not a pip problem).
+        return fail("; ".join(problems), "; ".join(dict.fromkeys(fixes)), list(dict.fromkeys(cmds)), good + skipped,
+                    step=next((s for s in steps if s), ""))
     if skipped and not good:
         return skip("; ".join(skipped))
     return ok(*good, *skipped)

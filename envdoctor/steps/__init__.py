@@ -20,6 +20,8 @@ STEP_FIELDS: Mapping[str, Mapping[str, tuple[type, bool, str]]] = {
     "git": {"repo": (str, True, "repo")},
     "edit": {"edit": (str, True, "edit")},
     "env-vars": {"variables": (list, True, "variable")},
+    "conda-base": {},
+    "sdk-enable": {"script": (str, True, ""), "variable": (str, True, "")},
 }
 
 # kind -> module under envdoctor.steps
@@ -32,6 +34,8 @@ _MODULES: Mapping[str, str] = {
     "git": "git",
     "edit": "edit",
     "env-vars": "env_vars",
+    "conda-base": "conda_base",
+    "sdk-enable": "sdk_enable",
 }
 
 

@@ -105,13 +105,14 @@ class Context:
     # --- processes ----------------------------------------------------
     def run(self, argv: Sequence[str], *, cwd: str | None = None, env: Mapping[str, str] | None = None,
             timeout: float = 60.0) -> proc.Completed:
-        return proc.run(_guarded(argv), cwd=cwd, env=env if env is not None else self.env, timeout=timeout)
+        return proc.run(argv, cwd=cwd, env=env if env is not None else self.env, timeout=timeout,
+                        die_with_parent=True)
 
     def run_long(self, argv: Sequence[str], progress: Progress, *, cwd: str | None = None,
                  env: Mapping[str, str] | None = None, timeout: float = LONG_TIMEOUT) -> tuple[int, list[str]]:
         """Run with merged output streamed to `progress`; (returncode, last lines).
         A timeout kills the whole process group and returns 124."""
-        streamed = proc.stream(_guarded(argv), cwd=cwd, env=env if env is not None else self.env)
+        streamed = proc.stream(argv, cwd=cwd, env=env if env is not None else self.env, die_with_parent=True)
         timer = threading.Timer(timeout, streamed.terminate)
         timer.daemon = True
         timer.start()
@@ -132,24 +133,6 @@ class Context:
         if rc < 0 and time.monotonic() - started >= timeout:
             return 124, tail + [f"did not finish in {timeout:g} s"]
         return rc, tail
-
-
-def _guarded(argv: Sequence[str]) -> list[str]:
-    """Children die with envdoctor: a `kill -9` of a setup must not leave a pip or git
-    running on behind the next setup's back (the lock dies with us, the child would not)."""
-    setpriv = _setpriv()
-    return [setpriv, "--pdeathsig", "KILL", "--", *argv] if setpriv else list(argv)
-
-
-_SETPRIV: list[str | None] = []
-
-
-def _setpriv() -> str | None:
-    if not _SETPRIV:
-        found = proc.which("setpriv")
-        ok = bool(found) and proc.run([found or "setpriv", "--pdeathsig", "KILL", "--", "true"], timeout=5).ok
-        _SETPRIV.append(found if ok else None)
-    return _SETPRIV[0]
 
 
 class StepKind(Protocol):

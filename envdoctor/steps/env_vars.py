@@ -21,6 +21,7 @@ BEGIN = "# >>> envdoctor >>>"
 END = "# <<< envdoctor <<<"
 HEADER = "# written by `envdoctor setup`; edit the values here or remove the whole block"
 _EXPORT = re.compile(r"^export\s+([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
+_SOURCE = re.compile(r"^(?:source|\.)\s+(\S+)\s*$")
 
 
 def is_done(step: Step, ctx: Context) -> str | None:
@@ -68,7 +69,14 @@ def export_lines(ctx: Context, variable: Variable) -> list[str]:
 
 def _updated(ctx: Context, text: str, variables: list[Variable]) -> str:
     """`text` with the block holding the variables' lines (other lines of the block kept)."""
-    wanted = {line.split("=", 1)[0][len("export "):]: line for v in variables for line in export_lines(ctx, v)}
+    return update_block(text, {line.split("=", 1)[0][len("export "):]: line
+                               for v in variables for line in export_lines(ctx, v)})
+
+
+def update_block(text: str, wanted: dict[str, str]) -> str:
+    """`text` whose envdoctor block holds the `wanted` lines (key -> line, keys as `_name`
+    gives them); other lines of the block are kept. A new block goes above an
+    interactive-only guard, so that batch jobs read it too."""
     lines = text.splitlines(keepends=False)
     try:
         begin, end = lines.index(BEGIN), lines.index(END)
@@ -108,8 +116,12 @@ def _exported(ctx: Context, text: str, variables: list[Variable]) -> bool:
 
 
 def _name(line: str) -> str:
+    """The key of a block line: the variable of an export, `source FILE` of a source line."""
     match = _EXPORT.match(line)
-    return match.group(1) if match else ""
+    if match:
+        return match.group(1)
+    match = _SOURCE.match(line)
+    return f"source {match.group(1).strip(chr(39) + chr(34))}" if match else ""
 
 
 def _by_file(step: Step, ctx: Context) -> dict[str, list[Variable]]:

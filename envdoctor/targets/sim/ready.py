@@ -231,7 +231,13 @@ def _env_vars(node: SimNode, step: Step) -> None:
         node.append(path, f"\n# {node.recipe.platform} hands-on ({node.recipe.release})\n" + "\n".join(lines) + "\n")
 
 
+def _already_so(node: SimNode, step: Step) -> None:
+    """Steps that guard against states a fresh course account is not in: no personal conda
+    on the venv platforms (conda-base), the SDK enabled by the node at login (sdk-enable)."""
+
+
 HANDLERS: dict[str, Callable[[SimNode, Step], None]] = {
     "conda-install": _conda_install, "shell-init": _shell_init, "conda-env": _conda_env, "venv": _venv,
     "pip": run_pip, "git": _git, "edit": _edit, "env-vars": _env_vars,
+    "conda-base": _already_so, "sdk-enable": _already_so,
 }

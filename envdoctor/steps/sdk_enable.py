@@ -1,0 +1,52 @@
+"""`sdk-enable`: the vendor SDK is enabled in every new login shell.
+
+On the Graphcore nodes the Poplar SDK is enabled by the system at login; when it is not
+(another SDK's profile, a node set up differently), the course's cure is to source the
+SDK's `enable` script. Done when a fresh login shell has the step's `variable` set (the
+enable script exports POPLAR_SDK_ENABLED); otherwise the `source` line goes into the
+envdoctor block of ~/.bashrc (diff first), above an interactive-only guard.
+"""
+from __future__ import annotations
+
+import shlex
+
+from envdoctor.recipe import Step
+from envdoctor.steps import dotfiles
+from envdoctor.steps.base import Action, Context, Progress, fail, read_text, unified_diff, write_file
+from envdoctor.steps.env_vars import update_block
+
+
+def _enabled_at_login(step: Step, ctx: Context) -> bool:
+    variable = step.get("variable")
+    got = dotfiles.shell(ctx, "login", f'printf "%s" "${{{variable}:-}}"')
+    return bool(got.stdout.strip().rpartition("\n")[2])
+
+
+def _new_bashrc(step: Step, ctx: Context) -> tuple[str, str | None, str]:
+    path = dotfiles.home_file(ctx, ".bashrc")
+    old = read_text(path)
+    line = f"source {shlex.quote(ctx.path(step.get('script')))}"
+    return path, old, update_block(old or "", {f"source {ctx.path(step.get('script'))}": line})
+
+
+def is_done(step: Step, ctx: Context) -> str | None:
+    if _enabled_at_login(step, ctx):
+        return None
+    return f"a new login shell does not enable the SDK (${step.get('variable')} is unset)"
+
+
+def plan(step: Step, ctx: Context) -> list[Action]:
+    path, old, new = _new_bashrc(step, ctx)
+    shown = ctx.display(path)
+    actions = [Action("diff", unified_diff(old, new, shown), shown)] if new != (old or "") else []
+    return actions + dotfiles.login_fix_actions(ctx)
+
+
+def apply(step: Step, ctx: Context, progress: Progress) -> None:
+    path, old, new = _new_bashrc(step, ctx)
+    if new != (old or ""):
+        write_file(ctx, path, new)
+    dotfiles.apply_login_fix(ctx)
+    if not _enabled_at_login(step, ctx):
+        raise fail(step, f"sourcing {ctx.display(ctx.path(step.get('script')))} did not set ${step.get('variable')}",
+                   "check that the SDK is installed at that path, then source its enable script by hand")
