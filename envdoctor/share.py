@@ -13,11 +13,11 @@ import json
 import os
 import re
 import stat
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from envdoctor.errors import UsageError
+from envdoctor.files import atomic_open
 from envdoctor.results import Report
 
 # A user name as it becomes a directory: no separators, no leading dot.
@@ -69,20 +69,8 @@ def write_shared(report: Report, directory: Path) -> Path:
             user_dir.mkdir(mode=dir_mode)
             os.chmod(user_dir, dir_mode)  # mkdir's mode is cut by the umask
         target = user_dir / f"{safe_name(report.platform)}.json"
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=user_dir)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, file_mode)
-            os.replace(tmp, target)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        with atomic_open(target, file_mode) as fh:
+            fh.write(text)
     except OSError as exc:
         raise UsageError(f"cannot write the shared report under {directory}: {exc.strerror or exc}; "
                          f"check that the directory exists and your group can write to it") from None

@@ -12,7 +12,6 @@ from typing import Any, Mapping
 
 from envdoctor.checks import Outcome, check, fail, ok, warn
 from envdoctor.checks.host import current_env, facts, login_env
-from envdoctor.checks.shell import MODE_TEXT
 from envdoctor.probe import Probe
 from envdoctor.recipe import Recipe
 
@@ -77,7 +76,7 @@ def installed(probe: Probe, recipe: Recipe) -> Outcome:
         return ok(f"{prefix}/bin/conda{version}")
     if conda.get("exists"):
         return fail(f"{prefix} exists but has no bin/conda: the Miniconda install was interrupted or removed "
-                    "files", f"re-run the installer over it (-u updates an existing prefix)",
+                    "files", "re-run the installer over it (-u updates an existing prefix)",
                     [f"bash {install_commands(recipe)[1].split()[1]} -u -b -p {prefix}", f"{prefix}/bin/conda init bash"],
                     [f"{prefix}: present, bin/conda missing"])
     if elsewhere:
@@ -100,7 +99,7 @@ def shell_init(probe: Probe, recipe: Recipe) -> Outcome:
     conda = sh["conda"]
     prefix = conda["display"]
     evidence = [describe_mode(name, modes[name]) for name in ("login", "interactive", "batch", "script") if name in modes]
-    login, batch = modes.get("login", {}), modes.get("batch", {})
+    login = modes.get("login", {})
     blocks = [(name, b) for name, f in files.items() for b in f.get("conda_blocks", [])]
     reads = sh.get("login_reads", "")
     if not login.get("reached"):

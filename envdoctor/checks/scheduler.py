@@ -24,7 +24,7 @@ def commands(probe: Probe, recipe: Recipe) -> Outcome:
         return skip(f"{', '.join(missing)} not on PATH, as expected off the {recipe.platform} nodes")
     if role == "login" and recipe.scheduler.submit_from == "run":
         return warn(f"{', '.join(missing)} not on PATH here: {recipe.scheduler.kind} commands exist on the run nodes",
-                    f"go to a run node first", [recipe.hosts.next_hop] if recipe.hosts.next_hop else [], found)
+                    "go to a run node first", [recipe.hosts.next_hop] if recipe.hosts.next_hop else [], found)
     hint = {"slurm": "/opt/slurm/bin", "pbs": "/opt/pbs/bin"}.get(recipe.scheduler.kind, "")
     files = probe.get("shells.files") or {}
     sourced = (login.get("trace") or {}).get("sourced", [])

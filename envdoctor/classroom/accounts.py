@@ -161,7 +161,7 @@ def _home(pw: pwd.struct_passwd, recipe: Recipe) -> CheckResult:
         if recipe.platform == "cerebras":
             why += ", and Cerebras jobs read the model and data from the home as another user"
         return CheckResult("account.home", "disk", title, Status.FAIL, why=why,
-                           fix=f"let the platform traverse the home directory (x only, it does not list it)",
+                           fix="let the platform traverse the home directory (x only, it does not list it)",
                            commands=(f"chmod {spec} {home}",), evidence=tuple(evidence))
     # Every directory above the home needs the same x bits for the others.
     if "o" in needed:
@@ -259,7 +259,7 @@ def _slurm(pw: pwd.struct_passwd, partition: str | None, env: dict[str, str] | N
             f"scontrol show partition {partition or ''}".strip(),)
     elif "invalid user" in low or "uid" in low:
         fix, cmds = f"the Slurm controller does not know {pw.pw_name}: the account has not reached it yet", (
-            f"scontrol show config | grep -i user", f"id {pw.pw_name}")
+            "scontrol show config | grep -i user", f"id {pw.pw_name}")
     else:
         fix, cmds = "ask the system administrators why the submission is refused", ()
     return CheckResult("account.slurm", "scheduler", title, Status.FAIL,

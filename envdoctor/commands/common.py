@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
-from pathlib import Path
 
 from envdoctor.errors import UsageError
 from envdoctor.recipe import Recipe, catalog
@@ -22,14 +20,11 @@ def recipe_and_target(platform: str, release: str | None, target: str, sim_root:
 
 def write_text_atomic(path: str | os.PathLike[str], text: str, mode: int = 0o644) -> None:
     """Write via a temporary file in the same directory, then rename: never a half file."""
-    path = Path(path)
+    from envdoctor.files import atomic_open
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with atomic_open(path, mode) as fh:
             fh.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
 

@@ -323,7 +323,7 @@ def failure_help(rec: RunRecord, recipe: Recipe) -> str:
     if rec.status == "timeout":
         lines.append("  the run did not finish within its time limit and was cancelled")
     if rec.log_tail:
-        lines.append(f"  last lines of the log:")
+        lines.append("  last lines of the log:")
         lines += [f"    | {t}" for t in rec.log_tail[-TAIL:]]
     findings = explain_log(rec.log, recipe.platform)
     if findings:

@@ -26,7 +26,7 @@ def create(platform: str, release: str | None, root: str | None, ready: bool, fa
         f"  hostname  {target.hostname}   user {target.user}   home {target.home}",
         f"  state     {state}",
         f"  faults    {', '.join(meta.get('faults') or []) or 'none'}",
-        f"  python    " + ", ".join(f"{k} played by {v}" for k, v in meta.get("python_versions", {}).items()),
+        "  python    " + ", ".join(f"{k} played by {v}" for k, v in meta.get("python_versions", {}).items()),
         f"  built in  {time.monotonic() - started:.1f} s",
         "next:",
         f"  envdoctor check {meta['platform']} --target sim --sim-root {target.root}",

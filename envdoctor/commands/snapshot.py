@@ -12,16 +12,15 @@ import datetime
 import gzip
 import io
 import json
-import os
 import sys
 import tarfile
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Iterator
 
 from envdoctor.commands.common import err, out, write_text_atomic
 from envdoctor.errors import UsageError
+from envdoctor.files import atomic_open
 
 LOG_HEAD = 2 * 1024 * 1024  # bytes of a long log kept from its start ...
 LOG_TAIL = 6 * 1024 * 1024  # ... and from its end (where the error usually is)
@@ -184,12 +183,7 @@ def _write_tar(path: Path, members: list[Member]) -> None:
     """Atomically: a temporary file in the same directory, renamed when complete."""
     now = int(datetime.datetime.now().timestamp())
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as raw:
+        with atomic_open(path, 0o600, binary=True) as raw:
             # No file name and a fixed owner in the headers: nothing about this account leaks.
             with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=now) as gz:
                 with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
@@ -199,22 +193,8 @@ def _write_tar(path: Path, members: list[Member]) -> None:
                         info.uid = info.gid = 0
                         info.uname = info.gname = ""
                         tar.addfile(info, io.BytesIO(m.data))
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
     except OSError as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def _listing(path: Path, members: list[Member], replaced: Path | None, overwrite: bool) -> str:

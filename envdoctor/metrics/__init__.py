@@ -12,7 +12,7 @@ import os
 from typing import Iterable
 
 from envdoctor.errors import UsageError, closest
-from envdoctor.metrics.base import Metrics, Parser, feed_stream, read_chunks, split_lines
+from envdoctor.metrics.base import Metrics, Parser, feed_stream, read_chunks
 
 _MODULES = {
     "cerebras": ("envdoctor.metrics.cerebras", "CerebrasParser"),

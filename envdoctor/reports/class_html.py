@@ -8,7 +8,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from envdoctor.classroom.aggregate import Cell, ClassData, Fault
+    from envdoctor.classroom.aggregate import Cell, ClassData
 
 STATUS_LABEL = {"ok": "ok", "warn": "warn", "fail": "fail", "error": "error", "missing": "missing"}
 STATUS_MARK = {"ok": "\u2713", "warn": "!", "fail": "\u2717", "error": "\u203c", "missing": "\u2014"}

@@ -9,7 +9,7 @@ import os
 
 from envdoctor.recipe import Step
 from envdoctor.steps import envs
-from envdoctor.steps.base import Action, Context, Progress, command, fail, last_line, note, topmost_missing
+from envdoctor.steps.base import Action, Context, Progress, command
 
 
 def is_done(step: Step, ctx: Context) -> str | None:
@@ -23,35 +23,16 @@ def is_done(step: Step, ctx: Context) -> str | None:
     return None
 
 
-def creates(step: Step, ctx: Context) -> list[str]:
-    top = topmost_missing(envs.env_dir(ctx))
-    return [top] if top else []
+creates = envs.creates
 
 
 def plan(step: Step, ctx: Context) -> list[Action]:
-    directory = envs.env_dir(ctx)
-    actions = []
-    if os.path.lexists(directory):
-        actions.append(note(f"{ctx.display(directory)} is not usable ({is_done(step, ctx)}); "
-                            f"it is kept, moved to {ctx.display(_backup(ctx))}"))
-        actions.append(command(["mv", ctx.display(directory), ctx.display(_backup(ctx))]))
-    actions.append(command(_argv(ctx, shown=True)))
-    return actions
+    return [*envs.set_aside_plan(step, ctx, is_done(step, ctx), _backup(ctx)), command(_argv(ctx, shown=True))]
 
 
 def apply(step: Step, ctx: Context, progress: Progress) -> None:
-    directory = envs.env_dir(ctx)
-    if os.path.lexists(directory):
-        backup = _backup(ctx)
-        os.makedirs(os.path.dirname(backup), exist_ok=True)
-        os.rename(directory, backup)
-    ctx.track(topmost_missing(directory) or directory)
-    progress.update(f"creating conda env {ctx.recipe.environment.name}")
-    rc, tail = ctx.run_long(_argv(ctx, shown=False), progress, cwd=ctx.target.home, timeout=1200)
-    envs.forget(ctx)
-    if rc != 0:
-        raise fail(step, f"`{command(_argv(ctx, shown=True)).text}` exited {rc}: {last_line(tail)}",
-                   "the half-made env was removed; fix the cause and run setup again")
+    envs.build(step, ctx, progress, backup=_backup(ctx), argv=_argv(ctx, shown=False), shown=_argv(ctx, shown=True),
+               what=f"conda env {ctx.recipe.environment.name}", timeout=1200)
 
 
 def _argv(ctx: Context, *, shown: bool) -> list[str]:

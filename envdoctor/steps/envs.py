@@ -4,7 +4,11 @@ from __future__ import annotations
 import json
 import os
 
-from envdoctor.steps.base import Context
+from typing import Sequence
+
+from envdoctor.recipe import Step
+from envdoctor.steps.base import (Action, Context, Progress, command, fail, last_line, note, shell_join,
+                                  topmost_missing)
 
 # One python process in the env, as it really runs (so with ~/.local when the env lets it
 # in: a package there shadows the env's own): its version, prefix, user site, and every
@@ -123,3 +127,46 @@ def python_problem(ctx: Context) -> str | None:
     if expected and not version_matches(str(facts["version"]), expected):
         return f"{shown} runs Python {facts['version']}, the recipe needs {required}"
     return None
+
+
+# --- creating the env (shared by the venv and conda-env step kinds) ---------------------
+
+def creates(step: Step, ctx: Context) -> list[str]:
+    """What making the env creates from nothing: its topmost missing directory."""
+    top = topmost_missing(env_dir(ctx))
+    return [top] if top else []
+
+
+def set_aside_plan(step: Step, ctx: Context, why: str | None, backup: str) -> list[Action]:
+    """An unusable env is never deleted: the plan shows it renamed to `backup`."""
+    directory = env_dir(ctx)
+    if not os.path.lexists(directory):
+        return []
+    shown = ctx.display(directory)
+    return [note(f"{shown} is not usable as it is ({why}); it is kept, renamed to {ctx.display(backup)}"),
+            command(["mv", shown, ctx.display(backup)])]
+
+
+def build(step: Step, ctx: Context, progress: Progress, *, backup: str, argv: Sequence[str],
+          shown: Sequence[str], what: str, timeout: float) -> None:
+    """Set an unusable env aside, run the command that creates it, and say in one line what
+    to do when it fails (the engine removes the half-made env: it is tracked here)."""
+    directory = env_dir(ctx)
+    if os.path.lexists(directory):
+        os.makedirs(os.path.dirname(backup), exist_ok=True)
+        unique, n = backup, 1
+        while os.path.lexists(unique):
+            unique, n = f"{backup}.{n}", n + 1
+        try:
+            os.rename(directory, unique)
+        except OSError as exc:
+            raise fail(step, f"cannot set {ctx.display(directory)} aside: {exc.strerror or exc}",
+                       "move it away by hand and run setup again") from None
+    ctx.track(topmost_missing(directory) or directory)
+    os.makedirs(os.path.dirname(directory), exist_ok=True)
+    progress.update(f"creating {what}")
+    rc, tail = ctx.run_long(list(argv), progress, cwd=ctx.target.home, timeout=timeout)
+    forget(ctx)
+    if rc != 0:
+        raise fail(step, f"`{shell_join(shown)}` exited {rc}: {last_line(tail)}",
+                   f"the half-made {what} was removed; fix the cause and run setup again")

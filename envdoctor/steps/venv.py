@@ -12,7 +12,7 @@ import sys
 
 from envdoctor.recipe import Step
 from envdoctor.steps import envs
-from envdoctor.steps.base import Action, Context, Progress, command, fail, last_line, move_aside, note, topmost_missing
+from envdoctor.steps.base import Action, Context, Progress, command, fail
 
 
 def is_done(step: Step, ctx: Context) -> str | None:
@@ -25,42 +25,25 @@ def is_done(step: Step, ctx: Context) -> str | None:
     return None
 
 
-def creates(step: Step, ctx: Context) -> list[str]:
-    top = topmost_missing(envs.env_dir(ctx))
-    return [top] if top else []
+creates = envs.creates
 
 
 def plan(step: Step, ctx: Context) -> list[Action]:
     directory = envs.env_dir(ctx)
-    actions = []
-    if os.path.lexists(directory):
-        shown = ctx.display(directory)
-        actions.append(note(f"{shown} is not usable as it is ({is_done(step, ctx)}); it is kept, renamed to "
-                            f"{ctx.display(ctx.backup_name(directory))}"))
-        actions.append(command(["mv", shown, ctx.display(ctx.backup_name(directory))]))
-    parent = ctx.display(os.path.dirname(directory))
+    actions = envs.set_aside_plan(step, ctx, is_done(step, ctx), ctx.backup_name(directory))
     if not os.path.isdir(os.path.dirname(directory)):
-        actions.append(command(["mkdir", "-p", parent]))
-    actions.append(command(_argv(ctx, shown=True)))
-    return actions
+        actions.append(command(["mkdir", "-p", ctx.display(os.path.dirname(directory))]))
+    return [*actions, command(_argv(ctx, shown=True))]
 
 
 def apply(step: Step, ctx: Context, progress: Progress) -> None:
-    directory = envs.env_dir(ctx)
     interpreter = ctx.target.interpreter(ctx.recipe.environment.interpreter)
     if not os.path.exists(interpreter):
         raise fail(step, f"the recipe's interpreter {ctx.recipe.environment.interpreter} does not exist here",
                    "install it or use the node the course names")
-    if os.path.lexists(directory):
-        move_aside(ctx, directory)
-    ctx.track(topmost_missing(directory) or directory)
-    os.makedirs(os.path.dirname(directory), exist_ok=True)
-    progress.update(f"creating {ctx.display(directory)}")
-    rc, tail = ctx.run_long(_argv(ctx, shown=False), progress, timeout=600)
-    envs.forget(ctx)
-    if rc != 0:
-        raise fail(step, f"`{command(_argv(ctx, shown=True)).text}` exited {rc}: {last_line(tail)}",
-                   "the half-made venv was removed; fix the cause and run setup again")
+    directory = envs.env_dir(ctx)
+    envs.build(step, ctx, progress, backup=ctx.backup_name(directory), argv=_argv(ctx, shown=False),
+               shown=_argv(ctx, shown=True), what=ctx.display(directory), timeout=600)
 
 
 def _argv(ctx: Context, *, shown: bool) -> list[str]:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import http.server
-import shutil
 import socket
 import threading
 from pathlib import Path

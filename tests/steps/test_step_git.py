@@ -19,7 +19,7 @@ def test_fresh_clone_plan_apply_idempotent(node):
     s, ctx = step(node.recipe, "git:demo"), node.ctx()
     assert "not cloned" in git_step.is_done(s, ctx)
     plan = git_step.plan(s, ctx)
-    assert [a.text for a in plan] == [f"git clone --branch v1 https://github.com/example/demo.git ~/R_1/demo"]
+    assert [a.text for a in plan] == ["git clone --branch v1 https://github.com/example/demo.git ~/R_1/demo"]
     git_step.apply(s, ctx, NoProgress())
     assert git_step.is_done(s, ctx) is None
     assert git("rev-parse", "HEAD", cwd=node.home / "R_1" / "demo") == node.tags["v1"]

@@ -151,7 +151,7 @@ def fit(config_path: str, model_dir: str, job_labels: Tuple[str, ...] = (), rele
     """Run one training job like the appliance does; returns the process exit code."""
     try:
         text = open(config_path, encoding="utf-8").read()
-    except OSError as exc:
+    except OSError:
         say("FileNotFoundError: [Errno 2] No such file or directory: '%s'" % config_path)
         return 1
     cfg = settings(miniyaml.loads(text) or {}, release)
@@ -175,3 +175,27 @@ def fit(config_path: str, model_dir: str, job_labels: Tuple[str, ...] = (), rele
     info("Programming Cerebras Wafer Scale Cluster for execution. This may take a few minutes.")
     train(cfg, model_dir, "CSX", release, checkpoint_path)
     return 0
+
+
+def run_py(argv: Optional[List[str]] = None) -> int:
+    """The R 2.3-era `python run.py CSX ...` command line, shared by every model's run.py
+    (as the real model zoo shares it through modelzoo.common.pytorch.run_utils)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="run.py")
+    parser.add_argument("target_device", choices=("CSX", "CPU", "GPU"))
+    parser.add_argument("-p", "--params", required=True)
+    parser.add_argument("-m", "--mode", default="train", choices=("train", "eval", "train_and_eval"))
+    parser.add_argument("-o", "--model_dir", default="model_dir")
+    parser.add_argument("--job_labels", nargs="+", default=[])
+    parser.add_argument("--num_workers_per_csx", type=int, default=0)
+    parser.add_argument("--num_csx", type=int, default=1)
+    parser.add_argument("--mount_dirs", nargs="+", default=[])
+    parser.add_argument("--python_paths", nargs="+", default=[])
+    parser.add_argument("--compile_dir", default=None)
+    parser.add_argument("--checkpoint_path", default=None)
+    args = parser.parse_args(argv)
+    import cerebras.pytorch  # noqa: F401  (the client wheel must be installed, as on the real system)
+
+    return fit(args.params, args.model_dir, tuple(args.job_labels), release="2.3",
+               checkpoint_path=args.checkpoint_path, mode=args.mode)

@@ -207,7 +207,7 @@ def qsub(args: list[str]) -> int:
         return 2
     script = os.path.abspath(rest[0]) if rest else ""
     if script and not os.path.isfile(script):
-        sys.stderr.write(f"qsub: script file:: No such file or directory\n")
+        sys.stderr.write("qsub: script file:: No such file or directory\n")
         return 2
     num = next_id("pbs", 101)
     job_id = f"{num}.{PBS_SERVER}"
@@ -289,7 +289,7 @@ def pbs_full(j: dict) -> str:
     lines = [f"Job Id: {j['id']}", f"    Job_Name = {j['name']}", f"    Job_Owner = {j['user']}@{node()['hostname']}",
              f"    job_state = {j['state']}", f"    queue = {j['queue']}", f"    server = {PBS_SERVER}",
              f"    ctime = {stamp}", f"    Output_Path = {node()['hostname']}:{j.get('final_out')}",
-             f"    Resource_List.select = 1"] + [f"    Resource_List = {r}" for r in j.get("resources", [])]
+             "    Resource_List.select = 1"] + [f"    Resource_List = {r}" for r in j.get("resources", [])]
     if "exit" in j:
         lines.append(f"    Exit_status = {j['exit']}")
     return "\n".join(lines) + "\n"
@@ -443,7 +443,7 @@ def sbatch(args: list[str]) -> int:
         try:
             with open(rest[0], encoding="utf-8", errors="replace") as fh:
                 text = fh.read()
-        except OSError as exc:
+        except OSError:
             sys.stderr.write(f"sbatch: error: Unable to open file {rest[0]}\n")
             return 1
         if not text.startswith("#!"):
