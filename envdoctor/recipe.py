@@ -505,7 +505,8 @@ def _load_step(item: Node, names: dict[str, set[str]], index: int) -> Step:
 
     kind = item.str("kind", required=True)
     fields = {str(k): _plain(v) for k, v in item.data.items() if k not in ("kind", "id")}
-    step_id = item.str("id") or f"{kind}:{fields.get('repo') or fields.get('edit') or index}"
+    named = fields.get("repo") or fields.get("edit")
+    step_id = item.str("id") or (f"{kind}:{named}" if named else kind)
     problem = validate_step(kind, fields, names)
     if problem:
         raise item.error(*problem)
@@ -519,7 +520,10 @@ def _load_steps(n: Node, names: dict[str, set[str]], p: _Problems) -> tuple[Step
         if step is None:
             continue
         if step.id in {s.id for s in steps}:
-            p.errors.append(item.error("id", f"duplicate step id {step.id!r}"))
+            if "id" in item.data:
+                p.errors.append(item.error("id", f"duplicate step id {step.id!r}"))
+                continue
+            step = Step(f"{step.id}:{index}", step.kind, step.fields)  # a second unnamed step of a kind
         steps.append(step)
     return tuple(steps)
 

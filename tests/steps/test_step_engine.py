@@ -29,7 +29,7 @@ def test_plan_apply_then_nothing_to_do(node):
     assert data["schema"] == "envdoctor/setup-plan@1"
     by_id = {s["id"]: s for s in data["steps"]}
     assert by_id["git:demo"]["commands"] == ["git clone --branch v1 https://github.com/example/demo.git ~/R_1/demo"]
-    assert by_id["env-vars:0"]["diffs"][0]["path"] == "~/.bashrc"
+    assert by_id["env-vars"]["diffs"][0]["path"] == "~/.bashrc"
     assert by_id["pip-editable"]["commands"][-1] == "cd ~/R_1/demo && pip install -e ."
     text = engine.render(plan, Style(color=True))
     assert "\033[32m+export DEMO_ROOT=" in text and "$ virtualenv -p" in text
@@ -45,7 +45,7 @@ def test_plan_apply_then_nothing_to_do(node):
 
 
 def test_confirm_refuses_without_a_terminal(node):
-    plan = engine.make_plan(node.ctx(), [step(node.recipe, "env-vars:0")])
+    plan = engine.make_plan(node.ctx(), [step(node.recipe, "env-vars")])
     with pytest.raises(UsageError, match="--yes"):
         engine.confirm(plan, yes=False, stdin=io.StringIO("y\n"))
     engine.confirm(plan, yes=True, stdin=io.StringIO(""))
@@ -56,7 +56,7 @@ def test_confirm_asks_on_a_terminal(node):
         def isatty(self) -> bool:
             return True
 
-    plan = engine.make_plan(node.ctx(), [step(node.recipe, "env-vars:0")])
+    plan = engine.make_plan(node.ctx(), [step(node.recipe, "env-vars")])
     engine.confirm(plan, yes=False, stdin=Tty("y\n"), out=io.StringIO())
     with pytest.raises(StepFailed, match="nothing was changed"):
         engine.confirm(plan, yes=False, stdin=Tty("n\n"), out=io.StringIO())
@@ -98,11 +98,11 @@ def test_failed_step_removes_only_what_it_made(node):
     (node.home / "R_1").mkdir()
     (node.home / "R_1" / "mine.txt").write_text("keep")
     ctx = node.ctx()
-    s = step(node.recipe, "venv:2")
+    s = step(node.recipe, "venv")
     with pytest.raises(StepFailed) as info:
         engine._apply_one(s, venv, ctx, engine.Journal(node.target), io.StringIO())
     message = str(info.value)
-    assert "\n" not in message and "venv:2" in message and "No space left on device" in message
+    assert "\n" not in message and "venv" in message and "No space left on device" in message
     assert not (node.home / "R_1" / "venv_demo").exists()
     assert (node.home / "R_1" / "mine.txt").read_text() == "keep"
 
@@ -110,7 +110,7 @@ def test_failed_step_removes_only_what_it_made(node):
 def test_failed_step_removes_the_parent_it_created(node):
     _failing_interpreter(node)
     with pytest.raises(StepFailed):
-        engine._apply_one(step(node.recipe, "venv:2"), venv, node.ctx(), engine.Journal(node.target), io.StringIO())
+        engine._apply_one(step(node.recipe, "venv"), venv, node.ctx(), engine.Journal(node.target), io.StringIO())
     assert not (node.home / "R_1").exists()
 
 
@@ -131,7 +131,7 @@ def test_interrupted_step_is_cleaned_up(node):
 
     err = io.StringIO()
     with pytest.raises(KeyboardInterrupt):
-        engine._apply_one(step(node.recipe, "venv:2"), Interrupting, node.ctx(), engine.Journal(node.target), err)
+        engine._apply_one(step(node.recipe, "venv"), Interrupting, node.ctx(), engine.Journal(node.target), err)
     assert not (node.home / "R_1").exists()
     assert "was interrupted; removed what it had half made: ~/R_1" in err.getvalue()
 
@@ -161,4 +161,4 @@ def test_still_not_done_after_apply_fails_loudly(node):
             return "never"
 
     with pytest.raises(StepFailed, match="ran but is still not done \\(never\\)"):
-        engine._apply_one(step(node.recipe, "venv:2"), Liar, node.ctx(), engine.Journal(node.target), io.StringIO())
+        engine._apply_one(step(node.recipe, "venv"), Liar, node.ctx(), engine.Journal(node.target), io.StringIO())

@@ -15,7 +15,7 @@ def _login(node, script: str) -> str:
 
 
 def test_block_diff_apply_idempotent(node):
-    s, ctx = step(node.recipe, "env-vars:0"), node.ctx()
+    s, ctx = step(node.recipe, "env-vars"), node.ctx()
     assert "does not export" in env_vars.is_done(s, ctx)
     [diff] = env_vars.plan(s, ctx)
     assert diff.kind == "diff" and diff.path == "~/.bashrc"
@@ -31,7 +31,7 @@ def test_block_diff_apply_idempotent(node):
 
 
 def test_value_change_updates_block_in_place(node):
-    s, ctx = step(node.recipe, "env-vars:0"), node.ctx()
+    s, ctx = step(node.recipe, "env-vars"), node.ctx()
     env_vars.apply(s, ctx, NoProgress())
     bashrc = node.home / ".bashrc"
     bashrc.write_text(bashrc.read_text().replace("proxy.example", "old.example") + "echo after\n")
@@ -51,7 +51,7 @@ def test_shell_looking_values_are_quoted(node):
 
 def test_block_goes_above_an_interactive_guard(node):
     (node.home / ".bashrc").write_text("# .bashrc\ncase $- in\n    *i*) ;;\n      *) return;;\nesac\nalias ll='ls -l'\n")
-    s, ctx = step(node.recipe, "env-vars:0"), node.ctx()
+    s, ctx = step(node.recipe, "env-vars"), node.ctx()
     env_vars.apply(s, ctx, NoProgress())
     text = (node.home / ".bashrc").read_text()
     assert text.index(env_vars.BEGIN) < text.index("case $- in")
@@ -60,7 +60,7 @@ def test_block_goes_above_an_interactive_guard(node):
 
 def test_login_file_that_does_not_source_bashrc_is_fixed(node):
     (node.home / ".bash_profile").write_text("export PATH=$HOME/bin:$PATH\n")
-    s, ctx = step(node.recipe, "env-vars:0"), node.ctx()
+    s, ctx = step(node.recipe, "env-vars"), node.ctx()
     env_vars.apply(s, ctx, NoProgress())
     assert "login shells do not read" in (env_vars.is_done(s, ctx) or "login shells do not read")
     assert env_vars.is_done(s, ctx) is None

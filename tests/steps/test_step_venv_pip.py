@@ -18,7 +18,7 @@ def _py(node, *code: str) -> str:
 
 
 def test_venv_plan_apply_idempotent(node):
-    s, ctx = step(node.recipe, "venv:2"), node.ctx()
+    s, ctx = step(node.recipe, "venv"), node.ctx()
     assert "does not exist" in venv.is_done(s, ctx)
     texts = [a.text for a in venv.plan(s, ctx)]
     assert texts == ["mkdir -p ~/R_1", f"/usr/bin/python{node.python} -m venv ~/R_1/venv_demo"]
@@ -29,7 +29,7 @@ def test_venv_plan_apply_idempotent(node):
 
 def test_virtualenv_creator_with_system_site_packages(node):
     recipe = node.recipe_with(creator="virtualenv", site="true")
-    s, ctx = step(recipe, "venv:2"), node.ctx(recipe)
+    s, ctx = step(recipe, "venv"), node.ctx(recipe)
     assert venv.plan(s, ctx)[-1].text == (
         f"virtualenv --system-site-packages -p /usr/bin/python{node.python} ~/R_1/venv_demo")
     venv.apply(s, ctx, NoProgress())
@@ -43,7 +43,7 @@ def test_venv_with_wrong_interpreter_is_moved_aside_and_recreated(node):
     wrong = host_pythons()[1]
     subprocess.run([wrong, "-m", "venv", "--without-pip", str(node.home / "R_1/venv_demo")], check=True)
     (node.home / "R_1/venv_demo/mine.txt").write_text("x")
-    s, ctx = step(node.recipe, "venv:2"), node.ctx()
+    s, ctx = step(node.recipe, "venv"), node.ctx()
     assert "the recipe needs" in venv.is_done(s, ctx)
     texts = [a.text for a in venv.plan(s, ctx)]
     assert any("the recipe needs" in t for t in texts)
@@ -56,7 +56,7 @@ def test_venv_with_wrong_interpreter_is_moved_aside_and_recreated(node):
 
 def test_broken_venv_is_not_done(node):
     node.recipe = node.recipe_with(creator="virtualenv")
-    s, ctx = step(node.recipe, "venv:2"), node.ctx()
+    s, ctx = step(node.recipe, "venv"), node.ctx()
     venv.apply(s, ctx, NoProgress())
     os.unlink(node.home / "R_1/venv_demo/bin/python")
     os.symlink("/nonexistent/python", node.home / "R_1/venv_demo/bin/python")
@@ -68,7 +68,7 @@ def test_broken_venv_is_not_done(node):
 def with_venv(node):
     node.recipe = node.recipe_with(creator="virtualenv")
     ctx = node.ctx()
-    venv.apply(step(node.recipe, "venv:2"), ctx, NoProgress())
+    venv.apply(step(node.recipe, "venv"), ctx, NoProgress())
     git_step.apply(step(node.recipe, "git:demo"), ctx, NoProgress())
     return node
 
