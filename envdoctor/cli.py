@@ -162,11 +162,12 @@ def sim_create(
     ready: bool = typer.Option(False, "--ready", help="Leave it set up as the course documents."),
     faults: List[str] = typer.Option([], "--fault", help="Inject a fault (see `sim faults`); repeatable."),
     force: bool = typer.Option(False, "--force", help="Replace an existing simulated node at ROOT."),
+    user: Optional[str] = typer.Option(None, "--user", help="The account the node stands in for (default: you)."),
 ) -> int:
     """Build a simulated node for PLATFORM."""
     from envdoctor.commands.sim import create as cmd
 
-    return cmd(platform, release, root, ready, tuple(faults), force)
+    return cmd(platform, release, root, ready, tuple(faults), force, user)
 
 
 @sim_app.command("faults")

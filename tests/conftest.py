@@ -38,10 +38,11 @@ def sim_node(tmp_path: Path) -> Callable[..., object]:
 
     made: list[int] = []
 
-    def make(platform: str, *, ready: bool = False, faults: Sequence[str] = (), release: str | None = None):
+    def make(platform: str, *, ready: bool = False, faults: Sequence[str] = (), release: str | None = None,
+             user: str | None = None):
         made.append(1)
         root = tmp_path / f"sim-{platform}-{len(made)}"
-        return create(platform, release=release, root=str(root), ready=ready, faults=tuple(faults))
+        return create(platform, release=release, root=str(root), ready=ready, faults=tuple(faults), user=user)
 
     return make
 

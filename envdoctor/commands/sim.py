@@ -8,7 +8,7 @@ from envdoctor.commands.common import err, out
 
 
 def create(platform: str, release: str | None, root: str | None, ready: bool, faults: tuple[str, ...],
-           force: bool) -> int:
+           force: bool, user: str | None = None) -> int:
     from envdoctor.recipe import catalog
     from envdoctor.targets.sim import faults as fault_mod
     from envdoctor.targets.sim.builder import create as build
@@ -18,7 +18,7 @@ def create(platform: str, release: str | None, root: str | None, ready: bool, fa
     if sys.stderr.isatty():  # progress for a person; errors stay one line for scripts
         err(f"building a simulated {platform} node{' (ready)' if ready else ''}"
             + (f" with {', '.join(faults)}" if faults else "") + " ...")
-    target = build(platform, release=release, root=root, ready=ready, faults=tuple(faults), force=force)
+    target = build(platform, release=release, root=root, ready=ready, faults=tuple(faults), force=force, user=user)
     meta = target.meta
     state = "set up as the course documents" if meta.get("ready") else "a fresh account (nothing set up yet)"
     lines = [

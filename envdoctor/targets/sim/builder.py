@@ -56,16 +56,19 @@ def platform_data(recipe: Recipe) -> PlatformData:
 # --- entry point -------------------------------------------------------------------------
 
 def create(platform: str, *, release: str | None = None, root: str | None = None, ready: bool = False,
-           faults: tuple[str, ...] = (), force: bool = False) -> Target:
-    """Build a simulated node of `platform` at `root`; returns `envdoctor.targets.open_sim(root)`."""
+           faults: tuple[str, ...] = (), force: bool = False, user: str | None = None) -> Target:
+    """Build a simulated node of `platform` at `root`; returns `envdoctor.targets.open_sim(root)`.
+    `user` names the account the node stands in for (default: this machine's user)."""
     from envdoctor.targets.sim import faults as fault_mod
 
     recipe = catalog().get(platform, release)
     chosen = fault_mod.resolve(recipe, faults)
     where = Path(os.path.abspath(os.path.expanduser(root or default_sim_root(platform))))
+    if user is not None and not re.fullmatch(r"[a-z_][a-z0-9._-]{0,31}", user):
+        raise UsageError(f"{user!r} is not a user name (lower-case letters, digits, '.', '_', '-')")
     _prepare_root(where, force)
     try:
-        node = SimNode(where, recipe, _meta(recipe, where))
+        node = SimNode(where, recipe, _meta(recipe, where, user or _user()))
         fault_mod.check_injectable(node, chosen)
         build_fresh(node)
         if ready or any(f.base == "ready" for f in chosen):
@@ -132,7 +135,7 @@ def _first_host(candidates: list[str], recipe: Recipe, role: str, probe: Target)
     return ""
 
 
-def _meta(recipe: Recipe, root: Path) -> dict:
+def _meta(recipe: Recipe, root: Path, user: str) -> dict:
     played = interpreters.play(recipe.environment.python or "3.11")
     system = interpreters.other_than({played.minor})
     base = max((i for i in interpreters.host_interpreters() if i.minor >= interpreters.MIN_SEEDABLE),
@@ -140,7 +143,7 @@ def _meta(recipe: Recipe, root: Path) -> dict:
     run_host, _ = hostnames(recipe)
     wheelhouse = str(root / "wheelhouse")
     return {
-        "schema": SCHEMA, "platform": recipe.platform, "release": recipe.release, "user": _user(),
+        "schema": SCHEMA, "platform": recipe.platform, "release": recipe.release, "user": user,
         "hostname": run_host, "ready": False, "faults": [],
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "mapped_roots": list(MAPPED_ROOTS),
