@@ -21,6 +21,8 @@ def create(platform: str, release: str | None, root: str | None, ready: bool, fa
     target = build(platform, release=release, root=root, ready=ready, faults=tuple(faults), force=force, user=user)
     meta = target.meta
     state = "set up as the course documents" if meta.get("ready") else "a fresh account (nothing set up yet)"
+    if meta.get("faults"):
+        state += ", then broken as below"
     lines = [
         f"simulated {meta['platform']} node ({meta['release']}) at {target.root}",
         f"  hostname  {target.hostname}   user {target.user}   home {target.home}",
