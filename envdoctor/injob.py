@@ -301,14 +301,31 @@ def _r(id: str, category: str, title: str, status: Status, why: str = "", fix: s
     return CheckResult(id, category, title, status, why, fix, commands, evidence)
 
 
-def compare(login: Mapping[str, str], job: Job, recipe: Recipe, target: Target, report: Report) -> list[CheckResult]:
-    J, L = job.facts, login
-    where = f"in a batch job{' on ' + job.node if job.node else ''}"
-    u = target.unmap
-    out: list[CheckResult] = []
-    env = recipe.environment
+@dataclass(frozen=True)
+class _Compared:
+    """What every comparison of the job's environment with the prompt's needs."""
 
-    # HOME
+    login: Mapping[str, str]
+    job: Job
+    recipe: Recipe
+    target: Target
+    report: Report
+
+    @property
+    def where(self) -> str:
+        return f"in a batch job{' on ' + self.job.node if self.job.node else ''}"
+
+
+def compare(login: Mapping[str, str], job: Job, recipe: Recipe, target: Target, report: Report) -> list[CheckResult]:
+    """The job's environment against the login shell's, one aspect at a time."""
+    c = _Compared(login, job, recipe, target, report)
+    return [r for aspect in _ASPECTS for r in aspect(c)]
+
+
+def _home(c: _Compared) -> list[CheckResult]:
+    """HOME."""
+    J, L, where = c.job.facts, c.login, c.where
+    out: list[CheckResult] = []
     if J.get("HOME") != L.get("HOME"):
         out.append(_r("injob.env.home", "shell", "Same HOME in a job", Status.FAIL,
                       f"HOME is {J.get('HOME') or '(unset)'} {where}, {L.get('HOME')} at your prompt",
@@ -316,8 +333,13 @@ def compare(login: Mapping[str, str], job: Job, recipe: Recipe, target: Target, 
                       evidence=(f"job HOME={J.get('HOME')}", f"login HOME={L.get('HOME')}")))
     else:
         out.append(_r("injob.env.home", "shell", "Same HOME in a job", Status.OK))
+    return out
 
-    # PATH
+
+def _path(c: _Compared) -> list[CheckResult]:
+    """PATH."""
+    J, L, where, u = c.job.facts, c.login, c.where, c.target.unmap
+    out: list[CheckResult] = []
     jpath = J.get("PATH", "").split(":")
     missing = [p for p in dict.fromkeys(L.get("PATH", "").split(":")) if p and p not in jpath]
     if missing:
@@ -331,8 +353,13 @@ def compare(login: Mapping[str, str], job: Job, recipe: Recipe, target: Target, 
                       (f"job PATH={u(J.get('PATH', ''))}",)))
     else:
         out.append(_r("injob.env.path", "shell", "PATH in a job has what the prompt has", Status.OK))
+    return out
 
-    # conda
+
+def _conda(c: _Compared) -> list[CheckResult]:
+    """Conda."""
+    J, L, where, env = c.job.facts, c.login, c.where, c.recipe.environment
+    out: list[CheckResult] = []
     if L.get("CONDA_TYPE") or env.kind == "conda":
         prefix = env.conda.prefix if env.conda else "~/miniconda3"
         hook = f'eval "$({prefix}/bin/conda shell.bash hook)"'
@@ -357,8 +384,13 @@ def compare(login: Mapping[str, str], job: Job, recipe: Recipe, target: Target, 
         else:
             out.append(_r("injob.env.conda", "conda", "conda works in a job", Status.OK,
                           evidence=(f"type -t conda: {jt or '(none)'} in the job, {lt or '(none)'} at the prompt",)))
+    return out
 
-    # the course's environment activates (venv / system platforms; conda is above)
+
+def _activate(c: _Compared) -> list[CheckResult]:
+    """The course's environment activates (venv / system platforms; conda is above)."""
+    J, L, where, env = c.job.facts, c.login, c.where, c.recipe.environment
+    out: list[CheckResult] = []
     if env.activate and env.kind != "conda" and L.get("ACTIVATE"):
         cat = "venv" if env.kind == "venv" else "python"
         if L.get("ACTIVATE") == "ok" and J.get("ACTIVATE") != "ok":
@@ -368,8 +400,13 @@ def compare(login: Mapping[str, str], job: Job, recipe: Recipe, target: Target, 
                           "in the job script", (env.activate,)))
         else:
             out.append(_r("injob.env.activate", cat, "The course's environment activates in a job", Status.OK))
+    return out
 
-    # python
+
+def _python(c: _Compared) -> list[CheckResult]:
+    """Python."""
+    J, L, where, u, env = c.job.facts, c.login, c.where, c.target.unmap, c.recipe.environment
+    out: list[CheckResult] = []
     diffs = []
     for key, label in (("ACTIVATED_PYTHON", "python of the activated environment"), ("PYTHON_VERSION", "`python`"),
                        ("PYTHON3_VERSION", "`python3`")):
@@ -390,8 +427,13 @@ def compare(login: Mapping[str, str], job: Job, recipe: Recipe, target: Target, 
     else:
         out.append(_r("injob.env.python", "python", "Same Python in a job", Status.OK,
                       evidence=(f"python3 {J.get('PYTHON3_VERSION') or 'none'}",)))
+    return out
 
-    # modules
+
+def _modules(c: _Compared) -> list[CheckResult]:
+    """Modules."""
+    J, L, where = c.job.facts, c.login, c.where
+    out: list[CheckResult] = []
     lmods, jmods = set(filter(None, L.get("LOADEDMODULES", "").split(":"))), set(filter(None, J.get("LOADEDMODULES", "").split(":")))
     if (L.get("MODULE_TYPE") and not J.get("MODULE_TYPE")) or lmods - jmods:
         gone = sorted(lmods - jmods)
@@ -402,8 +444,13 @@ def compare(login: Mapping[str, str], job: Job, recipe: Recipe, target: Target, 
                       ("source /etc/profile.d/modules.sh", *(f"module load {m}" for m in gone))))
     else:
         out.append(_r("injob.env.modules", "shell", "Same modules in a job", Status.OK))
+    return out
 
-    # proxy and the recipe's variables
+
+def _variables(c: _Compared) -> list[CheckResult]:
+    """Proxy and the recipe's variables."""
+    J, L, where, recipe = c.job.facts, c.login, c.where, c.recipe
+    out: list[CheckResult] = []
     for rid, title, names, cat in (
         ("injob.env.proxy", "Proxy settings in a job", PROXY_VARS, "network"),
         ("injob.env.variables", "The course's variables in a job",
@@ -425,27 +472,35 @@ def compare(login: Mapping[str, str], job: Job, recipe: Recipe, target: Target, 
                           "of ~/.bashrc), or export them in the job script", cmds))
         else:
             out.append(_r(rid, cat, title, Status.OK))
+    return out
 
-    # the checks themselves, run inside the job
+
+def _checks_in_job(c: _Compared) -> list[CheckResult]:
+    """The checks themselves, run inside the job."""
+    where, job, report = c.where, c.job, c.report
+    out: list[CheckResult] = []
     before = {r.id: r for r in report.results}
-    for c in job.checks:
-        cid, status = str(c.get("id", "")), c.get("status")
+    for got in job.checks:
+        cid, status = str(got.get("id", "")), got.get("status")
         if status not in ("warn", "fail", "error") or not cid:
             continue
         prev = before.get(cid)
         if prev is not None and prev.status.value == status:
             continue  # fails at the prompt too: the plain check already says so
-        cat = str(c.get("category", "host"))
-        out.append(_r(f"injob.{cid}", cat if cat in _categories() else "host", f"In a job: {c.get('title', cid)}",
-                      Status(status), f"{where}: {c.get('why') or 'the check fails'}",
-                      str(c.get("fix") or "see the same check at the prompt"),
-                      tuple(str(x) for x in c.get("commands") or ()),
-                      tuple(str(x) for x in (c.get("evidence") or ())[:6])))
+        cat = str(got.get("category", "host"))
+        out.append(_r(f"injob.{cid}", cat if cat in _categories() else "host", f"In a job: {got.get('title', cid)}",
+                      Status(status), f"{where}: {got.get('why') or 'the check fails'}",
+                      str(got.get("fix") or "see the same check at the prompt"),
+                      tuple(str(x) for x in got.get("commands") or ()),
+                      tuple(str(x) for x in (got.get("evidence") or ())[:6])))
     if job.problem and job.state == "done":
         out.append(_r("injob.checks", "scheduler", "envdoctor ran inside the job", Status.ERROR,
                       f"the checks could not run {where}: {job.problem}",
                       "make envdoctor's Python reachable from the compute nodes (shared file system)"))
     return out
+
+
+_ASPECTS = (_home, _path, _conda, _activate, _python, _modules, _variables, _checks_in_job)
 
 
 def _categories() -> tuple[str, ...]:
