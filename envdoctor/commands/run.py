@@ -136,96 +136,120 @@ def execute(recipe: Recipe, target: Target, ref: Run, explicit: dict[str, Any], 
     if ref.params:
         say("  parameters: " + ", ".join(f"{k}={v}" + (" (set)" if k in explicit else "")
                                          for k, v in ctx.params.items()))
-    log_fh = open(rec.log, "w", encoding="utf-8")
-    parser = metrics.new(ref.metrics)
-    sanity = [(pat, re.compile(pat)) for pat in ref.sanity]
-    seen: set[str] = set()
-    tail: deque[str] = deque(maxlen=TAIL)
+    sink = _Sink(rec.log, metrics.new(ref.metrics), ref.sanity, say if stream else None)
     started = time.time()
     rec.start = _iso(started)
     interrupted = False
     launch_error = ""
     job = None
-
-    def consume(lines: Iterable[str]) -> None:
-        for line in lines:
-            log_fh.write(line if line.endswith("\n") else line + "\n")
-            text = line.rstrip("\r\n")
-            parser.feed(text)
-            tail.append(text)
-            for pat, rx in sanity:
-                if pat not in seen and rx.search(text):
-                    seen.add(pat)
-            if stream:
-                say(text)
-
     try:
         phases = [p for p in (prepare_compile(ctx), module.prepare(ctx)) if p is not None]
         for phase in phases:
             for line in phase.display:
                 say(f"$ {line}" if not line.startswith("#") else line)
             rec.commands += phase.display
-        watchdog = None
         for i, phase in enumerate(phases):
             last = i == len(phases) - 1
             job = (module if last else launchers.get("direct")).start(phase, ctx)
             if last and job.job_id and not job.job_id.startswith("pid "):
                 say(f"  submitted: job {job.job_id}")
-            limit = timeout or ref.timeout
-            timed_out = threading.Event()
-
-            def expire(j: Any = job) -> None:
-                timed_out.set()
-                j.cancel()
-
-            watchdog = threading.Timer(limit, expire)
-            watchdog.daemon = True
-            watchdog.start()
-            try:
-                consume(job.lines())
-                rec.exit_status = job.wait()
-            finally:
-                watchdog.cancel()
+            timed_out = _follow(job, sink, timeout or ref.timeout, rec)
             rec.job_id = job.job_id if last or not rec.job_id else rec.job_id
-            if timed_out.is_set():
+            if timed_out:
                 rec.status = "timeout"
                 break
             if rec.exit_status != 0:
                 break
     except KeyboardInterrupt:
         interrupted = True
-        if job is not None:
-            rec.job_id = job.job_id
-            say("\nenvdoctor: interrupted; cancelling job " + (job.job_id or ""))
-            try:
-                job.cancel()
-            except Exception:  # noqa: BLE001 - cancelling is best effort; the record still says so
-                pass
-        rec.status = "cancelled"
+        _cancel(job, rec, say)
     except EnvdoctorError as exc:  # a refused submission (sbatch/qsub said no): recorded, then reported
         launch_error = str(exc)
         rec.note = "; ".join(n for n in (rec.note, launch_error) if n)
         raise
     finally:
-        ended = time.time()
-        log_fh.close()
-        rec.end, rec.duration_s = _iso(ended), round(ended - started, 3)
-        found = parser.finish()
-        rec.metrics, rec.events = {k: _round(v) for k, v in found.values.items()}, list(found.events)
-        rec.sanity = [{"pattern": pat, "ok": pat in seen} for pat, _ in sanity]
-        rec.performance = judge(ref, rec.metrics)
-        rec.log_tail = list(tail)
-        if launch_error:
-            rec.status = "error"
-        elif rec.status not in ("cancelled", "timeout"):
-            ok = rec.exit_status == 0 and all(s["ok"] for s in rec.sanity)
-            rec.status = "ok" if ok else "failed"
-        try:
-            rec.fingerprint = fingerprint(recipe, target)
-        except Exception as exc:  # noqa: BLE001 - a fingerprint is nice to have, never fatal
-            rec.fingerprint = {"error": f"{type(exc).__name__}: {exc}"}
-        runs.save(rec)
+        _finish(rec, ref, recipe, target, sink, started, launch_error)
     return Outcome(rec, interrupted)
+
+
+class _Sink:
+    """Where a job's output goes, line by line: the log file, the metric parser, the sanity
+    patterns, the last lines (for a failure), and the terminal when streaming."""
+
+    def __init__(self, log: str, parser: Any, sanity: Iterable[str], echo: Echo | None) -> None:
+        self.log = open(log, "w", encoding="utf-8")
+        self.parser, self.echo = parser, echo
+        self.sanity = [(pat, re.compile(pat)) for pat in sanity]
+        self.seen: set[str] = set()
+        self.tail: deque[str] = deque(maxlen=TAIL)
+
+    def consume(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.log.write(line if line.endswith("\n") else line + "\n")
+            text = line.rstrip("\r\n")
+            self.parser.feed(text)
+            self.tail.append(text)
+            for pat, rx in self.sanity:
+                if pat not in self.seen and rx.search(text):
+                    self.seen.add(pat)
+            if self.echo:
+                self.echo(text)
+
+
+def _follow(job: Any, sink: _Sink, limit: float, rec: RunRecord) -> bool:
+    """Stream `job` into `sink` until it ends; cancel it after `limit` s. True when it timed out."""
+    timed_out = threading.Event()
+
+    def expire() -> None:
+        timed_out.set()
+        job.cancel()
+
+    watchdog = threading.Timer(limit, expire)
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        sink.consume(job.lines())
+        rec.exit_status = job.wait()
+    finally:
+        watchdog.cancel()
+    return timed_out.is_set()
+
+
+def _cancel(job: Any, rec: RunRecord, say: Echo) -> None:
+    """Ctrl-C: cancel the job (best effort) and record it as cancelled."""
+    if job is not None:
+        rec.job_id = job.job_id
+        say("\nenvdoctor: interrupted; cancelling job " + (job.job_id or ""))
+        try:
+            job.cancel()
+        except Exception:  # noqa: BLE001 - cancelling is best effort; the record still says so
+            pass
+    rec.status = "cancelled"
+
+
+def _finish(rec: RunRecord, ref: Run, recipe: Recipe, target: Target, sink: _Sink, started: float,
+            launch_error: str) -> None:
+    """Metrics, verdicts and fingerprint into the record, which is saved whatever happened."""
+    from envdoctor import runs
+
+    ended = time.time()
+    sink.log.close()
+    rec.end, rec.duration_s = _iso(ended), round(ended - started, 3)
+    found = sink.parser.finish()
+    rec.metrics, rec.events = {k: _round(v) for k, v in found.values.items()}, list(found.events)
+    rec.sanity = [{"pattern": pat, "ok": pat in sink.seen} for pat, _ in sink.sanity]
+    rec.performance = judge(ref, rec.metrics)
+    rec.log_tail = list(sink.tail)
+    if launch_error:
+        rec.status = "error"
+    elif rec.status not in ("cancelled", "timeout"):
+        ok = rec.exit_status == 0 and all(s["ok"] for s in rec.sanity)
+        rec.status = "ok" if ok else "failed"
+    try:
+        rec.fingerprint = fingerprint(recipe, target)
+    except Exception as exc:  # noqa: BLE001 - a fingerprint is nice to have, never fatal
+        rec.fingerprint = {"error": f"{type(exc).__name__}: {exc}"}
+    runs.save(rec)
 
 
 def judge(ref: Run, values: dict[str, float]) -> list[dict[str, Any]]:
