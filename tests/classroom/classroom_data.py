@@ -43,3 +43,16 @@ def write_report(share: Path, user: str, platform: str, faults: Any = (), **kw: 
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report_dict(user, platform, faults, **kw)), encoding="utf-8")
     return path
+
+
+# The planted course of the page tests: who has which fault on which platform.
+PLANTED = {
+    ("ann", "groq"): ("conda.shell-init",),
+    ("ben", "groq"): ("conda.shell-init", "network.proxy"),
+    ("cat", "groq"): ("conda.shell-init",),
+    ("dan", "groq"): (),
+    ("ann", "graphcore"): ("venv.python",),
+    ("ben", "graphcore"): (),
+    ("cat", "graphcore"): ("network.proxy",),
+    ("dan", "graphcore"): ("packages.versions",),
+}

@@ -8,23 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from classroom_data import write_report
+from classroom_data import PLANTED, write_report
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 pytestmark = pytest.mark.browser
-
-PLANTED = {
-    ("ann", "groq"): ("conda.shell-init",),
-    ("ben", "groq"): ("conda.shell-init", "network.proxy"),
-    ("cat", "groq"): ("conda.shell-init",),
-    ("dan", "groq"): (),
-    ("ann", "graphcore"): ("venv.python",),
-    ("ben", "graphcore"): (),
-    ("cat", "graphcore"): ("network.proxy",),
-    ("dan", "graphcore"): ("packages.versions",),
-}
 
 
 @pytest.fixture

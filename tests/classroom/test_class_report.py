@@ -10,19 +10,7 @@ from xml.etree import ElementTree as ET
 from envdoctor.classroom import aggregate, loader
 from envdoctor.classroom import roster as roster_mod
 
-from classroom_data import write_report
-
-# The planted course: who has which fault on which platform.
-PLANTED = {
-    ("ann", "groq"): ("conda.shell-init",),
-    ("ben", "groq"): ("conda.shell-init", "network.proxy"),
-    ("cat", "groq"): ("conda.shell-init",),
-    ("dan", "groq"): (),
-    ("ann", "graphcore"): ("venv.python",),
-    ("ben", "graphcore"): (),
-    ("cat", "graphcore"): ("network.proxy",),
-    ("dan", "graphcore"): ("packages.versions",),
-}
+from classroom_data import PLANTED, write_report
 
 
 def _course(share: Path) -> None:
