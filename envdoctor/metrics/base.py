@@ -69,6 +69,13 @@ class Parser:
         self._means[key] = (total + float(value), count + 1)
         self.metrics.values[key] = (total + float(value)) / (count + 1)
 
+    def capture(self, rx: re.Pattern[str], text: str, key: str, group: str = "v") -> bool:
+        """Set `key` from `rx`'s named group when it matches `text`; whether it did."""
+        m = rx.search(text)
+        if m:
+            self.set(key, float(m.group(group)))
+        return m is not None
+
     def count(self, key: str) -> int:
         return self._means.get(key, (0.0, 0))[1]
 

@@ -51,11 +51,8 @@ class CerebrasParser(Parser):
         if "Compile was successful!" in text or "Found existing cached compile" in text:
             self.event("compiled")
             return True
-        if "Avg Eval Loss:" in text:
-            m = _AVG_EVAL.search(text)
-            if m:
-                self.set("eval_loss", float(m.group("v")))
-                return True
+        if "Avg Eval Loss:" in text and self.capture(_AVG_EVAL, text, "eval_loss"):
+            return True
         if "eval/" in text:
             m = _EVAL_METRIC.search(text)
             if m:

@@ -36,19 +36,14 @@ class GraphcoreParser(Parser):
     keywords = ('Accuracy on test set', 'throughput:', '%|', 'secs', 'It took:')
 
     def line(self, text: str) -> bool:
-        if "Accuracy on test set" in text:
-            m = _ACC.search(text)
-            if m:
-                self.set("accuracy", float(m.group("v")))
-                return True
+        if "Accuracy on test set" in text and self.capture(_ACC, text, "accuracy"):
+            return True
         if "throughput:" in text:
             m = _THROUGHPUT.search(text)
             if not m:
                 return False
             self.mean("throughput", float(m.group("v")))
-            loss = _LOSS.search(text)
-            if loss:
-                self.set("loss", float(loss.group("v")))
+            self.capture(_LOSS, text, "loss")
             return True
         if "%|" in text:
             m = _BAR.search(text)
