@@ -56,18 +56,6 @@ class Completed:
         return f"`{self.command}` exited {self.returncode}: {tail[0][:200]}"
 
 
-def _die_with_parent() -> None:
-    """In the child, before exec: ask Linux to SIGKILL it when its parent dies, so that a
-    `kill -9` of envdoctor (setup, runs) never leaves a pip or git working on behind the next
-    run's back. prctl(PR_SET_PDEATHSIG) through ctypes; a no-op where it is unavailable."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
 def run(
     argv: Sequence[str],
     *,
@@ -85,7 +73,7 @@ def run(
             argv, cwd=cwd, env=dict(env) if env is not None else None, text=True,
             stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-            errors="replace", preexec_fn=_die_with_parent if die_with_parent else None,
+            errors="replace",
         )
     except (FileNotFoundError, PermissionError, NotADirectoryError) as exc:
         return Completed(argv, 127, "", str(exc), 0, missing=True)
@@ -165,6 +153,18 @@ def stream(
         argv, cwd=cwd, env=dict(env) if env is not None else None, text=True, errors="replace",
         stdin=subprocess.DEVNULL, stdout=stdout if stdout is not None else subprocess.PIPE,
         stderr=subprocess.STDOUT, start_new_session=True, bufsize=1,
-        preexec_fn=_die_with_parent if die_with_parent else None,
     )
     return Streamed(argv, popen)
+
+
+def replace(argv: Sequence[str], env: Mapping[str, str]) -> int:
+    """Replace envdoctor with argv (an interactive shell the user takes over); returns only
+    when argv cannot be started (127, with one line on stderr)."""
+    argv = tuple(str(a) for a in argv)
+    try:
+        os.execvpe(argv[0], argv, dict(env))
+    except OSError as exc:
+        import sys
+
+        sys.stderr.write(f"cannot start {argv[0]}: {exc.strerror or exc}\n")
+    return 127
