@@ -261,6 +261,14 @@ print(json.dumps(out))
 """
 
 
+def _memory_bytes() -> int:
+    """Physical memory (what psutil.virtual_memory().total reports), from sysconf: no compiled dependency."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 0
+
+
 def python_facts(python: str, env: Mapping[str, str]) -> dict[str, Any]:
     """Version and installed distributions of one interpreter (one process)."""
     done = proc.run((python, "-c", _PACKAGES_PY), env=env, timeout=CMD_TIMEOUT * 2)
@@ -312,8 +320,6 @@ class _Builder:
 
     # -- sections
     def host(self) -> dict[str, Any]:
-        import psutil
-
         info: dict[str, Any] = {"hostname": self.t.hostname, "target": self.t.name}
         if self.r is not None:
             info["node_role"] = self.t.node_role(self.r.hosts.login, self.r.hosts.run)
@@ -326,8 +332,8 @@ class _Builder:
             pass
         info["os"] = {"system": _platform.system(), "kernel": _platform.release(), "distro": distro,
                       "machine": _platform.machine()}
-        info["cpus"] = psutil.cpu_count() or 0
-        info["memory_gb"] = round(psutil.virtual_memory().total / 2**30, 1)
+        info["cpus"] = os.cpu_count() or 0
+        info["memory_gb"] = round(_memory_bytes() / 2**30, 1)
         return info
 
     def effective(self, login: dict[str, Any]) -> tuple[dict[str, str], str]:

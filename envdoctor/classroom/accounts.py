@@ -184,14 +184,14 @@ _WHO = {"u": "its owner", "g": "the group", "o": "others"}
 
 
 def _quota(pw: pwd.struct_passwd, recipe: Recipe) -> CheckResult:
-    import psutil
+    import shutil
 
     title = "Disk space and quota left"
     home, user = pw.pw_dir, pw.pw_name
     need_gb = recipe.disk_gb or 1.0
     evidence: list[str] = []
     try:
-        du = psutil.disk_usage(home)
+        du = shutil.disk_usage(home)
     except OSError as exc:
         return CheckResult("account.quota", "disk", title, Status.SKIP, why=f"cannot read {home}: {exc.strerror}")
     free_gb = du.free / 1e9

@@ -12,17 +12,19 @@ GB = 1024 ** 3
 
 
 def usage(path: str) -> dict[str, Any]:
-    import psutil
+    import shutil  # not psutil: envdoctor stays pure Python (one .pyz for every interpreter)
 
     probe = path
     while probe and not os.path.exists(probe):
         probe = os.path.dirname(probe)
     try:
-        u = psutil.disk_usage(probe or "/")
+        u = shutil.disk_usage(probe or "/")
     except OSError as exc:
         return {"error": exc.strerror or str(exc)}
+    # As df and psutil count it: the root-reserved blocks are neither used nor available.
+    percent = round(100.0 * u.used / (u.used + u.free), 1) if u.used + u.free else 0.0
     return {"path": probe, "total_gb": round(u.total / GB, 2), "free_gb": round(u.free / GB, 2),
-            "used_percent": u.percent}
+            "used_percent": percent}
 
 
 def parse_quota_s(text: str) -> list[dict[str, Any]]:
