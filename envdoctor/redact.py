@@ -1,22 +1,43 @@
 """The one redaction module: every output that can leave the machine goes through here.
 
-Snapshots, bundles (and the logs inside them), check reports and shared class reports call
-`redact_text` / `redact_mapping` / `redact_env` / `redact_lines` (or a `Redactor`, which
-also counts what it removed, by kind, for the bundle's listing).
+Snapshots, bundles (and the logs inside them), check reports, setup plans, run records
+and their exports, and shared class reports call `redact_text` / `redact_mapping` /
+`redact_env` / `redact_lines` (or a `Redactor`, which also counts what it removed, by kind,
+for the bundle's listing). Redaction is the LAST step before text leaves envdoctor: the
+commands redact what they print, not only what they collect.
 
 What is removed (replaced by REDACTED):
 - tokens by shape: GitHub (ghp_/gho_/ghu_/ghs_/ghr_, github_pat_), GitLab (glpat- ...),
-  Slack (xoxb-/xoxp-/..., hooks), AWS access key ids (AKIA/ASIA...), Google (AIza..., ya29.),
-  OpenAI-style (sk-..., sk-proj-...), Hugging Face (hf_...), PyPI (pypi-...), npm, JWTs,
-  Globus-style opaque tokens (Ag...);
+  Slack (xoxb-/xoxp-/..., hooks.slack.com webhooks), Discord and Teams webhooks, AWS access
+  key ids (AKIA/ASIA...), Google (AIza..., ya29.), OpenAI-style (sk-..., sk-proj-...),
+  Anthropic, Hugging Face (hf_...), PyPI (pypi-...), npm, Docker Hub (dckr_pat_), SendGrid
+  (SG.x.y), Stripe, DigitalOcean, Shopify, Databricks, Vault (hvs.), Grafana, New Relic,
+  Telegram bot tokens, age secret keys, JWTs, Globus-style opaque tokens (Ag...);
+- signed URLs: the signature and credential of AWS (X-Amz-Signature, X-Amz-Credential,
+  X-Amz-Security-Token), GCS (X-Goog-Signature, X-Goog-Credential), Azure SAS (`sig=`)
+  and `token=` / `access_token=` query parameters;
+- connection strings: Azure `AccountKey=` / `SharedAccessKey=` / `SharedAccessSignature=`,
+  conda channels with a token (`.../t/<token>/...`);
 - values by context: `token=`, `api_key:`, `password ...`, `secret=`, `--password X`,
-  `"access_token": "..."`, Authorization / Proxy-Authorization headers, `Bearer X`, `Basic X`;
+  `--wandb-key X` (any `--...-key`, `--...-token`), `"access_token": "..."`,
+  `'password': '...'` (dict literals), `"auth": "..."` (docker config.json), kaggle.json's
+  `"key"`, Authorization / Proxy-Authorization headers, `Bearer X`, `Basic X`,
+  `Cookie:` / `Set-Cookie:` headers, `curl -u user:pw`, `mysql -pSECRET`,
+  `sshpass -p SECRET`, `redis-cli -a SECRET`, `wandb login KEY`, `openssl ... pass:X`,
+  `export NAME=value` where NAME says secret;
 - credentials in URLs: `scheme://user:pass@host` -> `scheme://user:REDACTED@host`
   (and a bare user part that looks like a token);
 - private key blocks (`-----BEGIN ... PRIVATE KEY-----` to `-----END ...`), across lines,
   also when streamed line by line;
 - the value of any variable whose NAME says secret (`*TOKEN*`, `*SECRET*`, `*PASSWORD*`,
   `*PASSWD*`, `*_KEY`, `*API_KEY*`, `*CREDENTIAL*`, ...), whatever the value looks like.
+Ordinary hashes (git SHAs, wheel hashes), versions and paths are kept.
+
+How: every rule finds SPANS of the original text (where the secret is, and where its
+context starts); overlapping spans are merged and each merged span becomes one REDACTED.
+Working on spans of the original text is what lets a line of any length be redacted in
+bounded memory (`lines` / `_Window`): a long line is cut into windows that overlap, and a
+cut never falls inside a secret or between a secret and its context (`password=` | value).
 
 `anonymize=True` also masks user names and host names with stable pseudonyms
 (`user-1a2b3c`, `host-4d5e6f7a`): the same name always gives the same mask, so two
@@ -28,8 +49,7 @@ Speed: text is first tested against one prefilter (a set of lower-case trigger
 substrings: token prefixes, secret words, `://` with `@`, key blocks), a whole block of
 lines at a time in `redact_lines`; only triggered lines run the patterns, and each pattern
 only when its own trigger is present. (Substring tests, because CPython's `re` tries every
-alternative of one big alternation at every position: ~10x slower, measured.) About
-8 MB/s on ordinary logs; bundles cap each log, so a 5 GB log costs about a second.
+alternative of one big alternation at every position: ~10x slower, measured.)
 """
 from __future__ import annotations
 
@@ -37,7 +57,7 @@ import hashlib
 import os
 import re
 from collections import Counter
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, List, Mapping, NamedTuple, Optional, Tuple
 
 MASK = "REDACTED"
 
@@ -48,10 +68,12 @@ MASK = "REDACTED"
 _SECRET_WORDS = frozenset({
     "token", "secret", "password", "passwd", "passphrase", "credential", "credentials", "apikey", "pat",
     "authorization", "auth", "cookie", "pwd", "pass", "privatekey", "accesskey", "secretkey", "authtoken",
+    "accountkey", "sas", "sig", "signature", "identitytoken", "registrytoken",
 })
 _SECRET_PAIRS = frozenset({("api", "key"), ("access", "key"), ("private", "key"), ("secret", "key"),
                            ("signing", "key"), ("client", "key"), ("session", "key"), ("auth", "key"),
-                           ("encryption", "key"), ("master", "key")})
+                           ("encryption", "key"), ("master", "key"), ("account", "key"), ("wandb", "key"),
+                           ("kaggle", "key"), ("sendgrid", "key")})
 _SECRET_ENDINGS = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "APIKEY", "_KEY", "-KEY", ".KEY")
 # Names that look secret but are well-known harmless settings.
 _NOT_SECRET_NAMES = frozenset({
@@ -75,7 +97,44 @@ def name_is_secret(name: str) -> bool:
     return any(pair in _SECRET_PAIRS for pair in zip(words, words[1:]))
 
 
-# --- patterns ------------------------------------------------------------------------
+# --- spans ----------------------------------------------------------------------------
+class Span(NamedTuple):
+    """A secret in a text: mask text[start:end]; `ctx` is where the match (with the
+    context that made it a secret, e.g. `password=`) starts; `repl` replaces the span."""
+
+    ctx: int
+    start: int
+    end: int
+    kind: str
+    repl: str = MASK
+
+
+# A rule: (kind, lower-case gates (one must be in the line; empty = always), pattern,
+# handler(match) -> spans). Handlers keep the context (key name, scheme, header) so that a
+# reader still sees what was there.
+_Handler = Callable[["re.Match[str]"], List[Span]]
+
+_B = r"(?<![A-Za-z0-9_\-])"  # token start: not in the middle of a word
+_E = r"(?![A-Za-z0-9_\-])"
+
+
+def _whole(kind: str) -> _Handler:
+    return lambda m: [Span(m.start(), m.start(), m.end(), kind)]
+
+
+def _group(kind: str, *names: str) -> _Handler:
+    """Mask the first named group that matched (quoted values: only inside the quotes)."""
+    def handler(m: "re.Match[str]") -> List[Span]:
+        for n in names:
+            if m.group(n) is not None:
+                v = m.group(n)
+                if not v or v == MASK or not v.strip("\"' "):
+                    return []
+                return [Span(m.start(), m.start(n), m.end(n), kind)]
+        return []
+    return handler
+
+
 _KEY_BLOCK = re.compile(
     r"-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY( BLOCK)?-----.*?(?:-----END \1PRIVATE KEY(?: BLOCK)?-----|\Z)",
     re.S,
@@ -83,73 +142,169 @@ _KEY_BLOCK = re.compile(
 _KEY_BEGIN = re.compile(r"-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY( BLOCK)?-----")
 _KEY_END = re.compile(r"-----END ((?:[A-Z0-9]+ )*)PRIVATE KEY( BLOCK)?-----")
 
-# (kind, pattern, replacement). Replacements keep the context (key name, scheme, header)
-# so that a reader still sees what was there.
-_B = r"(?<![A-Za-z0-9_\-])"  # token start: not in the middle of a word
-_TOKEN_PATTERNS: tuple[tuple[str, tuple[str, ...], re.Pattern[str], str], ...] = tuple(
-    (kind, gates, re.compile(pat), repl) for kind, gates, pat, repl in (
-        ("github-token", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"), _B + r"gh[pousr]_[A-Za-z0-9]{20,255}", MASK),
-        ("github-token", ("github_pat_",), _B + r"github_pat_[A-Za-z0-9_]{20,255}", MASK),
-        ("gitlab-token", ("gl",), _B + r"gl(?:pat|dt|rt|ptt|cbt|oas|ft|imt|soat|agent)-[A-Za-z0-9_\-]{16,}", MASK),
-        ("slack-token", ("xox",), _B + r"xox[abposre]-[A-Za-z0-9\-]{8,}", MASK),
-        ("slack-webhook", ("hooks.slack",), r"hooks\.slack\.com/services/[A-Za-z0-9/_\-]+", "hooks.slack.com/services/" + MASK),
-        ("aws-access-key", ("akia", "asia", "agpa", "aida", "aroa", "anpa", "anva", "aipa", "abia", "acca"),
-         r"(?<![A-Z0-9])(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])", MASK),
-        ("google-api-key", ("aiza",), _B + r"AIza[0-9A-Za-z_\-]{30,}", MASK),
-        ("google-oauth", ("ya29.",), _B + r"ya29\.[0-9A-Za-z_\-]{20,}", MASK),
-        ("google-oauth", ("gocspx-",), _B + r"GOCSPX-[0-9A-Za-z_\-]{10,}", MASK),
-        ("openai-key", ("sk-",), _B + r"sk-(?:proj-|ant-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}", MASK),
-        ("stripe-key", ("k_live_", "k_test_"), _B + r"[sr]k_(?:live|test)_[A-Za-z0-9]{16,}", MASK),
-        ("huggingface-token", ("hf_",), _B + r"hf_[A-Za-z0-9]{30,}", MASK),
-        ("pypi-token", ("pypi-",), _B + r"pypi-[A-Za-z0-9_\-]{40,}", MASK),
-        ("npm-token", ("npm_",), _B + r"npm_[A-Za-z0-9]{36}", MASK),
-        ("jwt", ("eyj",), _B + r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*", MASK),
-        ("globus-token", ("ag",), r"(?<![A-Za-z0-9])Ag[A-Za-z0-9]{60,}(?![A-Za-z0-9])", MASK),
-    )
-)
-# Gates of the context patterns (lower-case substrings one of which the line must contain).
-_GATE_ASSIGN = ("token", "secret", "passw", "passphrase", "apikey", "api_key", "api-key", "accesskey", "access_key",
-                "access-key", "private", "credential", "_auth", "pwd")
-_GATE_FLAG = ("token", "secret", "passw", "api-key", "apikey", "access-key", "private-key")
-_GATE_NETRC = ("passw", "account")
-_GATE_AUTH = ("authori",)
-_GATE_BEARER = ("bearer", "basic ")
 
-# user:password@ in URLs (any scheme: http, https, git+https, socks5, ftp, ...).
+def _key_block(m: "re.Match[str]") -> List[Span]:
+    kind = m.group(1) or ""
+    return [Span(m.start(), m.start(), m.end(), "private key",
+                 f"-----BEGIN {kind}PRIVATE KEY----- {MASK} -----END {kind}PRIVATE KEY-----")]
+
+
+# user:password@ in URLs (any scheme: http, https, git+https, socks5, ftp, mongodb+srv, ...).
 _URL_CRED = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<user>[^\s/@:'\"<>]*)(?::(?P<pw>[^\s/@'\"<>]*))?@")
 _PLAIN_USER = re.compile(r"[A-Za-z_][A-Za-z0-9._\-]{0,31}")
 
+
+def _url(m: "re.Match[str]") -> List[Span]:
+    user, pw = m.group("user"), m.group("pw")
+    spans = []
+    if user and user != MASK and not (_PLAIN_USER.fullmatch(user) and not _looks_like_token(user)):
+        spans.append(Span(m.start(), m.start("user"), m.end("user"), "url credentials"))
+    if pw and pw != MASK:
+        spans.append(Span(m.start(), m.start("pw"), m.end("pw"), "url credentials"))
+    return spans
+
+
 # Authorization headers and bare Bearer/Basic credentials.
 _AUTH_HEADER = re.compile(
-    r"(?i)(?P<k>(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?)(?:(?P<scheme>bearer|basic|token|digest|negotiate)\s+)?"
+    r"(?i)(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?(?:(?:bearer|basic|token|digest|negotiate)\s+)?"
     r"(?P<v>[^\s\"',;]+)")
-_BEARER = re.compile(r"(?i)(?P<k>\b(?:bearer|basic)\s+)(?P<v>[A-Za-z0-9._~+/\-]{8,}=*)")
+_BEARER = re.compile(r"(?i)\b(?:bearer|basic)\s+(?P<v>[A-Za-z0-9._~+/\-]{8,}=*)")
+# Cookie: / Set-Cookie: headers (the whole value: every cookie in it), curl -b/--cookie.
+_COOKIE = re.compile(r"(?i)(?<![A-Za-z0-9_\-])(?:set-)?cookie[\"']?\s*[:=]\s*[\"']?(?P<v>[^\r\n\"']+)")
+_COOKIE_FLAG = re.compile(r"(?:^|\s)(?:-b|--cookie)\s+(?P<q>[\"']?)(?P<v>[^\s\"']*=[^\s\"']*)")
 
 # key = value / key: value / "key": "value" / --key value, where the key says secret.
 _SECRET_WORD = (r"(?:[A-Za-z0-9_.\-]*?(?:token|secret|passw(?:or)?d|passphrase|api[_\-]?key|apikey|"
-                r"access[_\-]?key|private[_\-]?key|client[_\-]?secret|credentials?)|_auth|_authToken|[A-Za-z0-9]+_pwd)")
+                r"access[_\-]?key|private[_\-]?key|client[_\-]?secret|credentials?|account[_\-]?key)|_auth|_authToken|"
+                r"[A-Za-z0-9]+_pwd|identitytoken|registrytoken)")
+_VALUE = r"(?:\"(?P<dq>[^\"\n]*)\"|'(?P<sq>[^'\n]*)'|(?P<bare>[^\s,;&\"'}<>)\]]+))"
 _ASSIGN = re.compile(
-    r"(?i)(?P<k>(?<![A-Za-z0-9])" + _SECRET_WORD + r"[\"']?\s*(?:=|:(?!//)|\s=>)\s*)"
-    r"(?P<v>\"[^\"\n]*\"|'[^'\n]*'|[^\s,;&\"'}<>)\]]+)")
+    r"(?i)(?<![A-Za-z0-9])" + _SECRET_WORD + r"[\"']?\s*(?:=|:(?!//)|\s=>)\s*" + _VALUE)
+# Options: --password X, --api-key=X, --wandb-key X, --hf-token X, -password X.
 _FLAG = re.compile(
-    r"(?i)(?P<k>(?<![A-Za-z0-9])--?(?:[a-z0-9]+-)*(?:token|secret|password|passwd|api-key|apikey|access-key|"
-    r"private-key)(?:-[a-z0-9]+)*(?:\s+|=))(?P<v>[^\s\-][^\s]*)")
+    r"(?i)(?<![A-Za-z0-9])--?(?:[a-z0-9]+-)*(?:token|secret|password|passwd|passphrase|api-key|apikey|access-key|"
+    r"private-key|auth-key|credentials?)(?:-[a-z0-9]+)*(?:\s+|=)" + r"(?P<q>[\"']?)(?P<v>[^\s\-\"'][^\s\"']*)")
+_KEY_FLAG = re.compile(r"(?i)(?<![A-Za-z0-9])--(?:[a-z0-9]+-)+key(?:\s+|=)(?P<q>[\"']?)(?P<v>[^\s\-\"'][^\s\"']*)")
 # .netrc: `machine h login u password p` (also `passwd`, `account`); values to the next blank.
-_NETRC = re.compile(r"(?i)(?P<k>(?<![A-Za-z0-9_\-])(?:password|passwd|account)\s+)(?P<v>[^\s=:]\S*)")
+_NETRC = re.compile(r"(?i)(?<![A-Za-z0-9_\-])(?:password|passwd|account)\s+(?P<v>[^\s=:]\S*)")
+# NAME=value where NAME says secret (shell, .env files, docker -e): checked with name_is_secret.
+_ENV_ASSIGN = re.compile(r"(?<![A-Za-z0-9_])(?P<name>[A-Za-z_][A-Za-z0-9_]*(?:KEY|key|Key|TOKEN|Token|token|"
+                         r"SECRET|Secret|secret|PASSWORD|Password|PASSWD|PWD|PAT|AUTH|SIG|SAS|CREDENTIALS?))"
+                         r"[\"']?\s*[=:]\s*" + _VALUE)
+# Command lines: curl -u user:pw, mysql -pSECRET, sshpass -p SECRET, redis-cli -a SECRET.
+_CURL_USER = re.compile(r"(?:^|\s)(?:-u|-U|--user|--proxy-user)(?:\s+|=)?(?P<q>[\"']?)[^\s:\"'@]*:(?![0-9]+(?:\s|$))"
+                        r"(?P<v>[^\s\"']+)")
+_MYSQL_P = re.compile(r"\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mariadb|mariadb-dump)\b[^\n|;&]*?\s-p(?P<q>[\"']?)(?P<v>[^\s\"']+)")
+_SSHPASS = re.compile(r"\bsshpass\b(?:\s+-[A-Za-z]\S*)*?\s+-p\s*(?P<q>[\"']?)(?P<v>[^\s\"']+)")
+_REDIS_A = re.compile(r"\bredis-cli\b[^\n|;&]*?\s(?:-a|--pass)\s+(?P<q>[\"']?)(?P<v>[^\s\"']+)")
+_WANDB_LOGIN = re.compile(r"\bwandb\s+login\s+(?:--\S+\s+)*(?P<v>[0-9a-f]{40})\b")
+_OPENSSL_PASS = re.compile(r"(?<![A-Za-z0-9])(?:-pass|-passin|-passout|-k)\s+pass:(?P<v>\S+)")
+# Signed URLs and connection strings.
+_SIGNED_QUERY = re.compile(
+    r"(?i)[?&;](?:x-amz-signature|x-amz-credential|x-amz-security-token|x-goog-signature|x-goog-credential|"
+    r"sig|signature|awsaccesskeyid|access_token|refresh_token|id_token|token|api_key|apikey|client_secret|"
+    r"password|passwd|auth|code|key)=(?P<v>[^&\s\"'<>#]+)")
+_AZURE_KEY = re.compile(r"(?i)(?:AccountKey|SharedAccessKey|SharedAccessSignature|sharedaccesskeyname_secret)="
+                        r"(?P<v>[^;\s\"']+)")
+_CONDA_TOKEN = re.compile(r"://[^\s\"'<>]*?/t/(?P<v>[^\s/\"'<>]{6,})")
+# Docker config.json ("auth": "base64", "identitytoken"), kaggle.json ("key": "32 hex").
+_DOCKER_AUTH = re.compile(r"(?i)[\"'](?:auth|identitytoken|registrytoken|pass|pw|pwd|passwd|password|secret|token)[\"']\s*:\s*[\"'](?P<v>[^\"'\n]+)[\"']")
+_KAGGLE_KEY = re.compile(r"(?i)[\"']?\bkey[\"']?\s*[:=]\s*[\"']?(?P<v>[0-9a-f]{32})\b")
+
+
+# (kind, gates, pattern, handler)
+_RULES: Tuple[Tuple[str, Tuple[str, ...], "re.Pattern[str]", _Handler], ...] = tuple(
+    (kind, gates, re.compile(pat) if isinstance(pat, str) else pat,
+     handler if handler is not None else _whole(kind))
+    for kind, gates, pat, handler in (
+        ("private key", ("private key",), _KEY_BLOCK, _key_block),
+        ("url credentials", ("://",), _URL_CRED, _url),
+        ("github-token", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"), _B + r"gh[pousr]_[A-Za-z0-9]{20,255}", None),
+        ("github-token", ("github_pat_",), _B + r"github_pat_[A-Za-z0-9_]{20,255}", None),
+        ("gitlab-token", ("gl",), _B + r"gl(?:pat|dt|rt|ptt|cbt|oas|ft|imt|soat|agent|cd|ffct)-[A-Za-z0-9_\-]{16,}", None),
+        ("slack-token", ("xox",), _B + r"xox[abposre]-[A-Za-z0-9\-]{8,}", None),
+        ("webhook", ("hooks.slack",), r"hooks\.slack\.com/(?:services|workflows|triggers)/(?P<v>[A-Za-z0-9/_\-]+)",
+         _group("webhook", "v")),
+        ("webhook", ("discord",), r"(?i)discord(?:app)?\.com/api/webhooks/(?P<v>[0-9]+/[A-Za-z0-9_\-]+)",
+         _group("webhook", "v")),
+        ("webhook", ("webhook.office", "logic.azure"),
+         r"(?i)(?:webhook\.office\.com/webhookb2|logic\.azure\.com[^\s\"']*?/workflows)/(?P<v>[^\s\"'<>?]+)",
+         _group("webhook", "v")),
+        ("aws-access-key", ("akia", "asia", "agpa", "aida", "aroa", "anpa", "anva", "aipa", "abia", "acca"),
+         r"(?<![A-Z0-9])(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])", None),
+        ("google-api-key", ("aiza",), _B + r"AIza[0-9A-Za-z_\-]{30,}", None),
+        ("google-oauth", ("ya29.",), _B + r"ya29\.[0-9A-Za-z_\-]{20,}", None),
+        ("google-oauth", ("gocspx-",), _B + r"GOCSPX-[0-9A-Za-z_\-]{10,}", None),
+        ("openai-key", ("sk-",), _B + r"sk-(?:proj-|ant-|svcacct-|admin-|or-)?[A-Za-z0-9_\-]{20,}", None),
+        ("stripe-key", ("k_live_", "k_test_"), _B + r"[srp]k_(?:live|test)_[A-Za-z0-9]{16,}", None),
+        ("huggingface-token", ("hf_",), _B + r"hf_[A-Za-z0-9]{30,}", None),
+        ("pypi-token", ("pypi-",), _B + r"pypi-[A-Za-z0-9_\-]{40,}", None),
+        ("npm-token", ("npm_",), _B + r"npm_[A-Za-z0-9]{36}", None),
+        ("docker-token", ("dckr_",), _B + r"dckr_(?:pat|oat)_[A-Za-z0-9_\-]{20,}", None),
+        ("sendgrid-key", ("sg.",), _B + r"SG\.[A-Za-z0-9_\-]{16,32}\.[A-Za-z0-9_\-]{16,64}", None),
+        ("digitalocean-token", ("do", "dor_", "doo_"), _B + r"do[por]_v1_[a-f0-9]{64}", None),
+        ("shopify-token", ("shp",), _B + r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}", None),
+        ("databricks-token", ("dapi",), _B + r"dapi[a-f0-9]{32}(?:-\d)?", None),
+        ("vault-token", ("hvs.", "hvb.", "hvr."), _B + r"hv[sbr]\.[A-Za-z0-9_\-]{20,}", None),
+        ("grafana-token", ("glc_", "glsa_"), _B + r"gl(?:c|sa)_[A-Za-z0-9_+/=\-]{32,}", None),
+        ("newrelic-key", ("nrak-",), _B + r"NRAK-[A-Z0-9]{27}", None),
+        ("mailgun-key", ("key-",), _B + r"key-[a-f0-9]{32}" + _E, None),
+        ("twilio-key", ("sk",), r"(?<![A-Za-z0-9])SK[0-9a-f]{32}(?![A-Za-z0-9])", None),
+        ("age-key", ("age-secret-key",), r"AGE-SECRET-KEY-1[A-Z0-9]{50,}", None),
+        ("telegram-token", (":aa",), r"(?<![0-9])[0-9]{8,10}:AA[A-Za-z0-9_\-]{33}(?![A-Za-z0-9_\-])", None),
+        ("atlassian-token", ("atatt",), _B + r"ATATT[A-Za-z0-9_\-=]{40,}", None),
+        ("jwt", ("eyj",), _B + r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*", None),
+        ("globus-token", ("ag",), r"(?<![A-Za-z0-9])Ag[A-Za-z0-9]{60,}(?![A-Za-z0-9])", None),
+        ("signed url", ("sig", "x-amz-", "x-goog-", "token=", "key=", "code=", "secret=", "password=", "passwd=",
+                        "auth="), _SIGNED_QUERY, _group("signed url", "v")),
+        ("connection string", ("accountkey", "sharedaccess"), _AZURE_KEY, _group("connection string", "v")),
+        ("conda token", ("/t/",), _CONDA_TOKEN, _group("conda token", "v")),
+        ("authorization", ("authori",), _AUTH_HEADER, _group("authorization", "v")),
+        ("authorization", ("bearer", "basic "), _BEARER, _group("authorization", "v")),
+        ("cookie", ("cookie",), _COOKIE, _group("cookie", "v")),
+        ("cookie", ("-b ", "--cookie"), _COOKIE_FLAG, _group("cookie", "v")),
+        ("docker auth", ("auth", "identitytoken", "registrytoken", "pass", "pw", "secret", "token"), _DOCKER_AUTH, _group("docker auth", "v")),
+        ("kaggle key", ("key",), _KAGGLE_KEY, _group("kaggle key", "v")),
+        ("secret assignment", ("token", "secret", "passw", "passphrase", "apikey", "api_key", "api-key", "accesskey",
+                               "access_key", "access-key", "private", "credential", "_auth", "_pwd", "accountkey",
+                               "account_key"),
+         _ASSIGN, _group("secret assignment", "dq", "sq", "bare")),
+        ("secret variable", ("key", "token", "secret", "passw", "pwd", "_pat", "auth", "_sig", "_sas", "credential"),
+         _ENV_ASSIGN, None),  # handler set below (needs name_is_secret)
+        ("secret option", ("token", "secret", "passw", "passphrase", "api-key", "apikey", "access-key", "private-key",
+                           "auth-key", "credential"), _FLAG, _group("secret option", "v")),
+        ("secret option", ("-key",), _KEY_FLAG, _group("secret option", "v")),
+        ("password", ("passw", "account"), _NETRC, _group("password", "v")),
+        ("command-line password", ("-u", "--user", "--proxy-user"), _CURL_USER,
+         _group("command-line password", "v")),
+        ("command-line password", ("mysql", "mariadb"), _MYSQL_P, _group("command-line password", "v")),
+        ("command-line password", ("sshpass",), _SSHPASS, _group("command-line password", "v")),
+        ("command-line password", ("redis-cli",), _REDIS_A, _group("command-line password", "v")),
+        ("command-line password", ("wandb",), _WANDB_LOGIN, _group("command-line password", "v")),
+        ("command-line password", ("pass:",), _OPENSSL_PASS, _group("command-line password", "v")),
+    )
+)
+
+
+def _env_assign(m: "re.Match[str]") -> List[Span]:
+    if not name_is_secret(m.group("name")):
+        return []
+    return _group("secret variable", "dq", "sq", "bare")(m)
+
+
+_RULES = tuple((k, g, p, _env_assign if p is _ENV_ASSIGN else h) for k, g, p, h in _RULES)
 
 # The prefilter: a line that contains none of these (lower-cased) needs no further work.
 # Plain substring tests are used rather than one alternation regex because CPython's `re`
 # tries every alternative at every position (measured: ~10x slower on typical logs), while
 # `in` is a fast C search; `redact_lines` also tests whole blocks of lines at once.
-_TRIGGERS = (
-    "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat", "glpat-", "gldt-", "glrt-", "glptt-", "glcbt-", "gloas-",
-    "glft-", "glimt-", "glsoat-", "glagent-", "xox", "hooks.slack", "akia", "asia", "agpa", "aida", "aroa", "anpa",
-    "anva", "aipa", "abia", "acca", "aiza", "ya29.", "gocspx", "sk-", "k_live_", "k_test_", "hf_", "pypi-", "npm_",
-    "eyj", "private", "token", "secret", "passw", "passphrase", "apikey", "api_key", "api-key", "accesskey",
-    "access_key", "access-key", "credential", "authori", "bearer", "basic ", "_auth", "pwd", "account",
-)
-# A Globus-style token (Ag + 60 letters/digits) has no fixed prefix: checked separately.
+_SHORT_GATES = frozenset({"ag", "sk", "do", "gl", ":aa", "-u"})
+_TRIGGERS = tuple(sorted({g for _, gates, _, _ in _RULES for g in gates} - _SHORT_GATES | {
+    "glpat-", "gldt-", "glrt-", "glptt-", "glcbt-", "gloas-", "glft-", "glimt-", "glsoat-", "glagent-", "glcd-",
+    "glffct-", "glc_", "glsa_", "dop_v1", "doo_v1", "dor_v1", " -u", "\t-u"} - {"://"}))
+# Shapes with a short or no fixed prefix: checked with a regex when their letters appear.
 _LONG_AG = re.compile(r"Ag[A-Za-z0-9]{60}")
+_SHORT_SHAPES = re.compile(r"SK[0-9a-f]{32}|[0-9]{8,10}:AA")
 
 
 def _triggered(s: str) -> bool:
@@ -159,14 +314,54 @@ def _triggered(s: str) -> bool:
     for t in _TRIGGERS:
         if t in low:
             return True
-    return "Ag" in s and _LONG_AG.search(s) is not None
+    if "Ag" in s and _LONG_AG.search(s) is not None:
+        return True
+    return ("SK" in s or ":AA" in s) and _SHORT_SHAPES.search(s) is not None
 
 
-def _has(low: str, gates: tuple[str, ...]) -> bool:
+def _has(low: str, gates: Tuple[str, ...]) -> bool:
     for g in gates:
         if g in low:
             return True
     return False
+
+
+def find_spans(s: str) -> List[Span]:
+    """Every secret in `s`, as spans of `s` (unmerged, in rule order)."""
+    if not s or not _triggered(s):
+        return []
+    low = s.lower()
+    spans: List[Span] = []
+    for kind, gates, pattern, handler in _RULES:
+        if gates and not _has(low, gates):
+            continue
+        for m in pattern.finditer(s):
+            spans.extend(handler(m))
+    return spans
+
+
+def _merge(spans: List[Span]) -> List[Span]:
+    """Overlapping spans become one (the union); a private key block keeps its text."""
+    out: List[Span] = []
+    for sp in sorted(spans, key=lambda x: (x.start, -x.end)):
+        if out and sp.start < out[-1].end:
+            last = out[-1]
+            if sp.end > last.end:
+                out[-1] = Span(min(last.ctx, sp.ctx), last.start, sp.end, last.kind,
+                               last.repl if last.repl == MASK else MASK)
+            continue
+        out.append(sp)
+    return out
+
+
+def _apply(s: str, spans: List[Span]) -> str:
+    parts, pos = [], 0
+    for sp in spans:
+        parts.append(s[pos:sp.start])
+        parts.append(sp.repl)
+        pos = sp.end
+    parts.append(s[pos:])
+    return "".join(parts)
 
 
 def _pseudonym(prefix: str, name: str, n: int) -> str:
@@ -180,6 +375,13 @@ def mask_user(name: str) -> str:
 
 def mask_host(name: str) -> str:
     return _pseudonym("host", name.lower(), 8)
+
+
+# Long lines are redacted in windows of WINDOW characters that overlap by OVERLAP: a secret
+# (with its context) up to OVERLAP characters long is always seen whole.
+WINDOW = 64 * 1024
+OVERLAP = 16 * 1024
+_SECRET_TAIL = re.compile(r"[^\s\"'<>,;&]*")
 
 
 class Redactor:
@@ -213,73 +415,33 @@ class Redactor:
         """`s` with every secret (and, when anonymizing, every user/host name) masked."""
         if not s:
             return s
-        if _triggered(s):
-            s = self._secrets(s)
+        if len(s) > WINDOW + OVERLAP:
+            return "".join(self._window_all(s))
+        return self._names_masked(self._secrets(s))
+
+    def _names_masked(self, s: str) -> str:
         if self._name_re is not None:
             s = self._name_re.sub(self._mask_name, s)
         return s
 
-    def _mask_name(self, m: re.Match[str]) -> str:
+    def _mask_name(self, m: "re.Match[str]") -> str:
         self.counts["user/host name"] += 1
         return self._names[m.group(1)]
 
     def _secrets(self, s: str) -> str:
-        low = s.lower()
-        if "private key" in low:
-            s = _KEY_BLOCK.sub(self._key_block, s)
-        if "@" in s and "://" in s:
-            s = _URL_CRED.sub(self._url, s)
-        for kind, gates, pattern, repl in _TOKEN_PATTERNS:
-            if _has(low, gates):
-                s, n = pattern.subn(repl, s)
-                if n:
-                    self.counts[kind] += n
-        if _has(low, _GATE_AUTH):
-            s = _AUTH_HEADER.sub(self._auth_header, s)
-        if _has(low, _GATE_BEARER):
-            s = _BEARER.sub(self._keep_key("authorization"), s)
-        if _has(low, _GATE_ASSIGN):
-            s = _ASSIGN.sub(self._keep_key("secret assignment"), s)
-        if _has(low, _GATE_FLAG) and "-" in s:
-            s = _FLAG.sub(self._keep_key("secret option"), s)
-        if _has(low, _GATE_NETRC):
-            s = _NETRC.sub(self._keep_key("password"), s)
-        return s
+        spans = _merge(find_spans(s))
+        self._count(spans)
+        return _apply(s, spans)
 
-    def _key_block(self, m: re.Match[str]) -> str:
-        self.counts["private key"] += 1
-        kind = m.group(1) or ""
-        return f"-----BEGIN {kind}PRIVATE KEY----- {MASK} -----END {kind}PRIVATE KEY-----"
+    def _count(self, spans: List[Span]) -> None:
+        for sp in spans:
+            self.counts[sp.kind] += 1
 
-    def _url(self, m: re.Match[str]) -> str:
-        user, pw = m.group("user"), m.group("pw")
-        if pw is None:
-            # A bare user part: keep ordinary names (git@, alice@), mask token-like ones.
-            if _PLAIN_USER.fullmatch(user) and not _looks_like_token(user):
-                return m.group(0)
-            self.counts["url credentials"] += 1
-            return f"{m.group('scheme')}{MASK}@"
-        self.counts["url credentials"] += 1
-        shown = user if _PLAIN_USER.fullmatch(user) and not _looks_like_token(user) else MASK
-        return f"{m.group('scheme')}{shown}:{MASK}@"
-
-    def _auth_header(self, m: re.Match[str]) -> str:
-        if m.group("v") == MASK:
-            return m.group(0)
-        self.counts["authorization"] += 1
-        scheme = (m.group("scheme") + " ") if m.group("scheme") else ""
-        return f"{m.group('k')}{scheme}{MASK}"
-
-    def _keep_key(self, kind: str) -> Any:
-        def repl(m: re.Match[str]) -> str:
-            v = m.group("v")
-            if MASK in v or not v.strip("\"'"):
-                return m.group(0)
-            self.counts[kind] += 1
-            quote = v[0] if v[0] in "\"'" and len(v) > 1 and v[-1] == v[0] else ""
-            return f"{m.group('k')}{quote}{MASK}{quote}"
-
-        return repl
+    def _window_all(self, s: str) -> Iterator[str]:
+        w = _Window(self)
+        for i in range(0, len(s), WINDOW):
+            yield from w.feed(s[i:i + WINDOW])
+        yield w.finish()
 
     # -- structured values ------------------------------------------------------------
     def env(self, name: str, value: str) -> str:
@@ -297,7 +459,7 @@ class Redactor:
             for k, v in data.items():
                 key = self.text(k) if isinstance(k, str) else k
                 if isinstance(k, str) and name_is_secret(k) and isinstance(v, (str, int, float)) \
-                        and not isinstance(v, bool) and v != "":
+                        and not isinstance(v, bool) and v != "" and v != MASK:
                     self.counts["secret variable"] += 1
                     result[key] = MASK
                 else:
@@ -310,29 +472,61 @@ class Redactor:
         return data
 
     def lines(self, lines: Iterable[str], block: int = 256) -> Iterator[str]:
-        """Redact a stream of lines lazily (each keeps its line ending). Blocks of lines are
-        tested at once; a private key block that spans lines is dropped from its BEGIN line
-        to its END line."""
-        buf: list[str] = []
-        in_key = False
-        it = iter(lines)
-        while True:
-            buf.clear()
-            for line in it:
-                buf.append(line)
-                if len(buf) >= block:
-                    break
-            if not buf:
-                return
-            if not in_key and self._name_re is None and not _triggered("".join(buf)):
-                yield from buf
-                continue
-            for line in buf:
-                out, in_key = self._line(line, in_key)
-                if out is not None:
-                    yield out
+        """Redact a stream of lines lazily, in bounded memory (each keeps its line ending).
 
-    def _line(self, line: str, in_key: bool) -> tuple[str | None, bool]:
+        An item that does not end in a newline is continued by the next one: a line that
+        arrives in pieces (`readline(limit)`) is redacted as one line, and a line longer
+        than WINDOW is redacted in overlapping windows (`_Window`), never cut inside a
+        secret. Blocks of lines are tested at once; a private key block that spans lines
+        is dropped from its BEGIN line to its END line."""
+        buf: List[str] = []
+        state = {"in_key": False}
+        partial: List[str] = []
+        partial_len = 0
+        window: Optional[_Window] = None
+        for item in lines:
+            if window is not None:
+                yield from window.feed(item)
+                if item.endswith("\n"):
+                    yield window.finish()
+                    window = None
+                continue
+            if not item.endswith("\n") or partial:
+                partial.append(item)
+                partial_len += len(item)
+                if item.endswith("\n"):
+                    item, partial, partial_len = "".join(partial), [], 0
+                elif partial_len > WINDOW:
+                    yield from self._flush(buf, state)
+                    buf.clear()
+                    window = _Window(self, dropping=state["in_key"])
+                    yield from window.feed("".join(partial))
+                    partial, partial_len = [], 0
+                    continue
+                else:
+                    continue
+            buf.append(item)
+            if len(buf) >= block:
+                yield from self._flush(buf, state)
+                buf.clear()
+        if window is not None:
+            yield window.finish()
+        if partial:
+            buf.append("".join(partial))
+        yield from self._flush(buf, state)
+
+    def _flush(self, buf: List[str], state: dict) -> Iterator[str]:
+        if not buf:
+            return
+        if not state["in_key"] and self._name_re is None and not _triggered("".join(buf)):
+            yield from list(buf)
+            return
+        for line in list(buf):
+            out, state["in_key"] = self._line(line, state["in_key"])
+            if out is not None:
+                yield out
+
+    def _line(self, line: str, in_key: bool) -> Tuple[Optional[str], bool]:
         if in_key:
             end = _KEY_END.search(line)
             if not end:
@@ -344,6 +538,49 @@ class Redactor:
             self.counts["private key"] += 1
             return self.text(line[:begin.start()]) + f"-----BEGIN PRIVATE KEY----- {MASK}\n", True
         return self.text(line), False
+
+
+class _Window:
+    """Redacts one long text fed in pieces, in bounded memory (WINDOW + OVERLAP + a piece).
+
+    Each window is redacted whole; its first WINDOW characters are emitted, unless a secret
+    (or the context before it, like `password=`) crosses that cut: then the cut moves to the
+    secret's end. A secret that reaches the end of the window (longer than OVERLAP) is
+    masked on to the next blank or quote at the start of the next window."""
+
+    def __init__(self, rd: Redactor, dropping: bool = False) -> None:
+        self.rd = rd
+        self.buf = ""
+        self.carry = dropping  # the text starts inside a secret (or a private key block)
+
+    def feed(self, piece: str) -> List[str]:
+        self.buf += piece
+        out = []
+        while len(self.buf) >= WINDOW + OVERLAP:
+            out.append(self._emit(final=False))
+        return out
+
+    def finish(self) -> str:
+        text = self._emit(final=True) if self.buf else ""
+        return text
+
+    def _emit(self, final: bool) -> str:
+        window = self.buf if final else self.buf[:WINDOW + OVERLAP]
+        spans = list(find_spans(window))
+        if self.carry:
+            lead = _SECRET_TAIL.match(window)
+            if lead is not None and lead.end() > 0:
+                spans.append(Span(0, 0, lead.end(), "secret (continued)"))
+        spans = _merge(spans)
+        cut = len(window) if final else WINDOW
+        for sp in spans:  # sorted by start: a moved cut can only meet later spans
+            if sp.ctx < cut < sp.end:
+                cut = sp.end
+        kept = [sp for sp in spans if sp.start < cut]
+        self.carry = not final and any(sp.end >= len(window) for sp in kept) and cut >= len(window)
+        self.rd._count(kept)
+        self.buf = self.buf[cut:]
+        return self.rd._names_masked(_apply(window[:cut], kept))
 
 
 def _looks_like_token(s: str) -> bool:
