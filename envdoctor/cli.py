@@ -7,8 +7,10 @@ from typing import List, Optional
 import typer
 
 # Plain click help (rich_markup_mode=None): rendering help through rich costs ~0.1 s.
+# add_completion: typer's --install-completion / --show-completion (bash, zsh, fish); the shell
+# is only detected when one of them is given, so --help costs the same (benchmarks/cli_startup.py).
 app = typer.Typer(
-    name="envdoctor", add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+    name="envdoctor", add_completion=True, no_args_is_help=True, pretty_exceptions_enable=False,
     rich_markup_mode=None,
     help="Set up and diagnose the software environments of the ALCF AI Testbed "
          "(Cerebras, SambaNova, Graphcore, Groq), on real or simulated nodes.",
@@ -27,6 +29,24 @@ TARGET = typer.Option("real", "--target", help="real: this machine; sim: a simul
 SIM_ROOT = typer.Option(None, "--sim-root", help="Directory of the simulated node (default: per platform).")
 RELEASE = typer.Option(None, "--release", "-r", help="Recipe release (default: the current one).")
 JSON = typer.Option(False, "--json", help="Print JSON for tools instead of text.")
+PLATFORM = typer.Argument(..., help="cerebras, sambanova, graphcore or groq (see `envdoctor platforms`).")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from envdoctor import version_line
+
+        typer.echo(version_line())
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print envdoctor's version and the Python it runs on, and exit."),
+) -> None:
+    """Set up and diagnose the software environments of the ALCF AI Testbed
+    (Cerebras, SambaNova, Graphcore, Groq), on real or simulated nodes."""
 
 
 @app.command()
@@ -39,7 +59,7 @@ def platforms() -> int:
 
 @app.command()
 def check(
-    platform: str = typer.Argument(..., help="cerebras, sambanova, graphcore or groq"),
+    platform: str = PLATFORM,
     release: Optional[str] = RELEASE, target: str = TARGET, sim_root: Optional[str] = SIM_ROOT,
     json_out: bool = JSON,
     junit: Optional[Path] = typer.Option(None, "--junit", help="Also write a JUnit XML report to FILE."),
@@ -64,7 +84,7 @@ def check(
 
 @app.command()
 def setup(
-    platform: str = typer.Argument(...), release: Optional[str] = RELEASE, target: str = TARGET,
+    platform: str = PLATFORM, release: Optional[str] = RELEASE, target: str = TARGET,
     sim_root: Optional[str] = SIM_ROOT,
     plan: bool = typer.Option(False, "--plan", help="Show the commands and file diffs; change nothing."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before changing things."),
@@ -78,7 +98,7 @@ def setup(
 
 @app.command()
 def run(
-    platform: str = typer.Argument(...),
+    platform: str = PLATFORM,
     example: Optional[str] = typer.Argument(None, help="Reference run (default: the platform's first)."),
     sets: List[str] = typer.Option([], "--set", help="KEY=VALUE for a tunable parameter; repeatable."),
     release: Optional[str] = RELEASE, target: str = TARGET, sim_root: Optional[str] = SIM_ROOT,
@@ -133,7 +153,11 @@ def snapshot(
 
 
 @app.command()
-def diff(a: Path = typer.Argument(...), b: Path = typer.Argument(...), json_out: bool = JSON) -> int:
+def diff(
+    a: Path = typer.Argument(..., help="The first snapshot (JSON from `envdoctor snapshot`), e.g. the one that works."),
+    b: Path = typer.Argument(..., help="The second snapshot, e.g. the one that fails."),
+    json_out: bool = JSON,
+) -> int:
     """Compare two snapshots, most likely cause of "works for her, not for me" first."""
     from envdoctor.commands.snapshot import diff as cmd
 
@@ -143,10 +167,10 @@ def diff(a: Path = typer.Argument(...), b: Path = typer.Argument(...), json_out:
 @app.command()
 def bundle(
     logs: List[Path] = typer.Argument(None, help="Logs to include."),
-    output: Path = typer.Option(Path("envdoctor-bundle.tar.gz"), "-o", "--output"),
-    platform: Optional[str] = typer.Option(None, "--platform"),
+    output: Path = typer.Option(Path("envdoctor-bundle.tar.gz"), "-o", "--output", help="The archive to write."),
+    platform: Optional[str] = typer.Option(None, "--platform", help="Platform whose recipe decides what to record."),
     release: Optional[str] = RELEASE, target: str = TARGET, sim_root: Optional[str] = SIM_ROOT,
-    anonymize: bool = typer.Option(False, "--anonymize"),
+    anonymize: bool = typer.Option(False, "--anonymize", help="Also mask user and host names."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Write without asking."),
 ) -> int:
     """Pack a redacted snapshot, the check report and logs for a support ticket."""
@@ -157,7 +181,7 @@ def bundle(
 
 @sim_app.command("create")
 def sim_create(
-    platform: str = typer.Argument(...), release: Optional[str] = RELEASE,
+    platform: str = PLATFORM, release: Optional[str] = RELEASE,
     root: Optional[str] = typer.Option(None, "--root", help="Directory for the node (default: per platform)."),
     ready: bool = typer.Option(False, "--ready", help="Leave it set up as the course documents."),
     faults: List[str] = typer.Option([], "--fault", help="Inject a fault (see `sim faults`); repeatable."),
@@ -171,7 +195,7 @@ def sim_create(
 
 
 @sim_app.command("faults")
-def sim_faults(platform: str = typer.Argument(...), release: Optional[str] = RELEASE) -> int:
+def sim_faults(platform: str = PLATFORM, release: Optional[str] = RELEASE) -> int:
     """List the faults that can be injected into a simulated node, one name a line."""
     from envdoctor.commands.sim import faults as cmd
 
@@ -202,7 +226,8 @@ def class_report(
 
 @class_app.command("accounts")
 def class_accounts(
-    roster: Path = typer.Argument(...), platform: str = typer.Option(..., "--platform"),
+    roster: Path = typer.Argument(..., help="CSV of the class: a `user` column (optional name, email, platforms)."),
+    platform: str = typer.Option(..., "--platform", help="The platform the session uses."),
     release: Optional[str] = RELEASE,
     group: Optional[str] = typer.Option(None, "--group", help="The course's project group."),
     partition: Optional[str] = typer.Option(None, "--partition", help="Slurm partition or reservation to submit to."),
