@@ -1,3 +1,12 @@
 """envdoctor: set up and diagnose the software environments of AI accelerator testbeds."""
+from __future__ import annotations
 
 __version__ = "0.1.0"
+
+
+def version_line() -> str:
+    """`envdoctor --version`: the version, and which Python runs it (3.8 nodes vs newer ones matter)."""
+    import sys
+
+    where = " from " + sys.argv[0] if sys.argv and sys.argv[0].endswith(".pyz") else ""
+    return f"envdoctor {__version__} (Python {sys.version.split()[0]}, {sys.executable}){where}"
