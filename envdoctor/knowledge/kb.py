@@ -32,7 +32,8 @@ except ImportError:  # pragma: no cover - Python 3.9/3.10
     import sre_constants as _c  # type: ignore[no-redef]
     import sre_parse as _p  # type: ignore[no-redef]
 
-KB_PATH = Path(__file__).with_name("faults.yaml")
+KB_DIR = Path(__file__).parent
+KB_PATH = KB_DIR / "faults.yaml"
 SCHEMA = "envdoctor/faults@1"
 PLATFORMS = ("cerebras", "sambanova", "graphcore", "groq")
 SCOPES = ("anywhere", "near")
@@ -115,6 +116,9 @@ class Fault:
     examples: tuple[str, ...] = ()
     counter_examples: tuple[str, ...] = ()
     line: int | None = None
+    lookup: tuple[str, str] = ()    # (table, named group): the row the log's name selects
+    placeholders: frozenset = frozenset()  # {name}s its texts use (empty: plain texts)
+    file: str = ""
 
     @property
     def specific(self) -> bool:
@@ -131,6 +135,8 @@ class KnowledgeBase:
     contexts: dict[str, Context]
     platform_markers: dict[str, tuple[Signature, ...]]
     by_id: dict[str, Fault] = field(default_factory=dict)
+    tables: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    files: tuple[str, ...] = ()
 
     def get(self, fault_id: str) -> Fault:
         return self.by_id[fault_id]
@@ -382,7 +388,70 @@ def _load_context(name: str, n: Node) -> Context:
     return Context(name, scope, window, pats, tuple(files), desc)
 
 
-def _load_fault(n: Node, contexts: dict[str, Context]) -> Fault:
+PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+TABLE_DEFAULT = "*"
+MAX_CAPTURE = 80
+
+
+def _load_table(name: str, n: Node) -> dict[str, dict[str, Any]]:
+    """name -> {key -> row}: what the log's concrete name (a command, a module) maps to. Row
+    values are strings or lists of strings; the key "*" is the row for every other name."""
+    rows: dict[str, dict[str, Any]] = {}
+    for key in list(n.data):
+        row = n.raw(str(key))
+        if not isinstance(row, dict) or not row:
+            raise n.error(str(key), "a table row is a mapping of field -> text (or list of texts)")
+        for field_name, value in row.items():
+            ok = isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+            if not ok or not re.match(r"^[a-z][a-z0-9_]*$", field_name):
+                raise n.error(str(key), f"field {field_name!r}: lower-case name and text (or list of texts)")
+        rows[str(key).lower()] = row
+    n.done()
+    if TABLE_DEFAULT not in rows:
+        raise n.error(name, f'table {name!r} needs a "{TABLE_DEFAULT}" row for names it does not list')
+    fields = set(rows[TABLE_DEFAULT])
+    for key, row in rows.items():
+        if set(row) != fields:
+            raise n.error(key, f"every row of table {name!r} has the fields {', '.join(sorted(fields))}")
+    return rows
+
+
+def _placeholders(*texts: str) -> set[str]:
+    return {m.group(1) for t in texts for m in PLACEHOLDER.finditer(t)}
+
+
+def _check_template(n: Node, fid: str, sigs: tuple[Signature, ...], texts: tuple[str, ...],
+                    lookup: tuple[str, str], tables: dict[str, dict[str, dict[str, Any]]]) -> frozenset:
+    """The {name}s a fault's texts use must be a named group of every signature, or a field of
+    the lookup table. A fault whose signatures name no group keeps its texts verbatim."""
+    groups = [set(sig.regex.groupindex) for sig in sigs]
+    common = set.intersection(*groups) if groups else set()
+    fields: set[str] = set()
+    if lookup:
+        table, key = lookup
+        if table not in tables:
+            raise n.error("lookup", f"unknown table {table!r}; defined: {', '.join(sorted(tables)) or 'none'}")
+        if key not in common:
+            raise n.error("lookup", f"{key!r} is not a named group of every signature of {fid}")
+        fields = set(tables[table][TABLE_DEFAULT])
+    if not common and not lookup:
+        return frozenset()
+    used = _placeholders(*texts)
+    unknown = used - common - fields
+    if unknown:
+        raise n.error("cause", f"placeholder(s) {', '.join('{' + u + '}' for u in sorted(unknown))} are neither "
+                               "named groups of every signature nor fields of the lookup table")
+    if lookup:  # a row's texts may name the captured groups too
+        for key, row in tables[lookup[0]].items():
+            for value in row.values():
+                bad = _placeholders(*([value] if isinstance(value, str) else value)) - common
+                if bad:
+                    raise n.error("lookup", f"table {lookup[0]!r} row {key!r} uses {', '.join(sorted(bad))}, "
+                                            f"not a named group of {fid}")
+    return frozenset(used)
+
+
+def _load_fault(n: Node, contexts: dict[str, Context], tables: dict[str, dict[str, dict[str, Any]]]) -> Fault:
     fid = n.str("id", required=True)
     if not ID_RE.match(fid):
         raise n.error("id", f"{fid!r} is not a stable lower-case dotted id like 'groq.conda-not-found'")
@@ -409,18 +478,87 @@ def _load_fault(n: Node, contexts: dict[str, Context]) -> Fault:
     examples = n.strs("examples")
     if not examples:
         raise n.error("examples", "every fault needs at least one example log text it matches")
+    lk = n.child("lookup")
+    lookup: tuple[str, str] = ()
+    if lk is not None:
+        lookup = (lk.str("table", required=True), lk.str("key", required=True))
+        lk.done()
+    title, cause, fix = n.str("title", required=True).strip(), n.str("cause", required=True).strip(), \
+        n.str("fix", required=True).strip()
+    commands = tuple(c.strip() for c in n.strs("commands"))
+    placeholders = _check_template(n, fid, sigs, (title, cause, fix) + commands, lookup, tables)
     fault = Fault(
-        id=fid, category=category, title=n.str("title", required=True).strip(), platforms=platforms,
-        signatures=sigs, cause=n.str("cause", required=True).strip(), fix=n.str("fix", required=True).strip(),
-        commands=tuple(c.strip() for c in n.strs("commands")), source=n.str("source", required=True).strip(),
+        id=fid, category=category, title=title, platforms=platforms,
+        signatures=sigs, cause=cause, fix=fix,
+        commands=commands, source=n.str("source", required=True).strip(),
         confidence=float(confidence), harmless=n.bool("harmless"), when=when, unless=unless,
         specialises=n.str("specialises"), supersedes=n.strs("supersedes"), examples=examples,
-        counter_examples=n.strs("counter_examples"), line=n.line,
+        counter_examples=n.strs("counter_examples"), line=n.line, lookup=lookup, placeholders=placeholders,
+        file=n.path,
     )
     if fault.specialises and not fault.platforms:
         raise n.error("specialises", "only a platform-specific fault can specialise a generic one")
     n.done()
     return fault
+
+
+# --------------------------------------------------------------------------------------------
+# templates: a finding says the concrete name the log gave
+
+
+def _clean_capture(value: str | None) -> str:
+    """A name taken from the log, made safe to print: one line, quotes and backticks stripped,
+    bounded length."""
+    text = (value or "").strip().strip("'\"`")
+    text = "".join(ch for ch in text if ch.isprintable())
+    return text[:MAX_CAPTURE]
+
+
+def lookup_row(kb: KnowledgeBase, table: str, name: str) -> dict[str, Any]:
+    """The table row for `name`: the exact (lower-cased) name, then its dotted parents
+    (cerebras.pytorch.nn -> cerebras.pytorch -> cerebras), then the "*" row."""
+    rows = kb.tables[table]
+    key = name.lower()
+    while key:
+        if key in rows:
+            return rows[key]
+        key = key.rpartition(".")[0]
+    return rows[TABLE_DEFAULT]
+
+
+def _fill(text: str, values: dict[str, str]) -> str:
+    return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+
+def render_texts(kb: KnowledgeBase, fault: Fault, captures: tuple[tuple[str, str], ...]
+                 ) -> tuple[str, str, str, tuple[str, ...]]:
+    """(title, cause, fix, commands) of `fault` with the names the log gave filled in."""
+    if not fault.placeholders and not fault.lookup:
+        return fault.title, fault.cause, fault.fix, fault.commands
+    values = {k: _clean_capture(v) for k, v in captures}
+    lists: dict[str, list[str]] = {}
+    if fault.lookup:
+        table, key = fault.lookup
+        for name, value in lookup_row(kb, table, values.get(key, "")).items():
+            if isinstance(value, list):
+                lists[name] = [_fill(v, values) for v in value]
+                values[name] = "; ".join(lists[name])
+            else:
+                values[name] = _fill(value, values).strip()
+    commands: list[str] = []
+    for cmd in fault.commands:
+        m = PLACEHOLDER.fullmatch(cmd)
+        if m and m.group(1) in lists:
+            commands.extend(lists[m.group(1)])  # a row's list of commands, one per line
+        elif cmd:
+            filled = _fill(cmd, values)
+            if filled.strip():
+                commands.append(filled)
+    return _fill(fault.title, values), _fill(fault.cause, values), _fill(fault.fix, values), tuple(commands)
+
+
+# --------------------------------------------------------------------------------------------
+# files and cache
 
 
 def _parse(text: str, path: str) -> Any:
@@ -437,96 +575,142 @@ def _parse(text: str, path: str) -> Any:
 
 
 # Bump when the anchor algorithm or the cached layout changes.
-CACHE_VERSION = "3"
+CACHE_VERSION = "4"
 
 
-def _cache_material(text: str) -> tuple[str, bytes, str]:
-    # The anchors depend on this module's rules too, so its code is part of the key.
-    return CACHE_VERSION, Path(__file__).read_bytes(), text
+def kb_files(directory: str | Path | None = None) -> list[Path]:
+    """Every knowledge-base file: *.yaml in the package directory, in name order (faults.yaml and
+    any file beside it, such as a service's own entries)."""
+    return sorted(Path(directory or KB_DIR).glob("*.yaml"))
 
 
-def _read_cache(text: str) -> Any:
-    """The parsed data of a file that validated before (same content, same code): parsing YAML
+def _cache_material(files: list[tuple[Path, str]]) -> tuple[str, ...]:
+    # The anchors depend on this module's rules too, so its code is part of the key; so are the
+    # names and texts of all files (a new, removed or edited file is a miss).
+    material: list[Any] = [CACHE_VERSION, Path(__file__).read_bytes()]
+    for path, text in files:
+        material += [path.name, text]
+    return tuple(material)
+
+
+def _read_cache(files: list[tuple[Path, str]]) -> Any:
+    """The parsed data of files that validated before (same contents, same code): parsing YAML
     costs over a second, a cached copy a millisecond."""
     from envdoctor import cache
 
-    cached = cache.read("faults", *_cache_material(text))
+    cached = cache.read("faults", *_cache_material(files))
     try:
         for pattern, (anchors, words) in cached["anchors"].items():
             _SEEDED[pattern] = (frozenset(anchors), frozenset(words))
-        return cached["data"]
+        data = cached["data"]
+        return data if isinstance(data, list) and len(data) == len(files) else None
     except (KeyError, TypeError, AttributeError, ValueError):
         return None
 
 
-def _write_cache(text: str, data: Any, kb: KnowledgeBase) -> None:
+def _write_cache(files: list[tuple[Path, str]], datas: list[Any], kb: KnowledgeBase) -> None:
     from envdoctor import cache
     from envdoctor.recipe import _plain
 
     anchors = {s.pattern: [sorted(s.anchors), sorted(s.words)] for s in kb.all_signatures()}
-    cache.write("faults", {"data": _plain(data), "anchors": anchors}, *_cache_material(text))
+    cache.write("faults", {"data": [_plain(d) for d in datas], "anchors": anchors}, *_cache_material(files))
 
 
 _SEEDED: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
 
 
-def load(path: str | Path | None = None, use_cache: bool = True) -> KnowledgeBase:
-    """Load and validate a knowledge base file (default: the packaged faults.yaml)."""
-    path = Path(path) if path else KB_PATH
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RecipeError(str(path), None, "(file)", f"cannot read ({getattr(exc, 'strerror', None) or exc})") from None
-    data = _read_cache(text) if use_cache else None
-    if data is not None:
+def load(path: str | Path | list[str | Path] | None = None, use_cache: bool = True) -> KnowledgeBase:
+    """Load and validate a knowledge base: one file, a list of files, or (default) every
+    *.yaml file of the package directory, merged (ids, contexts and tables unique across files)."""
+    if path is None:
+        paths = kb_files()
+    elif isinstance(path, (list, tuple)):
+        paths = [Path(p) for p in path]
+    else:
+        paths = kb_files(path) if Path(path).is_dir() else [Path(path)]
+    if not paths:
+        raise RecipeError(str(path or KB_DIR), None, "(file)", "no knowledge-base file (*.yaml) found")
+    files: list[tuple[Path, str]] = []
+    for p in paths:
         try:
-            return _build_kb(data, path)
+            files.append((p, p.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RecipeError(str(p), None, "(file)", f"cannot read ({getattr(exc, 'strerror', None) or exc})") from None
+    datas = _read_cache(files) if use_cache else None
+    if datas is not None:
+        try:
+            return _build_kb(list(zip(datas, [p for p, _ in files])))
         except RecipeError:
             pass  # re-parse for errors with line numbers
-    data = _parse(text, str(path))
-    kb = _build_kb(data, path)
+    datas = [_parse(text, str(p)) for p, text in files]
+    kb = _build_kb(list(zip(datas, [p for p, _ in files])))
     if use_cache:
-        _write_cache(text, data, kb)
+        _write_cache(files, datas, kb)
     return kb
 
 
-def _build_kb(data: Any, path: Path) -> KnowledgeBase:
-    if not hasattr(data, "get"):
-        raise RecipeError(str(path), None, "(top)", "expected a mapping with schema, contexts, platform_markers, faults")
-    top = Node(data, str(path), "", 1)
-    schema = top.str("schema", required=True)
-    if schema != SCHEMA:
-        raise top.error("schema", f"expected {SCHEMA!r}, got {schema!r}")
-    contexts = {name: _load_context(name, cn) for name, cn in top.named("contexts")}
+def _build_kb(parts: list[tuple[Any, Path]]) -> KnowledgeBase:
+    tops: list[Node] = []
+    for data, path in parts:
+        if not hasattr(data, "get"):
+            raise RecipeError(str(path), None, "(top)", "expected a mapping with schema, contexts, platform_markers, faults")
+        top = Node(data, str(path), "", 1)
+        schema = top.str("schema", required=True)
+        if schema != SCHEMA:
+            raise top.error("schema", f"expected {SCHEMA!r}, got {schema!r}")
+        tops.append(top)
+    # Contexts, markers and tables first, from every file: a fault may use another file's.
+    contexts: dict[str, Context] = {}
     markers: dict[str, tuple[Signature, ...]] = {}
-    mk = top.child("platform_markers")
-    if mk is not None:
-        for name in list(mk.data):
-            if name not in PLATFORMS:
-                raise mk.error(str(name), f"unknown platform; use one of {', '.join(PLATFORMS)}")
-            markers[str(name)] = tuple(_compile(mk, str(name), p, f"platform:{name}") for p in mk.strs(str(name)))
-        mk.done()
+    tables: dict[str, dict[str, dict[str, Any]]] = {}
+    for top in tops:
+        for name, cn in top.named("contexts"):
+            if name in contexts:
+                raise cn.error(name, f"context {name!r} is defined in another knowledge-base file too")
+            contexts[name] = _load_context(name, cn)
+        mk = top.child("platform_markers")
+        if mk is not None:
+            for name in list(mk.data):
+                if name not in PLATFORMS:
+                    raise mk.error(str(name), f"unknown platform; use one of {', '.join(PLATFORMS)}")
+                found = tuple(_compile(mk, str(name), p, f"platform:{name}") for p in mk.strs(str(name)))
+                markers[str(name)] = markers.get(str(name), ()) + found
+            mk.done()
+        tb = top.child("tables")
+        if tb is not None:
+            for name in list(tb.data):
+                if str(name) in tables:
+                    raise tb.error(str(name), f"table {name!r} is defined in another knowledge-base file too")
+                node = tb.child(str(name))
+                assert node is not None
+                tables[str(name)] = _load_table(str(name), node)
+            tb.done()
     faults: list[Fault] = []
     by_id: dict[str, Fault] = {}
-    for item in top.items("faults"):
-        fault = _load_fault(item, contexts)
-        if fault.id in by_id:
-            raise item.error("id", f"duplicate fault id {fault.id!r} (first at line {by_id[fault.id].line})")
-        by_id[fault.id] = fault
-        faults.append(fault)
-    top.done()
+    for top in tops:
+        for item in top.items("faults"):
+            fault = _load_fault(item, contexts, tables)
+            if fault.id in by_id:
+                first = by_id[fault.id]
+                raise item.error("id", f"duplicate fault id {fault.id!r} (first at {Path(first.file).name} line {first.line})")
+            by_id[fault.id] = fault
+            faults.append(fault)
+        top.done()
     for fault in faults:
         for ref in (fault.specialises, *fault.supersedes):
             if ref and ref not in by_id:
-                raise RecipeError(str(path), fault.line, f"{fault.id}.supersedes", f"unknown fault id {ref!r}")
-    return KnowledgeBase(str(path), tuple(faults), contexts, markers, by_id)
+                raise RecipeError(fault.file, fault.line, f"{fault.id}.supersedes", f"unknown fault id {ref!r}")
+    paths = tuple(str(p) for _, p in parts)
+    return KnowledgeBase(paths[0] if len(paths) == 1 else str(Path(paths[0]).parent), tuple(faults), contexts,
+                         markers, by_id, tables, paths)
 
 
 _DEFAULT: KnowledgeBase | None = None
 
 
 def default() -> KnowledgeBase:
-    """The packaged knowledge base, loaded and compiled once per process."""
+    """The packaged knowledge base (every *.yaml beside this module), loaded and compiled once
+    per process."""
     global _DEFAULT
     if _DEFAULT is None:
         _DEFAULT = load()
