@@ -135,7 +135,7 @@ class Node:
     def done(self) -> None:
         """Reject keys the schema does not know (typos must not pass silently)."""
         for key in self.data:
-            if key not in self._used:
+            if key not in self._used and key != "source":  # citations: envdoctor.recipe_sources
                 raise self.error(str(key), "unknown key " + closest(str(key), sorted(self._used)))
 
 
@@ -331,8 +331,14 @@ class Variable:
 
     @classmethod
     def load(cls, n: Node) -> Variable:
-        return cls(n.str("name", required=True), n.str("value", required=True), n.bool("both_cases"),
-                   n.str("file", "~/.bashrc"))
+        from envdoctor.files import shell_value_problem  # values must stay inside their quotes
+
+        var = cls(n.str("name", required=True), n.str("value", required=True), n.bool("both_cases"),
+                  n.str("file", "~/.bashrc"))
+        problem = shell_value_problem(var.name, var.value)
+        if problem:
+            raise n.error(*problem)
+        return var
 
     def names(self) -> tuple[str, ...]:
         return (self.name, self.name.lower()) if self.both_cases and self.name.lower() != self.name else (self.name,)
@@ -459,6 +465,8 @@ class Recipe:
     runs: tuple[Run, ...]
     user_site_ok: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
+    citations: Mapping[str, Any] = field(default_factory=dict)  # key path -> its sources (recipe_sources)
+    unsourced: tuple = ()  # key paths of fact-bearing mappings without a source
 
     def repo(self, name: str) -> Repo:
         for r in self.repos:
@@ -504,7 +512,7 @@ def _load_step(item: Node, names: dict[str, set[str]], index: int) -> Step:
     from envdoctor.steps import validate_step
 
     kind = item.str("kind", required=True)
-    fields = {str(k): _plain(v) for k, v in item.data.items() if k not in ("kind", "id")}
+    fields = {str(k): _plain(v) for k, v in item.data.items() if k not in ("kind", "id", "source")}
     named = fields.get("repo") or fields.get("edit")
     step_id = item.str("id") or (f"{kind}:{named}" if named else kind)
     problem = validate_step(kind, fields, names)
@@ -596,7 +604,7 @@ def _validate(data: Any, path: Path) -> Recipe:
     fields = dict(
         path=str(path), platform=platform, release=p(lambda: n.str("release", required=True)),
         default=p(lambda: n.bool("default")), title=p(lambda: n.str("title", required=True)),
-        retired=p(lambda: n.str("retired")), sources=p(lambda: n.strs("sources")),
+        retired=p(lambda: n.str("retired")), sources=_sources(n, data, p),
         hosts=p(lambda: _build(n.child("hosts", required=True), Hosts.load)),
         scheduler=p(lambda: _build(n.child("scheduler", required=True), Scheduler.load)),
         environment=p(lambda: _build(n.child("environment", required=True), Environment.load)),
@@ -609,9 +617,33 @@ def _validate(data: Any, path: Path) -> Recipe:
         user_site_ok=p(lambda: n.bool("user_site_ok")), extra=p(lambda: n.raw("extra")) or {},
     )
     p(n.done)
+    fields.update(_citations(data, path, p))
     if p.errors:
         raise p.errors[0] if len(p.errors) == 1 else RecipeErrors(p.errors)
     return Recipe(**fields)
+
+
+def _sources(n: Node, data: Mapping[str, Any], p: _Problems) -> tuple[str, ...]:
+    """The top-level `sources:` (NAME: "owner/repo @ commit"), as `NAME: value` strings."""
+    from envdoctor import recipe_sources
+
+    n.raw("sources")
+    names, problems = recipe_sources.aliases(data)
+    for key, problem in problems:
+        p.errors.append(RecipeError(n.path, recipe_sources.line_of(data, key), key, problem))
+    return tuple(f"{k}: {v}" for k, v in names.items())
+
+
+def _citations(data: Mapping[str, Any], path: Path, p: _Problems) -> dict[str, Any]:
+    """Every fact-bearing mapping's sources; malformed citations are errors, missing ones
+    are listed in `unsourced` (reported by `recipe validate`)."""
+    from envdoctor import recipe_sources
+
+    cited, problems, missing = recipe_sources.survey(data)
+    for key, problem in problems:
+        if key != "sources" and not key.startswith("sources."):
+            p.errors.append(RecipeError(str(path), recipe_sources.line_of(data, key), key, problem))
+    return {"citations": cited, "unsourced": tuple(missing)}
 
 
 @dataclass(frozen=True)

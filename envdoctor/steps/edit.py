@@ -8,7 +8,8 @@
 Values are templated from the target (`~`, the `/software` root, `{home}`, `{user}`). A
 file inside a clone (`repo:`) may not resolve outside that clone (no `../`, no symlink
 out); a file without a repo must stay under the home directory. Every write is atomic and
-keeps the old content as `FILE.envdoctor-backup-<time>`.
+keeps the old content as `FILE.envdoctor-backup-<time>`; mode, owner and hard links are
+kept, and a replace edit changes only the text it replaces (see steps/dotfiles).
 """
 from __future__ import annotations
 
@@ -18,7 +19,10 @@ from typing import Any
 
 from envdoctor.errors import StepFailed
 from envdoctor.recipe import Edit, Step
-from envdoctor.steps.base import Action, Context, Progress, command, fail, note, read_text, template, unified_diff, write_file
+from envdoctor.steps import dotfiles
+from envdoctor.steps.base import Action, Context, Progress, command, fail, note, template
+
+read_text = dotfiles.read
 
 
 def is_done(step: Step, ctx: Context) -> str | None:
@@ -56,7 +60,7 @@ def plan(step: Step, ctx: Context) -> list[Action]:
         actions = [] if os.path.isdir(os.path.dirname(path)) else [command(["mkdir", "-p", ctx.display(os.path.dirname(path))])]
         actions.append(command(["cp", edit.copy_from, shown]))
         if new is not None:
-            actions.append(Action("diff", unified_diff(old, new, shown), shown))
+            actions += dotfiles.edit_actions(ctx, path, old, new)
         return actions
     if old is None:
         return [note(f"after the clone: set {_what(edit)} in {shown}")]
@@ -64,7 +68,7 @@ def plan(step: Step, ctx: Context) -> list[Action]:
         new = _edited(ctx, edit, old)
     except StepFailed as exc:
         return [note(str(exc))]
-    return [Action("diff", unified_diff(old, new, shown), shown)]
+    return dotfiles.edit_actions(ctx, path, old, new)
 
 
 def apply(step: Step, ctx: Context, progress: Progress) -> None:
@@ -76,13 +80,13 @@ def apply(step: Step, ctx: Context, progress: Progress) -> None:
         src = ctx.path(edit.copy_from)
         if not os.path.exists(src):
             raise fail(step, f"{edit.copy_from} does not exist on this node", "check the node's datasets")
-        write_file(ctx, path, _read_bytes(src))
+        dotfiles.write(ctx, path, _read_bytes(src))
         return
     old = read_text(path)
     if old is None:
         raise fail(step, f"{ctx.display(path)} does not exist", "its clone step must run first")
     try:
-        write_file(ctx, path, _edited(ctx, edit, old))
+        dotfiles.write(ctx, path, _edited(ctx, edit, old))
     except StepFailed as exc:
         raise fail(step, str(exc), "fix the file or the recipe") from None
 

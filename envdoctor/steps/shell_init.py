@@ -3,9 +3,12 @@
 Runs `~/miniconda3/bin/conda init bash`, which writes the `# >>> conda initialize >>>`
 block into ~/.bashrc, and makes sure the file the LOGIN shell really reads sources
 ~/.bashrc (RHEL-style ~/.bash_profile). `conda init` is run against a scratch copy of
-~/.bashrc, so that the plan can show its exact diff and the real file is then replaced
-atomically, with a backup. An interactive-only guard above the block is the user's: it is
-never removed; the plan says that batch jobs need the job-script snippet instead.
+~/.bashrc; only the conda block it writes is taken from the result and put into the real
+file (in place of an older conda block, else at the end), so every other byte of the
+user's file stays as it was (conda itself rewrites the whole file). The plan shows the
+exact diff; the write keeps a backup, mode, owner and links (see dotfiles). An
+interactive-only guard above the block is the user's: it is never removed; the plan says
+that batch jobs need the job-script snippet instead.
 """
 from __future__ import annotations
 
@@ -15,9 +18,11 @@ import tempfile
 
 from envdoctor.recipe import Step
 from envdoctor.steps import dotfiles, envs
-from envdoctor.steps.base import Action, Context, Progress, command, fail, last_line, note, read_text, unified_diff, write_file
+from envdoctor import files
+from envdoctor.steps.base import Action, Context, Progress, command, fail, last_line, note
 
 CONDA_BEGIN = "# >>> conda initialize >>>"
+CONDA_END = "# <<< conda initialize <<<"
 
 
 def is_done(step: Step, ctx: Context) -> str | None:
@@ -43,9 +48,7 @@ def plan(step: Step, ctx: Context) -> list[Action]:
     if _needs_init(ctx):
         actions.append(command([f"{ctx.display(envs.conda_prefix(ctx))}/bin/conda", "init", "bash"]))
         if os.path.exists(conda):
-            old = read_text(bashrc)
-            new = _init_result(step, ctx)
-            actions.append(Action("diff", unified_diff(old, new, "~/.bashrc"), "~/.bashrc"))
+            actions += dotfiles.edit_actions(ctx, bashrc, dotfiles.read(bashrc), _init_result(step, ctx))
         else:
             actions.append(note("(after the install) it adds the `# >>> conda initialize >>>` block to ~/.bashrc"))
     actions += dotfiles.login_fix_actions(ctx)
@@ -58,7 +61,7 @@ def apply(step: Step, ctx: Context, progress: Progress) -> None:
         raise fail(step, "conda is not installed", "the conda-install step must run first")
     if _needs_init(ctx):
         progress.update("conda init bash")
-        write_file(ctx, dotfiles.home_file(ctx, ".bashrc"), _init_result(step, ctx))
+        dotfiles.write(ctx, dotfiles.home_file(ctx, ".bashrc"), _init_result(step, ctx))
     dotfiles.apply_login_fix(ctx)
 
 
@@ -74,7 +77,7 @@ def snippet(ctx: Context) -> str:
 
 
 def _needs_init(ctx: Context) -> bool:
-    text = read_text(dotfiles.home_file(ctx, ".bashrc")) or ""
+    text = dotfiles.read(dotfiles.home_file(ctx, ".bashrc")) or ""
     if CONDA_BEGIN not in text:
         return True
     block = text[text.index(CONDA_BEGIN):]
@@ -82,6 +85,19 @@ def _needs_init(ctx: Context) -> bool:
 
 
 def _init_result(step: Step, ctx: Context) -> str:
+    """~/.bashrc with the conda block `conda init bash` writes (computed on a scratch copy)."""
+    old = dotfiles.read(dotfiles.home_file(ctx, ".bashrc")) or ""
+    lines = files.split_lines(_conda_result(step, ctx))
+    found = dotfiles.find_blocks(lines, CONDA_BEGIN, CONDA_END)
+    if not found:
+        raise fail(step, "`conda init bash` did not write its block", "check the Miniconda install")
+    first, last = found[0]
+    block = dotfiles.render([dotfiles.bare(line) for line in lines[first:last + 1]], files.newline_of(old))
+    mine = dotfiles.find_blocks(files.split_lines(old), CONDA_BEGIN, CONDA_END)
+    return dotfiles.replace_blocks(old, mine, block) if mine else dotfiles.insert(old, block, None)
+
+
+def _conda_result(step: Step, ctx: Context) -> str:
     """~/.bashrc as `conda init bash` leaves it, computed on a scratch copy."""
     bashrc = os.path.realpath(dotfiles.home_file(ctx, ".bashrc"))
     scratch = tempfile.mkdtemp(prefix="envdoctor-conda-init-")
@@ -93,7 +109,7 @@ def _init_result(step: Step, ctx: Context) -> str:
         if not got.ok:
             raise fail(step, f"`conda init bash` exited {got.returncode}: {last_line(got.stderr.splitlines())}",
                        "check the Miniconda install")
-        result = read_text(os.path.join(scratch, ".bashrc"))
+        result = dotfiles.read(os.path.join(scratch, ".bashrc"))
         if result is None or CONDA_BEGIN not in result:
             raise fail(step, "`conda init bash` did not write its block", "check the Miniconda install")
         return result
@@ -103,11 +119,11 @@ def _init_result(step: Step, ctx: Context) -> str:
 
 def _batch_note(ctx: Context) -> list[Action]:
     bashrc = dotfiles.home_file(ctx, ".bashrc")
-    text = read_text(bashrc) or ""
+    text = dotfiles.read(bashrc) or ""
     guard = dotfiles.guard_line(text)
     if guard is None:
         return []
-    block = text.count("\n", 0, text.index(CONDA_BEGIN)) if CONDA_BEGIN in text else len(text.splitlines())
+    block = text.count("\n", 0, text.index(CONDA_BEGIN)) if CONDA_BEGIN in text else len(files.split_lines(text))
     if block < guard:
         return []
     return [note(f"~/.bashrc stops at line {guard + 1} for non-interactive shells (your guard is left as it is), "
