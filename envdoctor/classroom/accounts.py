@@ -294,9 +294,11 @@ def render_table(results: list[AccountResult], roster: Roster, style: Style) -> 
 
 def render_json(results: list[AccountResult], roster: Roster, recipe: Recipe, group: str | None,
                 partition: str | None) -> str:
-    return json.dumps({
+    from envdoctor.reports.json_report import stamp
+
+    return json.dumps(stamp({
         "schema": "envdoctor/class-accounts@1", "platform": recipe.platform, "release": recipe.release,
         "group": group, "partition": partition, "home_access": home_access(recipe),
         "accounts": [r.to_dict() for r in results],
         "roster_problems": [{"line": p.line, "user": p.user, "problem": p.problem} for p in roster.problems],
-    }, indent=2, ensure_ascii=False) + "\n"
+    }), indent=2, ensure_ascii=False) + "\n"

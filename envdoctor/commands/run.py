@@ -44,7 +44,9 @@ def run(platform: str, example: str | None, sets: tuple[str, ...], release: str 
     if json_out:
         import json
 
-        out(json.dumps(rec.to_dict(), indent=1) + "\n")
+        from envdoctor.reports.json_report import stamp
+
+        out(json.dumps(stamp(rec.to_dict()), indent=1) + "\n")
     else:
         say(summary(rec))
         if rec.status not in ("ok", "cancelled"):
@@ -79,8 +81,10 @@ def _refuse(recipe: Recipe, ref: Run, failing: list[Any], json_out: bool) -> int
     if json_out:
         import json
 
-        out(json.dumps({"schema": "envdoctor/run-refused@1", "platform": recipe.platform, "example": ref.name,
-                        "checks": [r.to_dict() for r in failing]}, indent=1) + "\n")
+        from envdoctor.reports.json_report import stamp
+
+        out(json.dumps(stamp({"schema": "envdoctor/run-refused@1", "platform": recipe.platform, "example": ref.name,
+                              "checks": [r.to_dict() for r in failing]}), indent=1) + "\n")
         return EXIT_FAILED
     lines = [f"envdoctor: not running {recipe.platform} {ref.name}: the environment check found "
              f"{len(failing)} problem(s) (use --no-check to run anyway)"]

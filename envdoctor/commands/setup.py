@@ -63,6 +63,12 @@ def _named_in(step: Step, recipe: Recipe, texts: Sequence[str]) -> bool:
 
 # --- the flow -------------------------------------------------------------------
 
+def _stamp(data: dict[str, Any]) -> dict[str, Any]:
+    from envdoctor.reports.json_report import stamp
+
+    return stamp(data)
+
+
 def _show_plan(recipe: Recipe, target: Target, steps: list[Step] | None, json_out: bool, title: str = "setup") -> int:
     from envdoctor import engine
     from envdoctor.reports import style_for
@@ -73,7 +79,7 @@ def _show_plan(recipe: Recipe, target: Target, steps: list[Step] | None, json_ou
     if json_out:
         data = plan.to_dict()
         data["interrupted_step"] = killed
-        out(json.dumps(data, indent=2) + "\n")
+        out(json.dumps(_stamp(data), indent=2) + "\n")
         return 0
     text = engine.render(plan, style_for(), title)
     if killed:
@@ -105,7 +111,7 @@ def _run(recipe: Recipe, target: Target, steps: list[Step] | None, *, yes: bool,
         data["schema"] = "envdoctor/setup@1"
         data["report"] = report.to_dict()
         data["exit_code"] = report.exit_code
-        out(json.dumps(data, indent=2) + "\n")
+        out(json.dumps(_stamp(data), indent=2) + "\n")
     else:
         from envdoctor.reports import terminal
 

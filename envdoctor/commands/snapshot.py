@@ -80,7 +80,9 @@ def diff(a: Path, b: Path, json_out: bool) -> int:
     if json_out:
         for w in warnings:
             err(f"envdoctor: warning: {w}")
-        doc = {"schema": "envdoctor/diff@1", "differences": [d.to_dict() for d in diffs], "warnings": warnings}
+        from envdoctor.reports.json_report import stamp
+
+        doc = stamp({"schema": "envdoctor/diff@1", "differences": [d.to_dict() for d in diffs], "warnings": warnings})
         out(json.dumps(redact_mapping(doc), indent=2, ensure_ascii=False) + "\n")
     else:
         out(redact_text(render_text(diffs, warnings, str(a), str(b))))

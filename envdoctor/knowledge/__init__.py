@@ -105,7 +105,9 @@ def explain_file(path: str | os.PathLike[str], platform: str | None = None,
 
 
 def findings_json(findings: Iterable[Finding]) -> dict[str, Any]:
-    return {"schema": SCHEMA, "findings": [f.to_dict() for f in findings]}
+    from envdoctor.reports.json_report import stamp
+
+    return stamp({"schema": SCHEMA, "findings": [f.to_dict() for f in findings]})
 
 
 def render_findings(findings: list[Finding], style: Style | None = None, source: str = "") -> str:

@@ -22,7 +22,7 @@ def test_json_contract(cli, tmp_path: Path) -> None:
     rc, out, err = cli("explain", path, "--json")
     assert rc == 0, err
     data = json.loads(out)
-    assert set(data) == {"schema", "findings"} and data["schema"] == "envdoctor/explain@1"
+    assert set(data) == {"schema", "envdoctor_version", "findings"} and data["schema"] == "envdoctor/explain@1"
     assert [f["fault"] for f in data["findings"]] == ["groq.conda-not-found", "groq.numpy-product-harmless"]
     for f in data["findings"]:
         assert set(f) == KEYS
