@@ -45,6 +45,7 @@ CONTEXTS = ("login", "interactive", "batch")
 SHELL_TIMEOUT = 20.0
 CMD_TIMEOUT = 15.0
 MAX_LOAD_BYTES = 64 * 1024 * 1024
+MAX_CONFIG_BYTES = 8 * 1024 * 1024
 
 # Environment variables worth recording: an allow-list, never the whole environment.
 ENV_NAMES = frozenset({
@@ -564,7 +565,9 @@ class _Builder:
                 info["placeholders"] = len(pf["placeholders"])
             if edit.kind != "copy":
                 return info
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
+        from envdoctor import safeio
+
+        text = safeio.read_bytes(path, MAX_CONFIG_BYTES, "config file", allow_stdin=False).decode("utf-8", "replace")
         if edit.kind == "copy" and edit.copy_from:
             src = self.t.path(edit.copy_from)
             try:
@@ -575,10 +578,8 @@ class _Builder:
         if edit.kind == "replace":
             info["replaced"] = {old[:80]: (new in text and old not in text) for old, new in edit.replace}
         if path.endswith((".yaml", ".yml")) and "values" not in info:
-            from ruamel.yaml import YAML
-
             try:
-                data = YAML(typ="safe").load(text)
+                data = safeio.load_yaml_safe(text, path, "YAML config")
             except Exception as exc:  # noqa: BLE001 - any YAML problem is a fact, not a crash
                 info["error"] = f"not valid YAML ({type(exc).__name__})"
                 return info
@@ -766,9 +767,12 @@ def _find_keys(data: Any, names: set[str], prefix: str = "") -> list[tuple[str, 
 
 
 def _yaml_subset(path: str, keys: tuple[str, ...]) -> dict[str, Any]:
-    from ruamel.yaml import YAML
+    """Some top-level keys of a YAML config in the user's tree: a regular file only, capped,
+    no aliases (a hostile or broken config must not stall or exhaust the snapshot)."""
+    from envdoctor import safeio
 
-    data = YAML(typ="safe").load(Path(path).read_text(encoding="utf-8", errors="replace"))
+    text = safeio.read_text(path, MAX_CONFIG_BYTES, "YAML config", allow_stdin=False)
+    data = safeio.load_yaml_safe(text, path, "YAML config")
     if not isinstance(data, dict):
         return {}
     return {k: json.loads(json.dumps(data[k], default=str)) for k in keys if k in data}
@@ -868,31 +872,25 @@ def dumps(snap: Mapping[str, Any]) -> str:
 
 # --- loading --------------------------------------------------------------------------
 def load(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read and validate a snapshot file; every problem is a one-line UsageError."""
-    p = Path(path)
-    try:
-        size = p.stat().st_size
-        if p.is_dir():
-            raise UsageError(f"{p}: is a directory, not a snapshot file")
-        if size > MAX_LOAD_BYTES:
-            raise UsageError(f"{p}: {size // 2**20} MiB is far too large for a snapshot; "
-                             f"make one with `envdoctor snapshot -o FILE`")
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise UsageError(f"{p}: no such file") from None
-    except OSError as exc:
-        raise UsageError(f"{p}: cannot read ({exc.strerror or exc})") from None
+    """Read and validate a snapshot file ('-' = standard input); every problem is a
+    one-line UsageError. Only a regular file (or stdin) is read (a FIFO or a device is
+    refused before any read), at most MAX_LOAD_BYTES of it, nested at most
+    safeio.MAX_DEPTH levels deep (envdoctor.safeio)."""
+    from envdoctor import safeio
+
+    name = "standard input" if safeio.is_stdin(path) else str(path)
+    hint = "make one with `envdoctor snapshot -o FILE`"
+    data = safeio.read_bytes(path, MAX_LOAD_BYTES, "snapshot file", hint=hint)
     if not data.strip():
-        raise UsageError(f"{p}: empty file, not a snapshot; make one with `envdoctor snapshot -o FILE`")
+        raise UsageError(f"{name}: empty file, not a snapshot; {hint}")
     if b"\0" in data[:8192]:
-        raise UsageError(f"{p}: a binary file, not a snapshot (JSON from `envdoctor snapshot`)")
+        raise UsageError(f"{name}: a binary file, not a snapshot (JSON from `envdoctor snapshot`)")
     try:
-        obj = json.loads(data.decode("utf-8"))
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise UsageError(f"{p}: not UTF-8 text, not a snapshot") from None
-    except ValueError as exc:
-        raise UsageError(f"{p}: not JSON ({str(exc).split(':')[0]}), not a snapshot") from None
-    return validate(obj, str(p))
+        raise UsageError(f"{name}: not UTF-8 text, not a snapshot") from None
+    obj = safeio.load_json(text, name, "snapshot")
+    return validate(obj, name)
 
 
 def validate(obj: Any, source: str = "snapshot") -> dict[str, Any]:

@@ -1,7 +1,10 @@
 """`envdoctor explain [FILE|-] [--platform P] [--json]`: a log in, known faults out.
 
 Exit 0 whether or not a fault is recognised (no finding is not an error); 2 for bad input
-(missing file, directory, unreadable, binary, unknown platform) with a one-line message.
+(missing file, directory, FIFO or device, unreadable, binary, unknown platform) with a
+one-line message. The log is streamed (bounded memory, any size); only a regular file or
+standard input is read (`envdoctor.safeio`), so a FIFO or /dev/zero cannot hang it. What
+is printed is redacted last: a finding may quote the log.
 """
 from __future__ import annotations
 
@@ -10,8 +13,11 @@ import sys
 
 
 def explain(file: str, platform: str | None, json_out: bool) -> int:
+    from envdoctor import safeio
     from envdoctor.commands.common import out
-    from envdoctor.knowledge import check_platform, explain_file, explain_stream, findings_json, render_findings
+    from envdoctor.errors import UsageError
+    from envdoctor.knowledge import check_platform, explain_stream, findings_json, render_findings
+    from envdoctor.redact import redact_mapping, redact_text
     from envdoctor.reports import style_for
 
     platform = check_platform(platform)
@@ -19,10 +25,14 @@ def explain(file: str, platform: str | None, json_out: bool) -> int:
         findings = explain_stream(sys.stdin, platform, "standard input")
         source = "standard input"
     else:
-        findings = explain_file(file, platform)
+        with safeio.open_binary(file, "log file") as fh:
+            try:
+                findings = explain_stream(fh, platform, file)
+            except OSError as exc:
+                raise UsageError(f"{file}: cannot read ({exc.strerror or exc})") from None
         source = file
     if json_out:
-        out(json.dumps(findings_json(findings), indent=2) + "\n")
+        out(json.dumps(redact_mapping(findings_json(findings)), indent=2) + "\n")
     else:
-        out(render_findings(findings, style_for(sys.stdout), source))
+        out(redact_text(render_findings(findings, style_for(sys.stdout), source)))
     return 0
