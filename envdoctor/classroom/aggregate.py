@@ -22,6 +22,7 @@ class Cell:
     report: Loaded | None = None
     bad: Bad | None = None
     note: str = ""
+    anywhere: bool = False  # "missing" for a student expected somewhere, on no platform in particular
 
 
 @dataclass
@@ -61,10 +62,18 @@ class ClassData:
     not_on_roster: list[str]  # reports from users the roster does not list
     duplicates: list[str]  # reports superseded by a newer one for the same student and platform
     files: int = 0
+    warnings: list[str] = field(default_factory=list)  # about the shared directory: who wrote what, hidden names
 
     def counts(self) -> dict[str, int]:
+        """Cells by status; a student who sent nothing and is expected on no platform in
+        particular counts once as missing, not once per platform of the class."""
         c = {s: 0 for s in CELL_STATUSES}
+        seen: set[str] = set()
         for cell in self.cells.values():
+            if cell.anywhere:
+                if cell.user in seen:
+                    continue
+                seen.add(cell.user)
             c[cell.status] += 1
         return c
 
@@ -87,17 +96,28 @@ class ClassData:
         return (r.name, r.email) if r else ("", "")
 
 
-def aggregate(entries: Iterable[Loaded | Bad], roster: Roster | None = None) -> ClassData:
-    """Fold loaded reports (a stream) into the class picture."""
+def aggregate(entries: Iterable[Loaded | Bad], roster: Roster | None = None,
+              warnings: Iterable[str] = (), known_platforms: Iterable[str] = PLATFORM_ORDER) -> ClassData:
+    """Fold loaded reports (a stream) into the class picture.
+
+    A student is expected on the platforms the roster lists for them; without that, on the
+    platforms they sent reports for (a student who works on one platform is not "missing"
+    on the three others); a student who sent nothing at all is missing once."""
     latest: dict[tuple[str, str], Loaded] = {}
     bad: list[Bad] = []
     duplicates: list[str] = []
     files = 0
+    known = set(known_platforms) | ({p for r in roster.rows for p in r.platforms} if roster else set())
     for e in entries:
         files += 1
         if isinstance(e, Bad):
             bad.append(e)
             continue
+        if e.platform not in known:
+            e.notes.append(f"platform {e.platform!r} is not one envdoctor knows ({', '.join(sorted(known))}); "
+                           f"no other student is expected on it")
+            if e.status == "ok":
+                e.status = "warn"
         key = (e.user, e.platform)
         old = latest.get(key)
         if old is not None:
@@ -120,13 +140,7 @@ def aggregate(entries: Iterable[Loaded | Bad], roster: Roster | None = None) -> 
     platforms_sorted = sorted(platforms, key=lambda p: (PLATFORM_ORDER.index(p) if p in PLATFORM_ORDER else 99, p))
     reported_users = {u for u, _ in cells}
     students = sorted(reported_users | set(roster_users))
-
-    # Expected cells without a report: per the roster's platforms column, else every platform of the class.
-    for user in students:
-        row = roster.row(user) if roster else None
-        expected = row.platforms if row and row.platforms else platforms_sorted
-        for p in expected:
-            cells.setdefault((user, p), Cell(user, p, "missing"))
+    _expect(cells, students, roster, platforms_sorted, reported_users)
 
     faults: dict[str, Fault] = {}
     for key in sorted(latest):
@@ -144,4 +158,19 @@ def aggregate(entries: Iterable[Loaded | Bad], roster: Roster | None = None) -> 
 
     missing = [u for u in roster_users if u not in reported_users]
     not_on_roster = sorted(reported_users - set(roster_users)) if roster else []
-    return ClassData(students, platforms_sorted, cells, ranked, bad, roster, missing, not_on_roster, duplicates, files)
+    trust = list(warnings) + [f"{rep.path}: {t}" for key in sorted(latest) for rep in (latest[key],) for t in rep.trust]
+    return ClassData(students, platforms_sorted, cells, ranked, bad, roster, missing, not_on_roster, duplicates,
+                     files, trust)
+
+
+def _expect(cells: dict[tuple[str, str], Cell], students: list[str], roster: Roster | None,
+            platforms: list[str], reported: set[str]) -> None:
+    """Add a "missing" cell wherever a student is expected and sent nothing."""
+    for user in students:
+        row = roster.row(user) if roster else None
+        if row and row.platforms:
+            for p in row.platforms:
+                cells.setdefault((user, p), Cell(user, p, "missing"))
+        elif user not in reported:
+            for p in platforms:  # expected on some platform of the class; which one, nobody said
+                cells[(user, p)] = Cell(user, p, "missing", note="no report on any platform", anywhere=True)

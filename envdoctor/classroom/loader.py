@@ -7,10 +7,12 @@ guessed from its place in a `--share` directory so that the grid can still show 
 """
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import os
 import re
+import stat
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Sequence
@@ -22,7 +24,7 @@ _SCHEMA_RE = re.compile(r"envdoctor/check-report@(\d+)")
 STATUSES = ("ok", "warn", "fail", "skip", "error")
 PROBLEMS = ("warn", "fail", "error")
 MAX_EVIDENCE = 6
-MAX_FILE_BYTES = 64 * 1024 * 1024  # a check report is a few kB; refuse to slurp a stray dump
+MAX_FILE_BYTES = 4 * 1024 * 1024  # a check report is a few kB (31 checks with evidence: < 100 kB)
 # Below this many files, a process pool costs more than it saves.
 PARALLEL_MIN = 4000  # measured: serial is faster at 1,000 reports (0.37 s vs 0.49 s), even at 10,000
 
@@ -45,6 +47,8 @@ class Loaded:
     duration_ms: int = 0
     mtime: float = 0.0
     notes: list[str] = field(default_factory=list)
+    trust: list[str] = field(default_factory=list)  # who wrote it vs whose it says it is, hidden names
+    owner: str = ""  # the account that owns the file
 
     def as_report_dict(self) -> dict[str, Any]:
         """A check-report@1 mapping again (for JUnit): problems in full, the rest by id."""
@@ -57,7 +61,7 @@ class Loaded:
 @dataclass
 class Bad:
     path: str
-    kind: str  # corrupt, truncated, foreign, newer, invalid, unreadable
+    kind: str  # corrupt, truncated, foreign, newer, invalid, unreadable, symlink, special, too-large, hard-link
     message: str
     user: str = ""  # guessed from DIR/<user>/<platform>.json
     platform: str = ""
@@ -66,28 +70,106 @@ class Bad:
         return f"{self.path}: {self.kind}: {self.message}"
 
 
+@dataclass
+class Survey:
+    """What a walk of the inputs found: report files to read, entries refused on sight
+    (symbolic links to directories), and warnings about the shared directory itself."""
+    files: list[tuple[str, str]] = field(default_factory=list)  # (file, the share directory it is in, or "")
+    bad: list[Bad] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
+
+MAX_DEPTH = 3  # DIR/<user>/<platform>.json is depth 1; a few levels more for a parent of several courses
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+
+
+def trusted_uids() -> frozenset[int]:
+    """Files owned by root or by the instructor running `class report` tell nothing about
+    which student wrote them (the instructor copied them in, or root rehearsed): for those
+    the layout and the report say whose they are. Every other file is its owner's."""
+    return frozenset({0, os.geteuid()})
 
 
 def discover(inputs: Sequence[str | os.PathLike[str]]) -> list[tuple[str, str]]:
-    """(file, the input it came from) for every report under the inputs, in a stable order.
+    """(file, the input it came from) for every report under the inputs, in a stable order."""
+    return survey(inputs).files
 
-    Directories are walked (hidden files and the `.name.json.*.tmp` files of a write in
-    progress are skipped); files are taken as given, whatever their name."""
-    found: list[tuple[str, str]] = []
+
+def survey(inputs: Sequence[str | os.PathLike[str]]) -> Survey:
+    """Walk the inputs without following symbolic links. Hidden names are walked and
+    flagged, not skipped (renaming a classmate's directory to `.name` must not hide it);
+    only the temporary file of a write in progress is passed over. Files are taken as
+    given, whatever their name; `load_one` decides whether they can be read."""
+    found = Survey()
     for item in inputs:
         p = os.fspath(item)
-        if os.path.isdir(p):
-            for dirpath, dirnames, filenames in os.walk(p):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                for name in sorted(filenames):
-                    if name.endswith(".json") and not name.startswith("."):
-                        found.append((os.path.join(dirpath, name), p))
-        elif os.path.exists(p):
-            found.append((p, ""))
+        if os.path.isdir(p):  # the instructor's own path: a link to the course directory is fine
+            _walk(p, p, 0, found)
+        elif os.path.lexists(p):
+            found.files.append((p, ""))
         else:
             raise UsageError(f"{p}: no such file or directory (give a --share directory or report files)")
     return found
+
+
+def _walk(root: str, path: str, depth: int, found: Survey) -> None:
+    try:
+        with os.scandir(path) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        found.bad.append(Bad(path, "unreadable", f"cannot list the directory: {exc.strerror or exc}"))
+        return
+    uids = trusted_uids()
+    for e in entries:
+        if depth == 0 and e.is_symlink():
+            found.bad.append(Bad(e.path, "symlink", f"a symbolic link{_link_text(e.path)}: not followed",
+                                 _hint(e.name)))
+        elif e.is_dir(follow_symlinks=False):
+            if depth == 0:
+                found.warnings.extend(_dir_warnings(e.path, e.name, uids))
+            if depth < MAX_DEPTH:
+                _walk(root, e.path, depth + 1, found)
+        elif e.name.endswith(".json"):  # hidden ones too; `.x.json.<random>.tmp` (a write under way) is not
+            found.files.append((e.path, root))
+
+
+def _dir_warnings(path: str, name: str, uids: frozenset[int]) -> list[str]:
+    """A student's directory: hidden, made by someone else, or writable by others."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return []
+    out = []
+    owner = user_name(st.st_uid)
+    if name.startswith("."):
+        out.append(f"{path}: hidden directory (a leading dot; renamed to hide it?), owned by {owner}; "
+                   f"its reports are read and counted")
+    if st.st_uid not in uids and owner != name.lstrip("."):
+        out.append(f"{path}: directory named {name.lstrip('.')} is owned by {owner}: "
+                   f"a classmate may have created it to catch or hide {name.lstrip('.')}'s report")
+    if st.st_mode & 0o022:
+        who = "everyone" if st.st_mode & 0o002 else "the group"
+        out.append(f"{path}: writable by {who} (mode {stat.S_IMODE(st.st_mode):04o}): "
+                   f"anyone could replace the reports in it")
+    return out
+
+
+def _link_text(path: str) -> str:
+    try:
+        return f" to {os.readlink(path)} (made by {user_name(os.lstat(path).st_uid)})"
+    except OSError:
+        return ""
+
+
+def _hint(name: str) -> str:
+    return name.lstrip(".")
+
+
+def user_name(uid: int) -> str:
+    from envdoctor.share import user_name as name_of
+
+    return name_of(uid)
 
 
 def guess_owner(path: str, root: str) -> tuple[str, str]:
@@ -95,7 +177,7 @@ def guess_owner(path: str, root: str) -> tuple[str, str]:
     parent = os.path.basename(os.path.dirname(os.path.abspath(path)))
     stem = os.path.splitext(os.path.basename(path))[0]
     if root and os.path.abspath(os.path.dirname(os.path.dirname(os.path.abspath(path)))) == os.path.abspath(root):
-        return parent, stem
+        return _hint(parent), stem.lstrip(".")
     return "", ""
 
 
@@ -106,13 +188,24 @@ def load_one(path: str, root: str = "") -> Loaded | Bad:
         return Bad(path, kind, message, user_hint, platform_hint)
 
     try:
-        st = os.stat(path)
-        if st.st_size > MAX_FILE_BYTES:
-            return bad("foreign", f"{st.st_size} bytes: far too large to be a check report")
-        with open(path, "rb") as fh:
-            raw = fh.read()
+        fd = _open_report(path, root)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return bad("symlink", f"a symbolic link{_link_text(path)}: not followed")
+        return bad("unreadable", exc.strerror or str(exc))
+    try:
+        st = os.fstat(fd)
+        refused = _refuse(st)
+        if refused:
+            return bad(*refused)
+        raw = _read_capped(fd)
     except OSError as exc:
         return bad("unreadable", exc.strerror or str(exc))
+    finally:
+        os.close(fd)
+    if raw is None:
+        return bad("too-large", f"more than {MAX_FILE_BYTES // (1024 * 1024)} MiB: far too large to be a "
+                                f"check report (not read further)")
     if not raw.strip():
         return bad("truncated", "the file is empty (a report still being written, or a failed copy)")
     try:
@@ -127,7 +220,83 @@ def load_one(path: str, root: str = "") -> Loaded | Bad:
         return bad("corrupt", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
     except RecursionError:
         return bad("corrupt", "JSON nested too deeply")
-    return _interpret(data, path, user_hint, platform_hint, st.st_mtime)
+    result = _interpret(data, path, user_hint, platform_hint, st.st_mtime)
+    if isinstance(result, Loaded):
+        _attribute(result, st.st_uid, path, root, user_hint)
+        if not result.user:
+            return bad("invalid", "no user (reports written by `check --share` have one)")
+    return result
+
+
+def _open_report(path: str, root: str) -> int:
+    """An fd of the report, opened without following a symbolic link at any step below the
+    share directory (and without blocking on a FIFO): a classmate cannot swap a directory
+    or the file for a link between the walk and the read."""
+    if not root:
+        return os.open(path, _READ_FLAGS)
+    parts = os.path.relpath(path, root).split(os.sep)
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        for part in parts[:-1]:
+            nxt = os.open(part, _DIR_FLAGS, dir_fd=fd)
+            os.close(fd)
+            fd = nxt
+        return os.open(parts[-1], _READ_FLAGS, dir_fd=fd)
+    finally:
+        os.close(fd)
+
+
+def _refuse(st: os.stat_result) -> tuple[str, str] | None:
+    """Only regular files with one link are read: no FIFO (hangs), device (/dev/zero never
+    ends), socket, or hard link to a file elsewhere (a root-only file linked in)."""
+    if not stat.S_ISREG(st.st_mode):
+        kind = ("a FIFO" if stat.S_ISFIFO(st.st_mode) else "a device" if stat.S_ISCHR(st.st_mode)
+                or stat.S_ISBLK(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode) else "a directory"
+                if stat.S_ISDIR(st.st_mode) else "not a regular file")
+        return "special", f"{kind} (made by {user_name(st.st_uid)}), not a report file: not read"
+    if st.st_nlink > 1:
+        return "hard-link", (f"a hard link ({st.st_nlink} names for one file, owned by {user_name(st.st_uid)}): "
+                             f"reports are written as new files, so this one was linked in; not read")
+    return None
+
+
+def _read_capped(fd: int) -> bytes | None:
+    """At most MAX_FILE_BYTES, counted as read (st_size can lie: /proc files, growing files)."""
+    chunks: list[bytes] = []
+    total = 0
+    while True:
+        chunk = os.read(fd, min(1 << 20, MAX_FILE_BYTES + 1 - total))
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        total += len(chunk)
+        if total > MAX_FILE_BYTES:
+            return None
+
+
+def _attribute(rep: Loaded, uid: int, path: str, root: str, dir_user: str) -> None:
+    """Whose report it is: the file's owner, unless root or the instructor wrote it (then
+    the directory, else the report). Every disagreement is shown, never silently resolved."""
+    owner = user_name(uid)
+    rep.owner = owner
+    claimed = rep.user
+    if uid in trusted_uids():
+        rep.user = dir_user or claimed
+        if dir_user and claimed and claimed != dir_user:
+            rep.trust.append(f"report in {dir_user}'s directory claims to be {claimed}; counted for {dir_user}")
+    else:
+        rep.user = owner
+        if dir_user and dir_user != owner:
+            rep.trust.append(f"report in {dir_user}'s directory is owned by {owner}; counted for {owner}")
+        if claimed and claimed != owner:
+            where = f"{owner}'s directory" if dir_user == owner else f"a file owned by {owner}"
+            rep.trust.append(f"report in {where} claims to be {claimed}; counted for {owner}")
+    rel = os.path.relpath(path, root) if root else os.path.basename(path)
+    hidden = [p for p in rel.split(os.sep) if p.startswith(".")]
+    if hidden:
+        rep.trust.append(f"found under a hidden name ({', '.join(hidden)}): renamed to hide it?")
+    if rep.trust and rep.status == "ok":
+        rep.status = "warn"
 
 
 def _interpret(data: Any, path: str, user_hint: str, platform_hint: str, mtime: float) -> Loaded | Bad:
@@ -152,9 +321,7 @@ def _interpret(data: Any, path: str, user_hint: str, platform_hint: str, mtime: 
         return bad("invalid", "no platform")
     if not isinstance(checks, list):
         return bad("invalid", "no list of checks")
-    user = data.get("user") if isinstance(data.get("user"), str) and data.get("user") else user_hint
-    if not user:
-        return bad("invalid", "no user (reports written by `check --share` have one)")
+    user = data.get("user") if isinstance(data.get("user"), str) and data.get("user") else ""
     counts = {s: 0 for s in STATUSES}
     problems: list[dict[str, Any]] = []
     others: list[tuple[str, str, str, str]] = []

@@ -32,6 +32,17 @@ small{color:var(--missing);font-weight:400}pre{background:#f6f8fa;padding:6px 8p
 code{font-size:12.5px}details{margin:4px 0;border:1px solid var(--line);border-radius:6px;padding:4px 10px}
 details>summary{cursor:pointer;font-weight:600}.problem{margin:6px 0 10px 12px}.muted{color:var(--missing)}
 .hidden{display:none!important}ul{margin:4px 0;padding-left:20px}.why{margin:2px 0}.fix{margin:2px 0}
+/* Fit the window, never scroll sideways: long why texts, commands, paths and names wrap
+   anywhere; the wide tables share the width in fixed proportions, so "announce to the class"
+   stays on screen at 1,400 px. */
+body,td,th,li,p,pre,code,summary,h3{overflow-wrap:anywhere;word-break:break-word}
+pre{white-space:pre-wrap}main{max-width:100%}
+table.wide{width:100%;table-layout:fixed}
+#faults col.rank{width:3em}#faults col.check{width:17%}#faults col.students{width:12%}#faults col.platforms{width:10%}
+#faults col.why{width:24%}#faults col.announce{width:auto}
+#bad col.file{width:35%}#bad col.kind{width:8em}#bad col.what{width:auto}
+.controls input{max-width:100%}
+#warnings{border:1px solid var(--warn);background:#fff8c5;border-radius:6px;padding:6px 12px 6px 28px}
 """
 
 JS = """
@@ -52,7 +63,7 @@ JS = """
     rows.forEach(function(r){var ok=match(r,text,status); r.classList.toggle('hidden',!ok); if(ok) n++;});
     details.forEach(function(d){d.classList.toggle('hidden',!match(d,text,status));});
     faults.forEach(function(f){f.classList.toggle('hidden',!match(f,text,''));});
-    shown.value=n+' of '+rows.length+' students';
+    shown.value=n+' of '+rows.length+(rows.length===1?' student':' students');
     shown.textContent=shown.value;
   }
   input.addEventListener('input',apply); select.addEventListener('change',apply);
@@ -78,22 +89,26 @@ def render(data: ClassData, title: str = "envdoctor class report", generated: st
         "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">",
         "<link rel=\"icon\" href=\"data:,\">",
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>",
-        f"<header><h1>{escape(title)}</h1><div class=\"muted\">{len(data.students)} students &middot; "
-        f"{len(data.platforms)} platforms ({escape(', '.join(data.platforms)) or 'none'}) &middot; "
-        f"{data.files} report files &middot; generated {escape(generated)}</div>",
+        f"<header><h1>{escape(title)}</h1><div class=\"muted\">{_n(len(data.students), 'student')} &middot; "
+        f"{_n(len(data.platforms), 'platform')} ({escape(', '.join(data.platforms)) or 'none'}) &middot; "
+        f"{_n(data.files, 'report file')} &middot; generated {escape(generated)}</div>",
         "<div class=\"summary\" id=\"summary\">",
     ]
     for s in ("ok", "warn", "fail", "error", "missing"):
         out.append(f"<span class=\"b-{s}\" data-status=\"{s}\" data-count=\"{counts[s]}\" "
                    f"title=\"show students with a {s} cell\">{counts[s]} {s}</span>")
     if data.bad:
-        out.append(f"<span class=\"b-error\" data-bad=\"{len(data.bad)}\">{len(data.bad)} unreadable reports</span>")
+        out.append(f"<span class=\"b-error\" data-bad=\"{len(data.bad)}\">{_n(len(data.bad), 'unreadable report')}</span>")
+    if data.warnings:
+        out.append(f"<span class=\"b-warn\" data-warnings=\"{len(data.warnings)}\">"
+                   f"{_n(len(data.warnings), 'warning')} about the shared directory</span>")
     out.append("</div></header><main>")
     out.append("<div class=\"controls\"><label>Filter <input id=\"filter\" type=\"search\" "
                "placeholder=\"user, name, check id, platform\" autocomplete=\"off\"></label> "
                "<label>Status <select id=\"status-filter\"><option value=\"\">any</option>"
                + "".join(f"<option value=\"{s}\">{s}</option>" for s in ("ok", "warn", "fail", "error", "missing"))
                + "</select></label><output id=\"shown\"></output></div>")
+    _warnings(out, data)
     _grid(out, data)
     _faults(out, data)
     _missing(out, data)
@@ -101,6 +116,19 @@ def render(data: ClassData, title: str = "envdoctor class report", generated: st
     _students(out, data)
     out.append(f"</main><script>{JS}</script></body></html>\n")
     return "".join(out)
+
+
+def _n(n: int, word: str) -> str:
+    return f"{n} {word if n == 1 else word + 's'}"
+
+
+def _warnings(out: list[str], data: ClassData) -> None:
+    """First on the page: who wrote what in the shared directory, when it disagrees with
+    whose report it says it is, and names hidden with a leading dot."""
+    if not data.warnings:
+        return
+    out.append("<h2>Warnings about the shared directory</h2><ul id=\"warnings\">"
+               + "".join(f"<li>{escape(w)}</li>" for w in data.warnings) + "</ul>")
 
 
 def _search(*parts: str) -> str:
@@ -142,7 +170,9 @@ def _faults(out: list[str], data: ClassData) -> None:
     if not data.faults:
         out.append("<p class=\"muted\">No check found a problem in any report.</p>")
         return
-    out.append("<table id=\"faults\"><thead><tr><th>#</th><th>check</th><th>students</th><th>platforms</th>"
+    out.append("<table id=\"faults\" class=\"wide\"><colgroup><col class=\"rank\"><col class=\"check\">"
+               "<col class=\"students\"><col class=\"platforms\"><col class=\"why\"><col class=\"announce\"></colgroup>"
+               "<thead><tr><th>#</th><th>check</th><th>students</th><th>platforms</th>"
                "<th>why</th><th>announce to the class</th></tr></thead><tbody>")
     for rank, f in enumerate(data.faults, 1):
         fix, commands = f.fix
@@ -181,7 +211,8 @@ def _missing(out: list[str], data: ClassData) -> None:
 def _bad(out: list[str], data: ClassData) -> None:
     if not data.bad and not data.duplicates:
         return
-    out.append("<h2>Reports that could not be used</h2><table id=\"bad\"><thead><tr><th>file</th><th>problem</th>"
+    out.append("<h2>Reports that could not be used</h2><table id=\"bad\" class=\"wide\"><colgroup>"
+               "<col class=\"file\"><col class=\"kind\"><col class=\"what\"></colgroup><thead><tr><th>file</th><th>problem</th>"
                "<th>what it says</th></tr></thead><tbody>")
     for b in data.bad:
         out.append(f"<tr data-kind=\"{escape(b.kind)}\"><td><code>{escape(b.path)}</code></td>"
@@ -218,6 +249,8 @@ def _student_platform(c: Cell) -> str:
     n = r.counts
     parts = [f"{head} <small>{escape(r.release)} on {escape(r.hostname or '?')} ({escape(r.node_role or '?')}, "
              f"{escape(r.target)}) &middot; " + ", ".join(f"{n[s]} {s}" for s in n if n[s]) + "</small></h3>"]
+    for t in r.trust:
+        parts.append(f"<p class=\"trust\"><span class=\"badge b-warn\">warning</span> {escape(t)}</p>")
     for note in r.notes:
         parts.append(f"<p class=\"muted\">note: {escape(note)}</p>")
     for p in r.problems:
@@ -229,5 +262,6 @@ def _student_platform(c: Cell) -> str:
     if r.others:
         ok = ", ".join(f"{i} ({s})" for i, _, _, s in r.others)
         parts.append(f"<p class=\"muted\"><small>{escape(ok)}</small></p>")
-    parts.append(f"<p class=\"muted\"><small>report: {escape(r.path)}</small></p>")
+    owner = f" (file owned by {r.owner})" if r.owner else ""
+    parts.append(f"<p class=\"muted\"><small>report: {escape(r.path)}{escape(owner)}</small></p>")
     return "<div class=\"platform\">" + "".join(parts) + "</div>"

@@ -6,10 +6,24 @@ Both go through the same `_suite`, so the two never drift apart.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Iterable, Mapping
 from xml.etree import ElementTree as ET
 
 from envdoctor.results import Report
+
+
+# Characters XML 1.0 cannot carry at all, even escaped: C0 controls but tab, newline and
+# carriage return; lone surrogates; U+FFFE and U+FFFF. A report text may hold any of them
+# (terminal colour codes in evidence, a hand-edited file), and one makes the whole file invalid.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(value: Any) -> str:
+    """`value` as text XML can hold: each forbidden character shown as \\xNN / \\uNNNN."""
+    text = str(value)
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                        else f"\\u{ord(m.group()):04x}", text)
 
 
 def render(report: Report, suite_name: str = "") -> str:
@@ -23,6 +37,7 @@ def render_dicts(reports: Iterable[Mapping[str, Any]], suite_names: Iterable[str
     for i, data in enumerate(reports):
         root.append(_suite(data, names[i] if i < len(names) else ""))
     ET.indent(root) if hasattr(ET, "indent") else None
+    _clean(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
@@ -60,6 +75,17 @@ def _suite(data: Mapping[str, Any], suite_name: str) -> ET.Element:
         elif status == "warn":
             ET.SubElement(case, "system-out").text = "warning\n" + body
     return suite
+
+
+def _clean(root: ET.Element) -> None:
+    """Every attribute and text of the tree made XML-safe, in one place, so no field is missed."""
+    for el in root.iter():
+        for k, v in el.attrib.items():
+            el.attrib[k] = xml_text(v)
+        if el.text is not None:
+            el.text = xml_text(el.text)
+        if el.tail is not None:
+            el.tail = xml_text(el.tail)
 
 
 def _ms(value: Any) -> float:

@@ -115,3 +115,37 @@ def slurm_env(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
     return env
 
 
+
+
+# --- running a function as another account --------------------------------------------
+
+def as_user(user: str, fn: Any, *args: Any) -> tuple[str, Any]:
+    """Run fn(*args) in a forked child that has become `user` (real uid, gid and groups):
+    ("ok", result) or ("error", "TypeName: message"). The interpreter of the tests lives
+    under root's home, which other accounts cannot read, so the child does not exec a new
+    one; everything fn needs must be imported before the call."""
+    import pickle
+    import pwd
+
+    pw = pwd.getpwnam(user)
+    groups = os.getgrouplist(user, pw.pw_gid)
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: drop to the user, run, send the outcome, never return into pytest
+        os.close(r)
+        try:
+            os.setgroups(groups)
+            os.setgid(pw.pw_gid)
+            os.setuid(pw.pw_uid)
+            os.environ.update(HOME=pw.pw_dir, USER=pw.pw_name, LOGNAME=pw.pw_name)
+            outcome: tuple[str, Any] = ("ok", fn(*args))
+        except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
+            outcome = ("error", f"{type(exc).__name__}: {exc}")
+        with os.fdopen(w, "wb") as fh:
+            fh.write(pickle.dumps(outcome))
+        os._exit(0)
+    os.close(w)
+    with os.fdopen(r, "rb") as fh:
+        data = fh.read()
+    os.waitpid(pid, 0)
+    return pickle.loads(data)
