@@ -120,11 +120,12 @@ def runs(
     json_out: bool = JSON,
     html: Optional[Path] = typer.Option(None, "--html", help="Write a page with charts to FILE."),
     platform: Optional[str] = typer.Option(None, "--platform", help="Only runs of this platform."),
+    include_all: bool = typer.Option(False, "--all", help="Also cancelled runs and `check --deep` runs."),
 ) -> int:
-    """Recorded runs: list them, compare them side by side, export them."""
+    """Recorded runs: list them, compare them side by side (a section per example), export them."""
     from envdoctor.commands.runs import runs as cmd
 
-    return cmd(action, tuple(ids or ()), markdown, csv, json_out, html, platform)
+    return cmd(action, tuple(ids or ()), markdown, csv, json_out, html, platform, include_all)
 
 
 @app.command()
@@ -200,6 +201,18 @@ def sim_faults(platform: str = PLATFORM, release: Optional[str] = RELEASE) -> in
     from envdoctor.commands.sim import faults as cmd
 
     return cmd(platform, release)
+
+
+@sim_app.command("shell")
+def sim_shell(
+    platform: Optional[str] = typer.Argument(None, help="Platform of the node (its default root), or use --root."),
+    root: Optional[str] = typer.Option(None, "--root", help="Directory of the simulated node."),
+    command: Optional[str] = typer.Option(None, "-c", "--command", help="Run COMMAND as `bash -l -c` would, then exit."),
+) -> int:
+    """Open the student's login shell on a simulated node, where ALCF paths and upstream URLs work."""
+    from envdoctor.commands.sim import shell as cmd
+
+    return cmd(platform, root, command)
 
 
 @recipe_app.command("validate")

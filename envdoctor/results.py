@@ -84,6 +84,7 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         from envdoctor import __version__
+        from envdoctor.fixorder import next_steps
 
         data: dict[str, Any] = {
             "schema": "envdoctor/check-report@1",
@@ -95,6 +96,8 @@ class Report:
             "exit_code": self.exit_code,
             "summary": self.summary(),
             "checks": [r.to_dict() for r in self.results],
+            # The problems' commands in the order that works, each once (envdoctor.fixorder).
+            "next_steps": [{"check": s.check_id, "commands": list(s.commands)} for s in next_steps(self.results)],
             "duration_ms": self.duration_ms,
         }
         if self.user:

@@ -79,5 +79,34 @@ def have(program: str) -> bool:
     return shutil.which(program) is not None or os.path.exists(f"/usr/sbin/{program}")
 
 
+@pytest.fixture
+def browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Debian's chromium, headless, driven by selenium + chromedriver (never downloads a driver)."""
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    chromedriver = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+    if not os.path.exists(chromium):
+        pytest.skip("Debian's chromium is not installed")
+    if not os.path.exists(chromedriver):
+        pytest.skip("chromedriver is not installed (apt-get install chromium-driver)")
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    monkeypatch.setenv("SE_OFFLINE", "true")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = chromium
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'chromium-profile'}",
+                 "--window-size=1400,1000"):
+        opts.add_argument(flag)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=chromedriver, log_output=str(tmp_path / "chromedriver.log")),
+                              options=opts)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
 # The real single-node Slurm fixture (`slurm_cluster`) lives in tests/slurm_fixture.py.
 pytest_plugins = ["slurm_fixture"]

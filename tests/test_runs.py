@@ -42,6 +42,7 @@ def test_list_and_compare(cli, three) -> None:
     rc, out, _ = cli("runs", "compare", three[0].id, three[2].id)
     assert rc == 0 and "same in every run: batch_size=8" in out
     assert re.search(r"epochs\s+10\s+20", out) and re.search(r"accuracy\s+87.75\s+88.75", out)
+    assert re.search(r"start\s+2026-11-22 01:00:01\s+2026-11-22 01:00:03", out)
 
 
 def test_compare_markdown_for_homework(cli, three) -> None:
@@ -49,10 +50,45 @@ def test_compare_markdown_for_homework(cli, three) -> None:
     assert rc == 0
     lines = md.splitlines()
     header = next(line for line in lines if line.startswith("| run"))
-    assert header.startswith("| run | epochs | lr | status | duration (s) | accuracy |")
+    assert header.startswith("| run | epochs | lr | status | start | end | wall time [s] | accuracy |")
+    assert "throughput [samples/s]" in header
+    assert header.count("epochs") == 1, "a metric that echoes a parameter is one column"
+    align = lines[lines.index(header) + 1]
+    cells = [c.strip() for c in align.strip("|").split("|")]
+    assert len(cells) == header.count("|") - 1, "one alignment cell per column"
+    assert cells[:4] == ["---", "---:", "---:", "---"] and cells[-1] == "---:"
     rows = [line for line in lines if line.startswith("| 2026")]
-    assert len(rows) == 3 and "| 10 | 0.03 | ok | 11 | 87.75 |" in rows[0]
+    assert len(rows) == 3 and "| 10 | 0.03 | ok | 2026-11-22 01:00:01 | 2026-11-22 01:01:01 | 11 | 87.75 |" in rows[0]
     assert "Same in every run: `batch_size=8`" in md
+
+
+def test_compare_covers_every_example_in_sections(cli, three) -> None:
+    groq = RunRecord("20261122-020000-cd01", "groq", "groqflow-py3.10", "minilm", start="2026-11-22T02:00:00+00:00",
+                     status="ok", target="sim", metrics={"e2e_ips": 1100.0})
+    runs.save(groq)
+    rc, md, _ = cli("runs", "compare", "--markdown")
+    assert rc == 0
+    titles = [line for line in md.splitlines() if line.startswith("### ")]
+    assert titles == ["### graphcore mnist (sdk-3.3.0)", "### groq minilm (groqflow-py3.10)"]
+    assert "end-to-end IPS [inf/s]" in md
+
+
+def test_cancelled_and_check_runs_only_when_asked(cli, three) -> None:
+    cancelled = _rec(4, 30, 0.03, 10.0)
+    cancelled.status = "cancelled"
+    runs.save(cancelled)
+    deep = _rec(5, 1, 0.03, 50.0)
+    deep.note = "envdoctor check --deep"
+    runs.save(deep)
+    rc, md, _ = cli("runs", "compare", "--markdown")
+    assert rc == 0 and cancelled.id not in md and deep.id not in md and three[0].id in md
+    rc, md, _ = cli("runs", "compare", "--markdown", "--all")
+    assert cancelled.id in md and deep.id in md
+
+
+def test_unknown_action_is_named(cli, three) -> None:
+    rc, _, err = cli("runs", "frobnicate")
+    assert rc == 2 and "unknown action 'frobnicate'" in err and len(err.strip().splitlines()) == 1
 
 
 def test_export_csv_json(cli, three) -> None:
@@ -69,7 +105,7 @@ def test_html_is_self_contained_with_a_chart_per_metric(cli, three, tmp_path) ->
     rc, out, _ = cli("runs", "compare", *(r.id for r in three[:2]), "--html", str(page))
     text = page.read_text()
     assert rc == 0 and "wrote" in out
-    assert text.count("<svg") == 4  # accuracy, throughput, loss, duration
+    assert text.count("<svg") == 4  # accuracy, throughput, loss (each varies), duration
     assert "<polyline" in text  # one numeric parameter (epochs) changed: a line over its values
     assert not re.search(r"(src|href)=\"?https?:", text) and "<script" not in text
     rc, _, _ = cli("runs", "export", "--html", str(page))  # epochs and lr both vary: bars

@@ -11,19 +11,19 @@ ACTIONS = ("list", "compare", "export")
 
 
 def runs(action: str, ids: tuple[str, ...], markdown: bool, csv: bool, json_out: bool, html: Path | None,
-         platform: str | None) -> int:
+         platform: str | None, include_all: bool = False) -> int:
     from envdoctor import runs as store
     from envdoctor.commands.common import out, write_text_atomic
 
     if action not in ACTIONS:
-        # `envdoctor runs ID ID` reads as a comparison
-        if action and store.select([action], platform):
-            ids, action = (action, *ids), "compare"
-        else:  # pragma: no cover - select raises first
-            raise UsageError(f"unknown action {action!r}: choose list, compare or export")
+        # `envdoctor runs ID ID` reads as a comparison, when ACTION is a run id
+        if not any(r.id.startswith(action) for r in store.load_all(platform)):
+            raise UsageError(f"unknown action {action!r}: choose list, compare or export "
+                             f"(or give run ids; `envdoctor runs list` shows them)")
+        ids, action = (action, *ids), "compare"
     if sum((markdown, csv, json_out)) > 1:
         raise UsageError("choose one of --markdown, --csv, --json")
-    records = store.select(ids, platform) if ids else _default(action, store.load_all(platform))
+    records = store.select(ids, platform) if ids else _default(action, store.load_all(platform), include_all)
     if not records:
         where = f" for {platform}" if platform else ""
         out(f"no recorded runs{where} yet; `envdoctor run PLATFORM` records one\n")
@@ -53,12 +53,16 @@ def runs(action: str, ids: tuple[str, ...], markdown: bool, csv: bool, json_out:
     return 0
 
 
-def _default(action: str, every: list[RunRecord]) -> list[RunRecord]:
-    """list/export: everything. compare: the runs of the example run most recently."""
-    if action != "compare" or not every:
+def _default(action: str, every: list[RunRecord], include_all: bool) -> list[RunRecord]:
+    """list: everything. compare/export: every run of every example (a section each), without
+    cancelled runs and `check --deep`'s runs unless --all asks for them."""
+    if action == "list" or include_all:
         return every
-    last = every[-1]
-    return [r for r in every if (r.platform, r.example, r.release) == (last.platform, last.example, last.release)]
+    return [r for r in every if r.status != "cancelled" and not is_check_run(r)]
+
+
+def is_check_run(record: RunRecord) -> bool:
+    return "check --deep" in record.note
 
 
 def _title(records: Sequence[RunRecord]) -> str:
@@ -85,17 +89,22 @@ def render_list(records: Sequence[RunRecord]) -> str:
 
 
 def render_compare(records: Sequence[RunRecord]) -> str:
-    from envdoctor.reports.runs_common import build, fmt, header, mixed, row
+    """One block per example; in each, runs as columns and quantities as rows (side by side)."""
+    from envdoctor.reports.runs_common import section_title, sections
 
-    table = build(records)
-    many = mixed(records)
-    lines = []
+    return "\n".join(_compare_section(section_title(runs), runs) for runs in sections(records))
+
+
+def _compare_section(title: str, runs: Sequence[RunRecord]) -> str:
+    from envdoctor.reports.runs_common import build, fmt, header, row
+
+    table = build(runs)
+    lines = [f"== {title}: {len(runs)} run{'s' if len(runs) != 1 else ''}"]
     if table.common:
         lines.append("same in every run: " + ", ".join(f"{k}={fmt(v)}" for k, v in table.common))
-    if not table.varying and len(records) > 1:
+    if not table.varying and len(runs) > 1:
         lines.append("(no parameter differs between these runs)")
-    # runs as columns, parameters and metrics as rows: easier to read side by side
-    head = header(table, with_platform=many)
-    body = [row(r, table, with_platform=many) for r in records]
+    head = header(table, with_platform=False)
+    body = [row(r, table, with_platform=False) for r in runs]
     grid = [[h] + [b[i] for b in body] for i, h in enumerate(head)]
-    return ("\n".join(lines) + "\n" if lines else "") + _align(grid)
+    return "\n".join(lines) + "\n" + _align(grid)

@@ -48,3 +48,25 @@ def faults(platform: str, release: str | None) -> int:
         # stdout stays machine-readable (one name a line); summaries only for a person at a terminal.
         out(f"{fault.name:<{width}}  {fault.summary}\n" if tty else f"{fault.name}\n")
     return 0
+
+
+def shell(platform: str | None, root: str | None, command: str | None) -> int:
+    """Replace envdoctor with the student's login shell on the node (or `bash -l -c COMMAND`)."""
+    from envdoctor import proc
+    from envdoctor.errors import UsageError
+    from envdoctor.targets import default_sim_root, open_sim
+    from envdoctor.targets.sim import shell as sim_shell
+
+    if root is None and platform is None:
+        raise UsageError("sim shell needs the node: `envdoctor sim shell PLATFORM` or `--root DIR`")
+    target = open_sim(root or default_sim_root(str(platform)))
+    if platform is not None and target.meta.get("platform") != platform:
+        raise UsageError(f"{target.root} simulates {target.meta.get('platform')}, not {platform}")
+    planned = sim_shell.plan(target, command)
+    if planned.note:
+        err(planned.note)
+    if command is None and sys.stdin.isatty():
+        err(sim_shell.describe(target))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    return proc.replace(planned.argv, planned.env)

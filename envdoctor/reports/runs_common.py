@@ -36,11 +36,43 @@ def build(records: Sequence[RunRecord]) -> Table:
         for p in r.performance:
             if p["metric"] not in keys:
                 keys.append(p["metric"])
-    present = {k for r in records for k in r.metrics}
+    # A metric that only echoes a parameter (Graphcore's `epochs`) is shown once, as the parameter.
+    present = {k for r in records for k in r.metrics} - set(names)
     keys = [k for k in keys if k in present]
     keys += [k for k in PREFERRED if k in present and k not in keys]
     keys += sorted(present - set(keys))
     return Table(tuple(records), tuple(varying), tuple(common), tuple(keys))
+
+
+def sections(records: Sequence[RunRecord]) -> list[tuple[RunRecord, ...]]:
+    """Runs grouped by what can be compared (platform, example, release), first seen first."""
+    groups: dict[tuple[str, str, str], list[RunRecord]] = {}
+    for r in records:
+        groups.setdefault((r.platform, r.example, r.release), []).append(r)
+    return [tuple(g) for g in groups.values()]
+
+
+def section_title(runs: Sequence[RunRecord]) -> str:
+    first = runs[0]
+    return f"{first.platform} {first.example} ({first.release})"
+
+
+def varies(table: Table, metric: str) -> bool:
+    """True when the metric takes more than one value over the runs (worth a chart)."""
+    return len({r.metrics.get(metric) for r in table.runs if r.metrics.get(metric) is not None}) > 1
+
+
+def metric_header(metric: str) -> str:
+    """`label [unit]`, from metrics.INFO (the metric's key when it has no entry)."""
+    from envdoctor.metrics import INFO
+
+    name, unit, _ = INFO.get(metric, (metric.replace("_", " "), "", 0))
+    return f"{name} [{unit}]" if unit else name
+
+
+def when(iso: str) -> str:
+    """A record's ISO time as `YYYY-MM-DD HH:MM:SS` (— when unknown)."""
+    return iso[:19].replace("T", " ") if iso else "—"
 
 
 def fmt(value: Any) -> str:
@@ -64,15 +96,24 @@ def label(rec: RunRecord, varying: Sequence[str]) -> str:
 
 def header(table: Table, *, with_platform: bool) -> list[str]:
     cols = ["run"] + (["platform", "example"] if with_platform else []) + list(table.varying)
-    return cols + ["status", "duration (s)"] + list(table.metrics)
+    return cols + ["status", "start", "end", "wall time [s]"] + [metric_header(m) for m in table.metrics]
 
 
 def row(rec: RunRecord, table: Table, *, with_platform: bool) -> list[str]:
     cells = [rec.id] + ([rec.platform, rec.example] if with_platform else [])
     cells += [fmt(rec.params.get(k)) for k in table.varying]
-    cells += [rec.status, fmt(rec.duration_s)]
+    cells += [rec.status, when(rec.start), when(rec.end), fmt(rec.duration_s)]
     cells += [fmt(rec.metrics.get(k)) for k in table.metrics]
     return cells
+
+
+def is_numeric_column(cells: Sequence[str]) -> bool:
+    """Right-align a column whose every known cell is a number."""
+    known = [c for c in cells if c != "—"]
+    try:
+        return bool(known) and all(float(c) == float(c) for c in known)
+    except ValueError:
+        return False
 
 
 def mixed(records: Sequence[RunRecord]) -> bool:

@@ -9,9 +9,24 @@ def render(report: Report, style: Style, verbose: bool = False, target_text: str
     lines = [_header(report, style, target_text)]
     for result in report.results:
         lines.extend(_result_lines(result, style, verbose))
+    lines.extend(_next_steps(report, style))
     lines.append("")
     lines.append(_footer(report, style))
     return "\n".join(lines) + "\n"
+
+
+def _next_steps(report: Report, style: Style) -> list[str]:
+    """With two or more problems to fix: every command once, in the order that works."""
+    from envdoctor.fixorder import next_steps
+
+    steps = next_steps(report.results)
+    if len(steps) < 2:
+        return []
+    lines = ["", style.bold("to fix, in this order:")]
+    for n, step in enumerate(steps, 1):
+        lines.append(f"  {n}. {step.title}" + style.dim(f"  {step.check_id}"))
+        lines.extend("      " + style.paint(f"$ {c}" if not c.startswith("#") else c, "36") for c in step.commands)
+    return lines
 
 
 def _header(report: Report, style: Style, target_text: str) -> str:

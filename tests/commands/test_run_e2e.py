@@ -6,6 +6,8 @@ Graphcore and SambaNova also go through the real single-node Slurm when it is in
 from __future__ import annotations
 
 import json
+
+from envdoctor.reports.runs_common import metric_header
 import os
 from pathlib import Path
 from typing import Callable, Iterator
@@ -56,7 +58,7 @@ def _compare(cli: Cli, a: dict, b: dict, metric: str) -> str:
     rows = [line for line in md.splitlines() if line.startswith(f"| {a['id']}") or line.startswith(f"| {b['id']}")]
     assert len(rows) == 2 and rows[0] != rows[1]
     header = next(line for line in md.splitlines() if line.startswith("| run"))
-    assert metric in header
+    assert metric_header(metric) in header
     return md
 
 
