@@ -12,6 +12,8 @@ import datetime
 import gzip
 import io
 import json
+import os
+import re
 import sys
 import tarfile
 from dataclasses import dataclass, field
@@ -24,7 +26,7 @@ from envdoctor.files import atomic_open
 
 LOG_HEAD = 2 * 1024 * 1024  # bytes of a long log kept from its start ...
 LOG_TAIL = 6 * 1024 * 1024  # ... and from its end (where the error usually is)
-MAX_LINE = 64 * 1024  # a longer line is split (a 5 GB file without newlines stays bounded)
+MAX_LINE = 64 * 1024  # read in pieces of this size; the redactor joins them (bounded memory)
 
 
 # --- shared: which recipe and target -------------------------------------------------
@@ -99,60 +101,90 @@ class Member:
 
 
 def _check_log(path: Path) -> None:
-    try:
-        if path.is_dir():
-            raise UsageError(f"{path}: is a directory; name log files")
-        with open(path, "rb") as fh:
+    """Refuse, before anything is collected, a log that is not a regular file (a FIFO would
+    hang the bundle, /dev/zero would never end), missing, unreadable or binary."""
+    from envdoctor import safeio
+
+    with safeio.open_binary(path, "log file", allow_stdin=False) as fh:
+        try:
             head = fh.read(8192)
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such log file") from None
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        except OSError as exc:
+            raise UsageError(f"{path}: cannot read ({exc.strerror or exc})") from None
     if b"\0" in head:
         raise UsageError(f"{path}: a binary file, not a text log; name text logs only")
 
 
 def _log_lines(fh: IO[bytes], size: int, stats: dict[str, int]) -> Iterator[str]:
-    """Decoded lines of a log: all of it, or its first LOG_HEAD and last LOG_TAIL bytes with
-    a note in between. Lines longer than MAX_LINE are split; invalid UTF-8 is replaced."""
-    def decode(raw: bytes) -> str:
+    """Decoded text of a log, in pieces of at most MAX_LINE bytes (a piece that does not end
+    in a newline is continued by the next: the redactor joins them, and redacts a longer
+    line in overlapping windows, so nothing is split before it is redacted). All of the log,
+    or its first LOG_HEAD and last LOG_TAIL bytes with a note in between; the cuts are made
+    at line ends (a cut inside a line drops the rest of that line, so that no fragment of a
+    secret is left without its start). Reads stop at what fstat said at open: a log that
+    grows while it is bundled (or a device) cannot make the bundle endless."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
+
+    def decode(raw: bytes, final: bool = False) -> str:
         try:
-            return raw.decode("utf-8")
+            return decoder.decode(raw, final)
         except UnicodeDecodeError:
+            decoder.reset()
             stats["invalid_utf8_lines"] = stats.get("invalid_utf8_lines", 0) + 1
             return raw.decode("utf-8", errors="replace")
 
     truncate = size > LOG_HEAD + LOG_TAIL
+    head_limit = LOG_HEAD if truncate else size
     read = 0
-    while True:
-        raw = fh.readline(MAX_LINE)
+    last = b"\n"
+    while read < head_limit:
+        raw = fh.readline(min(MAX_LINE, head_limit - read))
         if not raw:
-            return
-        read += len(raw)
-        yield decode(raw)
-        if truncate and read >= LOG_HEAD:
             break
-    tail_start = size - LOG_TAIL
-    fh.seek(tail_start)
-    fh.readline(MAX_LINE)  # skip to the start of a line
-    omitted = fh.tell() - read
+        read += len(raw)
+        last = raw
+        if truncate and read >= head_limit and not raw.endswith(b"\n"):
+            raw = re.sub(rb"\S+\Z", b"", raw)  # the cut word may be the start of a secret: omitted
+        yield decode(raw)
+    if not truncate:
+        tail = decode(b"", final=True)
+        if tail:
+            yield tail
+        return
+    if not last.endswith(b"\n"):
+        yield "\n"  # the head ends inside a line: what follows of it is omitted
+    fh.seek(size - LOG_TAIL)
+    skipped = 0
+    while skipped < LOG_TAIL:  # to the start of a line
+        raw = fh.readline(MAX_LINE)
+        skipped += len(raw)
+        if not raw or raw.endswith(b"\n"):
+            break
+    omitted = size - LOG_TAIL + skipped - read
     stats["omitted_bytes"] = omitted
     yield f"\n[envdoctor bundle: {omitted} bytes of this log omitted here; kept the first and last parts]\n\n"
-    while True:
-        raw = fh.readline(MAX_LINE)
+    decoder.reset()
+    left = LOG_TAIL - skipped
+    while left > 0:
+        raw = fh.readline(min(MAX_LINE, left))
         if not raw:
             return
+        left -= len(raw)
         yield decode(raw)
+    yield decode(b"", final=True)
 
 
 def _log_member(path: Path, name: str, anonymize: bool, target: Any) -> Member:
+    from envdoctor import safeio
+
     rd = _redactor(anonymize, target)
     stats: dict[str, int] = {}
     buf = io.BytesIO()
-    size = path.stat().st_size
-    with open(path, "rb") as fh:
-        for line in rd.lines(_log_lines(fh, size, stats)):
-            buf.write(line.encode("utf-8"))
+    with safeio.open_binary(path, "log file", allow_stdin=False) as fh:
+        size = os.fstat(fh.fileno()).st_size
+        for piece in rd.lines(_log_lines(fh, size, stats)):
+            buf.write(piece.encode("utf-8"))
     notes = []
     if stats.get("omitted_bytes"):
         notes.append(f"truncated: {_human(size)} log, kept the first {_human(LOG_HEAD)} and last {_human(LOG_TAIL)}")
