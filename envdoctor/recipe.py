@@ -536,19 +536,32 @@ def _load_steps(n: Node, names: dict[str, set[str]], p: _Problems) -> tuple[Step
     return tuple(steps)
 
 
+MAX_RECIPE_BYTES = 4 * 1024 * 1024
+
+
 def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read recipe ({getattr(exc, 'strerror', None) or exc})") from None
+    """A regular file only (a FIFO or device under $ENVDOCTOR_RECIPES must not hang every
+    command), capped by bytes read (envdoctor.safeio)."""
+    from envdoctor import safeio
+
+    return safeio.read_text(path, MAX_RECIPE_BYTES, "recipe", allow_stdin=False)
 
 
 def _parse_yaml(path: Path, text: str) -> Any:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+    from envdoctor.safeio import yaml_problem
+
+    # Aliases and anchors are refused before composing (an alias bomb of a few hundred
+    # bytes would expand to gigabytes in validation), and so is deep nesting (RecursionError).
+    problem = yaml_problem(text)
+    if problem is not None:
+        raise RecipeError(str(path), problem[0], "(yaml)", problem[1])
     try:
         return YAML(typ="rt").load(text)
+    except RecursionError:
+        raise RecipeError(str(path), None, "(yaml)", "nested too deeply") from None
     except MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         raise RecipeError(str(path), line, "(yaml)", f"not valid YAML: {exc.problem}") from None
