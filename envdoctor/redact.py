@@ -526,6 +526,21 @@ class Redactor:
             if out is not None:
                 yield out
 
+    def stateful(self, text: str) -> str:
+        """Redact one printed message of a stream (a job's output echoed line by line): like
+        `text`, but a private key block that began in an earlier message is dropped to its
+        END line. Returns "" for a message that is entirely inside a key block."""
+        if not self._in_key and not _KEY_BEGIN.search(text):
+            return self.text(text)
+        parts = []
+        for line in text.splitlines(keepends=True):
+            out, self._in_key = self._line(line, self._in_key)
+            if out is not None:
+                parts.append(out)
+        return "".join(parts)
+
+    _in_key = False
+
     def _line(self, line: str, in_key: bool) -> Tuple[Optional[str], bool]:
         if in_key:
             end = _KEY_END.search(line)

@@ -80,9 +80,26 @@ def work_dir(run_id: str) -> Path:
     return path
 
 
+def redact(record: RunRecord) -> RunRecord:
+    """The record with every secret masked, IN PLACE (its log tail, commands, parameters and
+    fingerprint quote the job's output and environment), and returned."""
+    from envdoctor.redact import redact_mapping
+
+    from envdoctor.redact import Redactor
+
+    clean = RunRecord.from_dict(redact_mapping(record.to_dict()))
+    # The tail as the stream it is: a private key block spans several of its lines.
+    clean.log_tail = [t.rstrip("\n") for t in Redactor().lines(x + "\n" for x in record.log_tail)]
+    for name in RunRecord.__dataclass_fields__:
+        setattr(record, name, getattr(clean, name))
+    return record
+
+
 def save(record: RunRecord) -> Path:
+    """Write the record, redacted first (in place: what `run` prints next is redacted too)."""
     from envdoctor.commands.common import write_text_atomic
 
+    redact(record)
     path = runs_dir() / f"{record.id}.json"
     write_text_atomic(path, json.dumps(record.to_dict(), indent=1, sort_keys=False) + "\n")
     return path
@@ -100,7 +117,11 @@ def load_all(platform: str | None = None) -> list[RunRecord]:
         except (OSError, ValueError):
             continue
         if isinstance(data, dict) and data.get("schema") == SCHEMA:
-            rec = RunRecord.from_dict(data)
+            # Redacted on the way in as well: a record written by an older envdoctor (or by
+            # hand) must not carry a secret into `runs` output.
+            from envdoctor.redact import redact_mapping
+
+            rec = redact(RunRecord.from_dict(redact_mapping(data)))
             if platform is None or rec.platform == platform:
                 out.append(rec)
     out.sort(key=lambda r: (r.start, r.id))

@@ -57,7 +57,14 @@ def run(platform: str, example: str | None, sets: tuple[str, ...], release: str 
 
 
 def _printer(stream: Any) -> Echo:
-    def say(text: str) -> None:
+    from envdoctor.redact import Redactor
+
+    rd = Redactor()
+
+    def say(text: str) -> None:  # redacted last: the job's output and the record's tail quote secrets
+        text = rd.stateful(text)
+        if not text:
+            return
         stream.write(text if text.endswith("\n") else text + "\n")
         stream.flush()
 
@@ -339,11 +346,18 @@ def summary(rec: RunRecord) -> str:
             lines.append(f"  performance: {p['metric']} not measured (reference {_fmt(p['reference'])})")
         else:
             lines.append(f"  performance: {p['metric']} {_fmt(p['value'])} vs reference {_fmt(p['reference'])} "
-                         f"({p['ratio']:.3g}x)")
+                         f"({ratio_text(p['ratio'])})")
     if rec.target == "sim":
         lines.append("  (simulated node: the numbers come from small CPU workloads, not the accelerator)")
     lines.append(f"  record {rec.id}; log {rec.log}")
     return "\n".join(lines)
+
+
+def ratio_text(ratio: float) -> str:
+    """0.93 -> "0.93x the reference"; 3630 -> "3,630x the reference" (never 3.63e+03x)."""
+    if ratio >= 100:
+        return f"{ratio:,.0f}x the reference"
+    return f"{ratio:.3g}x the reference" if ratio >= 0.01 else f"{ratio:.2g}x the reference"
 
 
 def failure_help(rec: RunRecord, recipe: Recipe) -> str:

@@ -13,7 +13,15 @@ ACTIONS = ("list", "compare", "export")
 def runs(action: str, ids: tuple[str, ...], markdown: bool, csv: bool, json_out: bool, html: Path | None,
          platform: str | None, include_all: bool = False) -> int:
     from envdoctor import runs as store
-    from envdoctor.commands.common import out, write_text_atomic
+    from envdoctor.commands import common
+    from envdoctor.redact import redact_text
+
+    # Redaction is the last step of every output (records are redacted when loaded, too).
+    def out(text: str) -> None:
+        common.out(redact_text(text))
+
+    def write_text_atomic(path: Path, text: str) -> None:
+        common.write_text_atomic(path, redact_text(text))
 
     if action not in ACTIONS:
         # `envdoctor runs ID ID` reads as a comparison, when ACTION is a run id
