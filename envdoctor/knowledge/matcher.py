@@ -21,11 +21,13 @@ cut into pieces that keep the line's number.
 from __future__ import annotations
 
 import re
+from bisect import insort
+from collections import Counter, deque
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
-from envdoctor.knowledge.kb import Fault, KnowledgeBase, Signature
+from envdoctor.knowledge.kb import Fault, KnowledgeBase, Signature, render_texts
 
 BLOCK = 1 << 20
 MAX_LINE = 1 << 20
@@ -35,6 +37,17 @@ SHAPE_CACHE_BYTES = 16 << 20
 WRAP_WIDTHS = frozenset({80, 100, 120, 132, 150, 160, 200, 250})
 SOFT_WRAP_MIN = 60
 SOFT_WRAP_MAX = 100
+MAX_VARIANTS = 3            # distinct names (commands, modules ...) reported per fault family
+ERROR_LINES_HEAD = 100      # error-looking lines kept for the ranked fallback: the first ...
+ERROR_LINES_TAIL = 100      # ... and the last (a run's real error is often at its end)
+# Words of a line's shape that make it look like an error (for the ranked fallback only).
+ERROR_WORDS = frozenset(w.encode() for w in """
+error errors fatal failed fail failure exception traceback denied cannot unable invalid refused
+killed exceeded aborted abort segmentation oom unknown violates missing timeout undefined
+unsupported incompatible conflict conflicting permission quota notfounderror modulenotfounderror
+importerror oserror ioerror runtimeerror valueerror keyerror typeerror unicodeencodeerror
+unicodedecodeerror filenotfounderror permissionerror connectionerror sslerror proxyerror
+cancelled canceled bad not""".split())
 
 _table = bytearray(b" " * 256)
 for _b in range(256):
@@ -116,8 +129,20 @@ class Matcher:
         self._continuing = False          # the last block ended inside a too-long line
         self._ctx_lines: list[bytes] = []  # ring buffer: recent lines ...
         self._ctx_nums: list[int] = []     # ... and their numbers
-        self._deferred: list[tuple[int, tuple[int, ...]]] = []
-        self._hits: dict[str, list[Any]] = {}  # fault id -> [count, [lines], last line]
+        self._deferred: list[tuple[int, tuple[int, ...], bytes]] = []
+        # (fault id, captured names) -> [count, [first line numbers], last line, Fault, captures]
+        self._hits: dict[tuple[str, tuple[tuple[str, str], ...]], list[Any]] = {}
+        self._variants: dict[str, int] = {}
+        # A shape whose candidate signatures are all plain fault signatures (no wrap, no near
+        # context) always gets the same answer: once known, later lines of that shape are only
+        # counted, in C (Counter/list.index), never decoded or searched again.
+        self._settleable = [k < self._n_fault_sigs and not self._has_near(sig.owner) for k, sig in enumerate(sigs)]
+        self._settled: dict[bytes, tuple[tuple[Fault, tuple[tuple[str, str], ...]], ...]] = {}
+        self._errshapes: set[bytes] = set()
+        self._err_head: dict[bytes, tuple[int, str]] = {}
+        self._err_tail: deque = deque(maxlen=ERROR_LINES_TAIL)
+        self._err_tail_seen: set[bytes] = set()
+        self._harmless_lines: set[int] = set()
         self._doc_ctx: set[str] = set()
         self._platform_hits: dict[str, int] = {}
         self.lines_read = 0
@@ -127,6 +152,13 @@ class Matcher:
             for c in kb.contexts.values():
                 if any(rx.search(base) for rx in c.filenames):
                     self._doc_ctx.add(c.name)
+
+    def _has_near(self, owner: str) -> bool:
+        fault = self.kb.by_id.get(owner)
+        if fault is None:
+            return True
+        ctx = self.kb.contexts
+        return any(ctx[c].scope == "near" for c in fault.when + fault.unless)
 
     def _index_anchors(self) -> None:
         by_anchor: dict[bytes, list[int]] = {}
@@ -186,20 +218,28 @@ class Matcher:
 
         if self._stale:
             self._index_anchors()
-            self._seen.clear()
-            self._cand.clear()
-            self._tokcache.clear()
-            self._seen_bytes = 0
+            self._forget()
             self._stale = False
         uniq = set(shapes)
         novel = uniq.difference(self._seen)
         if novel:
             self._learn(novel)
+        lines: list[bytes] | None = None
+        errs = uniq.intersection(self._errshapes)
+        if errs:
+            lines = block.split(b"\n")
+            self._collect_errors(errs, shapes, lines, first_num)
         hot = uniq.intersection(self._cand)
+        if hot:
+            settled = hot.intersection(self._settled)
+            if settled:
+                self._count_settled(settled, shapes, first_num)
+                hot -= settled
         if not hot and not self._deferred:
             self._remember_tail(block, first_num, n)
             return
-        lines = block.split(b"\n")
+        if lines is None:
+            lines = block.split(b"\n")
         base = len(self._ctx_lines)
         self._ctx_lines = self._ctx_lines + lines
         self._ctx_nums = self._ctx_nums + list(range(first_num, first_num + n))
@@ -224,8 +264,53 @@ class Matcher:
                     if extra:
                         strong = tuple(sorted(strong + extra))
                 if strong:
-                    self._deferred.append((base + i, strong))
+                    # Only a line with no wrap candidates and only plain fault signatures may
+                    # settle its shape.
+                    settle = not weak and all(self._settleable[k] for k in strong)
+                    self._deferred.append((base + i, strong, s if settle else b""))
         self._evaluate_pending(final=False)
+
+    def _forget(self) -> None:
+        self._seen.clear()
+        self._cand.clear()
+        self._tokcache.clear()
+        self._settled.clear()
+        self._errshapes.clear()
+        self._seen_bytes = 0
+
+    def _count_settled(self, settled: set[bytes], shapes: list[bytes], first_num: int) -> None:
+        """Lines whose shape has a known answer: count them per fault; line numbers only while
+        a finding still keeps fewer than MAX_LINES_KEPT of them."""
+        counts = Counter(shapes) if len(settled) > 4 else None
+        for s in settled:
+            answer = self._settled[s]
+            if not answer:
+                continue
+            c = counts[s] if counts is not None else shapes.count(s)
+            nums: list[int] = []
+            if any(len(self._hits.get((f.id, caps), (0, ()))[1]) < MAX_LINES_KEPT for f, caps in answer):
+                pos = -1
+                for _ in range(min(c, MAX_LINES_KEPT)):
+                    pos = shapes.index(s, pos + 1)
+                    nums.append(first_num + pos)
+            for fault, caps in answer:
+                self._record(fault, caps, c, nums)
+
+    def _collect_errors(self, errs: set[bytes], shapes: list[bytes], lines: list[bytes], first_num: int) -> None:
+        """Keep error-looking lines (one per shape) for the ranked fallback: the first
+        ERROR_LINES_HEAD and the last ERROR_LINES_TAIL of the input."""
+        for s in errs:
+            if s in self._err_head or s in self._err_tail_seen:
+                continue
+            i = shapes.index(s)
+            item = (first_num + i, _decode(lines[i])[:500])
+            if len(self._err_head) < ERROR_LINES_HEAD:
+                self._err_head[s] = item
+                continue
+            if len(self._err_tail) == self._err_tail.maxlen:
+                self._err_tail_seen.discard(self._err_tail[0][0])
+            self._err_tail.append((s, item))
+            self._err_tail_seen.add(s)
 
     def _tokens(self, shape: bytes) -> frozenset[bytes]:
         got = self._tokcache.get(shape)
@@ -235,13 +320,13 @@ class Matcher:
 
     def _learn(self, novel: set[bytes]) -> None:
         if self._seen_bytes > SHAPE_CACHE_BYTES:
-            self._seen.clear()
-            self._cand.clear()
-            self._tokcache.clear()
-            self._seen_bytes = 0
+            self._forget()
         anchors, by_anchor, req = self._anchorset, self._by_anchor, self._words
+        errw, errshapes = ERROR_WORDS, self._errshapes
         for s in novel:
             toks = s.split()
+            if not errw.isdisjoint(toks):
+                errshapes.add(s)
             hit = anchors.intersection(toks)
             if hit:
                 ids = set(chain.from_iterable(by_anchor[w] for w in hit))
@@ -267,12 +352,12 @@ class Matcher:
     def _evaluate_pending(self, final: bool) -> None:
         w = self._window
         limit = len(self._ctx_lines) if final else len(self._ctx_lines) - w
-        later: list[tuple[int, tuple[int, ...]]] = []
-        for idx, sig_ids in self._deferred:
+        later: list[tuple[int, tuple[int, ...], bytes]] = []
+        for idx, sig_ids, shape in self._deferred:
             if idx < limit:
-                self._evaluate(idx, sig_ids)
+                self._evaluate(idx, sig_ids, shape)
             else:
-                later.append((idx, sig_ids))
+                later.append((idx, sig_ids, shape))
         # Trim the ring buffer to what the waiting candidates and the next block need.
         keep_from = len(self._ctx_lines) - 2 * w
         if later:
@@ -281,15 +366,18 @@ class Matcher:
         if keep_from:
             self._ctx_lines = self._ctx_lines[keep_from:]
             self._ctx_nums = self._ctx_nums[keep_from:]
-            later = [(i - keep_from, s) for i, s in later]
+            later = [(i - keep_from, s, sh) for i, s, sh in later]
         self._deferred = later
 
     # -- one candidate line ------------------------------------------------------------------
 
-    def _evaluate(self, idx: int, sig_ids: tuple[int, ...]) -> None:
+    def _evaluate(self, idx: int, sig_ids: tuple[int, ...], shape: bytes = b"") -> None:
         lines, nums = self._ctx_lines, self._ctx_nums
         text = _decode(lines[idx])
         joined: tuple[str, list[tuple[int, int]]] | None = None
+        answer: list[tuple[Fault, tuple[tuple[str, str], ...]]] = []
+        done: set[str] = set()
+        settle = bool(shape) and shape not in self._settled
         for sid in sig_ids:
             sig = self.sigs[sid]
             owner = sig.owner
@@ -300,10 +388,8 @@ class Matcher:
             elif owner.startswith("platform:"):
                 if self._platform_hits.get(owner[9:], 0) >= PLATFORM_MARKER_CAP:
                     continue
-            else:
-                rec = self._hits.get(owner)
-                if rec is not None and rec[2] == nums[idx]:
-                    continue
+            elif owner in done:
+                continue  # one line counts once per fault, whichever of its signatures matched
             m = sig.regex.search(text)
             at = nums[idx]
             if m is None:
@@ -314,6 +400,7 @@ class Matcher:
                     m = sig.regex.search(jtext)
                     if m is not None:
                         at = next(num for end, num in spans if m.start() < end)
+                        settle = False  # the answer depended on the neighbours
             if m is None:
                 continue
             if owner.startswith("context:"):
@@ -325,7 +412,14 @@ class Matcher:
                 if self._platform_hits[name] >= PLATFORM_MARKER_CAP:
                     self._retire(owner)
             else:
-                self._hit(self.kb.by_id[owner], idx, at)
+                done.add(owner)
+                fault = self.kb.by_id[owner]
+                caps = tuple(sorted((k, v) for k, v in m.groupdict().items() if v)) if fault.placeholders \
+                    or fault.lookup else ()
+                if self._hit(fault, idx, at, caps):
+                    answer.append((fault, caps))
+        if settle:
+            self._settled[shape] = tuple(answer)
 
     def _join(self, idx: int) -> tuple[str, list[tuple[int, int]]]:
         """The candidate line with its soft-wrapped neighbours; [] spans if there are none."""
@@ -353,24 +447,47 @@ class Matcher:
                 return True
         return False
 
-    def _hit(self, fault: Fault, idx: int, at: int) -> None:
+    def _hit(self, fault: Fault, idx: int, at: int, caps: tuple[tuple[str, str], ...]) -> bool:
         contexts = self.kb.contexts
         for name in fault.when:
             if contexts[name].scope == "near" and not self._near(name, idx):
-                return
+                return False
         for name in fault.unless:
             if contexts[name].scope == "near" and self._near(name, idx):
-                return
-        rec = self._hits.get(fault.id)
+                return False
+        self._record(fault, caps, 1, [at])
+        return True
+
+    def _record(self, fault: Fault, caps: tuple[tuple[str, str], ...], count: int, nums: list[int]) -> None:
+        """`count` more lines of `fault` (with these captured names); `nums`: some of their line
+        numbers. Findings are per fault, and per distinct name for a family (at most
+        MAX_VARIANTS names; later names count towards the first)."""
+        key = (fault.id, caps)
+        rec = self._hits.get(key)
         if rec is None:
-            self._hits[fault.id] = [1, [at], at]
-            return
-        if rec[2] == at:
-            return
-        rec[0] += 1
-        rec[2] = at
-        if len(rec[1]) < MAX_LINES_KEPT and at not in rec[1]:
-            rec[1].append(at)
+            seen = self._variants.get(fault.id, 0)
+            if caps and seen >= MAX_VARIANTS:
+                first = next(k for k in self._hits if k[0] == fault.id)
+                rec = self._hits[first]
+            else:
+                self._variants[fault.id] = seen + 1
+                rec = self._hits[key] = [0, [], 0, fault, caps]
+        if fault.harmless:
+            self._harmless_lines.update(nums)
+        if count == 1 and nums and rec[2] == nums[0]:
+            return  # the same line again (a joined neighbour)
+        rec[0] += count
+        kept = rec[1]
+        for at in nums:
+            if at in kept:
+                continue
+            if len(kept) < MAX_LINES_KEPT:
+                insort(kept, at)
+            elif at < kept[-1]:
+                kept.pop()
+                insort(kept, at)
+        if nums:
+            rec[2] = nums[-1]
 
     # -- results -----------------------------------------------------------------------------
 
@@ -387,33 +504,56 @@ class Matcher:
     def _findings(self) -> list[Finding]:
         platform = self.inferred_platform()
         contexts = self.kb.contexts
-        matched: list[Fault] = []
-        for fault in self.faults:
-            if fault.id not in self._hits:
-                continue
+        matched: list[list[Any]] = []
+        ids: set[str] = set()
+        for rec in self._hits.values():
+            fault = rec[3]
             if fault.specialises and (platform is None or not fault.applies_to(platform)):
                 continue
             if any(contexts[c].scope == "anywhere" and c not in self._doc_ctx for c in fault.when):
                 continue
             if any(contexts[c].scope == "anywhere" and c in self._doc_ctx for c in fault.unless):
                 continue
-            matched.append(fault)
+            matched.append(rec)
+            ids.add(fault.id)
         removed: set[str] = set()
-        for fault in matched:
+        for fid in ids:
+            fault = self.kb.by_id[fid]
             removed.update(fault.supersedes)
             if fault.specialises:
                 removed.add(fault.specialises)
+        order = {f.id: i for i, f in enumerate(self.faults)}
         findings = []
-        for fault in matched:
+        for count, lines, _, fault, caps in matched:
             if fault.id in removed:
                 continue
-            count, lines, _ = self._hits[fault.id]
             confidence = fault.confidence
             if fault.platforms and platform and platform not in fault.platforms:
                 confidence *= 0.8  # the log looks like another platform's
+            title, cause, fix, commands = render_texts(self.kb, fault, caps)
             findings.append((fault, count, Finding(
-                fault.id, fault.category, fault.title, fault.cause, fault.fix, fault.commands,
+                fault.id, fault.category, title, cause, fix, commands,
                 tuple(sorted(lines)), round(confidence, 2), fault.harmless, count, fault.source)))
         findings.sort(key=lambda t: (t[0].harmless, -t[2].confidence,
-                                     -(int(t[0].specific) + int(bool(t[0].when))), -t[1], t[2].lines[:1]))
-        return [f for _, _, f in findings]
+                                     -(int(t[0].specific) + int(bool(t[0].when))), -t[1], t[2].lines[:1],
+                                     order.get(t[0].id, 0)))
+        result = [f for _, _, f in findings]
+        if not any(not f.harmless for f in result):
+            result = self._fallback(platform) + result
+        return result
+
+    def error_lines(self) -> list[tuple[int, str]]:
+        """The error-looking lines kept for the ranked fallback, in input order, without the
+        lines a known-harmless message was found on."""
+        got = list(self._err_head.values()) + [item for _, item in self._err_tail]
+        return sorted(item for item in got if item[0] not in self._harmless_lines)
+
+    def _fallback(self, platform: str | None) -> list[Finding]:
+        """No entry matched: rank the entries against the log's error lines (BM25) and offer the
+        best few as lower-confidence findings. Harmless entries never take part."""
+        lines = self.error_lines()
+        if not lines:
+            return []
+        from envdoctor.knowledge.rank import ranked_fallback
+
+        return ranked_fallback(self.kb, self.faults, platform, lines)

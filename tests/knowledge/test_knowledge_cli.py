@@ -49,7 +49,8 @@ def test_only_harmless_says_so(cli, tmp_path: Path) -> None:
 
 def test_no_findings_exit_zero(cli, tmp_path: Path) -> None:
     rc, out, _ = cli("explain", _log(tmp_path, "Training completed successfully!\n"), "--json")
-    assert rc == 0 and json.loads(out) == {"schema": "envdoctor/explain@1", "findings": []}
+    doc = json.loads(out)
+    assert rc == 0 and doc["schema"] == "envdoctor/explain@1" and doc["findings"] == []
     rc, out, _ = cli("explain", _log(tmp_path, "all fine\n", "b.log"))
     assert rc == 0 and "no known fault" in out
 
@@ -74,7 +75,7 @@ def test_platform_option(cli, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("make, words", [
-    (lambda p: str(p / "missing.log"), "no such file"),
+    (lambda p: str(p / "missing.log"), "no such"),
     (lambda p: str(p), "is a directory"),
 ])
 def test_bad_input_is_one_line_exit_2(cli, tmp_path: Path, make, words: str) -> None:
