@@ -622,5 +622,9 @@ def add_in_job(report: Report, recipe: Recipe, target: Target, opts: CheckOption
          "seconds": round(j.seconds, 2)} for j in jobs]}
     if all(j.state == "done" and not j.problem for j in jobs):
         shutil.rmtree(root, ignore_errors=True)  # kept otherwise, for the job's output
-    return dataclasses.replace(report, results=report.results + tuple(extra_results) + tuple(new),
-                               extra={**report.extra, "in_job": info})
+    # Redacted last: the comparisons quote the job's and the prompt's values (an
+    # `export https_proxy='http://user:pw@...'` fix is built from the prompt's value).
+    from envdoctor.commands.check import redact_result
+
+    added = tuple(redact_result(r) for r in tuple(extra_results) + tuple(new))
+    return dataclasses.replace(report, results=report.results + added, extra={**report.extra, "in_job": info})

@@ -44,13 +44,13 @@ def build_report(recipe: Recipe, target: Target, opts: CheckOptions) -> Report:
         raise UsageError(f"unknown check id {unknown[0]!r}; `envdoctor check {opts.platform} -v` lists the ids")
     selected = checks.select(recipe, opts.only, opts.skip, opts.deep)
     probe = collect(ProbeContext(target, recipe, offline=opts.offline, deep=opts.deep))
-    results = [_redacted(r) for r in checks.run_all(selected, probe, recipe)]
+    results = [redact_result(r) for r in checks.run_all(selected, probe, recipe)]
     role = target.node_role(recipe.hosts.login, recipe.hosts.run)
     return Report(recipe.platform, recipe.release, target.name, target.hostname, role, tuple(results),
                   int((time.monotonic() - started) * 1000), user=target.user)
 
 
-def _redacted(result: CheckResult) -> CheckResult:
+def redact_result(result: CheckResult) -> CheckResult:
     """Evidence quotes dotfiles, env vars and command output: secrets must never reach a
     report (terminal, JSON, JUnit, --share), so every result is redacted where it is made."""
     from dataclasses import replace
@@ -60,6 +60,9 @@ def _redacted(result: CheckResult) -> CheckResult:
     return replace(result, why=redact_text(result.why), fix=redact_text(result.fix),
                    commands=tuple(map(redact_text, result.commands)),
                    evidence=tuple(map(redact_text, result.evidence)))
+
+
+_redacted = redact_result  # the name older callers use
 
 
 def check(opts: CheckOptions) -> int:
