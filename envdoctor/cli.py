@@ -142,15 +142,17 @@ def explain(
 
 @app.command()
 def snapshot(
+    platform_arg: Optional[str] = typer.Argument(None, metavar="[PLATFORM]", help="Platform (same as --platform)."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write to FILE instead of standard output."),
     platform: Optional[str] = typer.Option(None, "--platform", help="Platform whose recipe decides what to record."),
     release: Optional[str] = RELEASE, target: str = TARGET, sim_root: Optional[str] = SIM_ROOT,
     anonymize: bool = typer.Option(False, "--anonymize", help="Also mask user and host names."),
 ) -> int:
     """Record, redacted, what decides whether a hands-on works."""
+    from envdoctor.commands.common import one_platform
     from envdoctor.commands.snapshot import snapshot as cmd
 
-    return cmd(output, platform, release, target, sim_root, anonymize)
+    return cmd(output, one_platform(platform_arg, platform), release, target, sim_root, anonymize)
 
 
 @app.command()
@@ -167,17 +169,19 @@ def diff(
 
 @app.command()
 def bundle(
-    logs: List[Path] = typer.Argument(None, help="Logs to include."),
+    logs: List[Path] = typer.Argument(None, help="Logs to include (a platform name first is taken as --platform)."),
     output: Path = typer.Option(Path("envdoctor-bundle.tar.gz"), "-o", "--output", help="The archive to write."),
     platform: Optional[str] = typer.Option(None, "--platform", help="Platform whose recipe decides what to record."),
     release: Optional[str] = RELEASE, target: str = TARGET, sim_root: Optional[str] = SIM_ROOT,
     anonymize: bool = typer.Option(False, "--anonymize", help="Also mask user and host names."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Write without asking."),
 ) -> int:
-    """Pack a redacted snapshot, the check report and logs for a support ticket."""
+    """Pack a redacted snapshot, the check report and logs for a support ticket (`bundle [PLATFORM] [LOG...]`)."""
+    from envdoctor.commands.common import platform_and_logs
     from envdoctor.commands.snapshot import bundle as cmd
 
-    return cmd(output, tuple(logs or ()), platform, release, target, sim_root, anonymize, yes)
+    platform, files = platform_and_logs(tuple(logs or ()), platform)
+    return cmd(output, files, platform, release, target, sim_root, anonymize, yes)
 
 
 @sim_app.command("create")

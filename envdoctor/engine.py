@@ -182,7 +182,7 @@ def confirm(plan: Plan, yes: bool, stdin: IO[str] | None = None, out: IO[str] | 
     if not (hasattr(stdin, "isatty") and stdin.isatty()):
         raise UsageError(f"setup would apply {len(plan.todo)} steps and standard input is not a terminal; "
                          "rerun with --yes to apply them, or --plan to only show them")
-    out.write(f"Apply these {len(plan.todo)} steps? [y/N] ")
+    out.write(f"Apply {'this step' if len(plan.todo) == 1 else f'these {len(plan.todo)} steps'}? [y/N] ")
     out.flush()
     answer = stdin.readline().strip().lower()
     if answer not in ("y", "yes"):
@@ -369,10 +369,24 @@ def apply(plan: Plan, ctx: Context, out: IO[str] | None = None, err: IO[str] | N
         out.write(f"==> [{n}/{len(todo)}] {sp.step.id}" + (f": {sp.step.get('title')}" if sp.step.get("title") else "") + "\n")
         out.flush()
         started = time.monotonic()
-        _apply_one(sp.step, kind, ctx, journal, err)
+        try:
+            _apply_one(sp.step, kind, ctx, journal, err)
+        except KeyboardInterrupt:
+            before = {1: "no step before it had run", 2: "the step before it is done"}.get(
+                n, f"the {n - 1} steps before it are done")
+            err.write(f"envdoctor: setup stopped at step {n} of {len(todo)} ({sp.step.id}); {before}. "
+                      f"Run `{_same_command()}` again to resume from this step.\n")
+            raise
         sp.applied = True
         out.write(f"    done in {time.monotonic() - started:.1f} s\n")
         out.flush()
+
+
+def _same_command() -> str:
+    """The command line the user typed (to resume an interrupted setup with)."""
+    import shlex
+
+    return "envdoctor " + " ".join(shlex.quote(a) for a in sys.argv[1:])
 
 
 def _apply_one(step: Step, kind: Any, ctx: Context, journal: Journal, err: IO[str]) -> None:

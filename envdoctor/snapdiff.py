@@ -453,7 +453,36 @@ class _Diff:
         self.conda(recipe_parts)
         if recipe_parts:
             self.configs()
-        return sorted(self.out, key=lambda d: (-d.score, d.key))
+        return sorted(causes_first(self.out), key=lambda d: (-d.score, d.key))
+
+
+# A difference that causes others: (its key, the key prefixes of what follows from it). A
+# ~/.bash_profile that never sources ~/.bashrc changes everything login and batch shells see;
+# a conda block behind the interactive guard hides conda from batch shells and scripts.
+CAUSES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("dotfiles.bash_profile_sources_bashrc", ("shells.login.", "shells.batch.", "path.", "env.", "interpreters.",
+                                              "active_env", "proxy.")),
+    ("dotfiles.conda_init.behind_guard", ("shells.batch.", "shells.script.")),
+)
+
+
+def causes_first(found: list[Difference]) -> list[Difference]:
+    """Rank each present cause above the symptoms it explains, and say so on the symptoms."""
+    from dataclasses import replace
+
+    ranked = list(found)
+    for cause_key, prefixes in CAUSES:
+        at = next((i for i, d in enumerate(ranked) if d.key == cause_key), None)
+        if at is None:
+            continue
+        symptoms = [i for i, d in enumerate(ranked) if i != at and d.key.startswith(prefixes)]
+        if not symptoms:
+            continue
+        top = max(ranked[i].score for i in symptoms)
+        ranked[at] = replace(ranked[at], score=max(ranked[at].score, top + 1))
+        for i in symptoms:
+            ranked[i] = replace(ranked[i], meaning=f"{ranked[i].meaning} (follows from {cause_key})")
+    return ranked
 
 
 def _names(items: Iterable[str], limit: int = 8) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from envdoctor.errors import UsageError
 from envdoctor.recipe import Recipe, catalog
@@ -16,6 +17,20 @@ def recipe_and_target(platform: str, release: str | None, target: str, sim_root:
         # A simulated node is built for one release; check it against that release.
         recipe = catalog().get(platform, str(tgt.meta["release"]))
     return recipe, tgt
+
+
+def one_platform(positional: str | None, option: str | None) -> str | None:
+    """`snapshot groq` and `snapshot --platform groq` mean the same; both, differing, is an error."""
+    if positional and option and positional != option:
+        raise UsageError(f"two platforms given ({positional} and --platform {option}); give one")
+    return positional or option
+
+
+def platform_and_logs(args: tuple[Path, ...], option: str | None) -> tuple[str | None, tuple[Path, ...]]:
+    """`bundle groq job.log`: a first argument that names a platform (and no file) is the platform."""
+    if args and not args[0].exists() and str(args[0]) in catalog().platforms():
+        return one_platform(str(args[0]), option), args[1:]
+    return option, args
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str, mode: int = 0o644) -> None:

@@ -22,6 +22,9 @@ def explain(file: str, platform: str | None, json_out: bool) -> int:
 
     platform = check_platform(platform)
     if file in ("-", ""):
+        if sys.stdin.isatty():  # a person typed `envdoctor explain` alone: say what it waits for
+            sys.stderr.write("envdoctor explain: paste the log, then press Ctrl-D (or give a file: "
+                             "envdoctor explain job.log)\n")
         findings = explain_stream(sys.stdin, platform, "standard input")
         source = "standard input"
     else:

@@ -38,7 +38,7 @@ def run(platform: str, example: str | None, sets: tuple[str, ...], release: str 
     if not no_check:
         failing = preflight(recipe, tgt)
         if failing:
-            return _refuse(recipe, ref, failing, json_out)
+            return _refuse(recipe, tgt, ref, failing, json_out)
     outcome = execute(recipe, tgt, ref, explicit, echo=say, stream=True)
     rec = outcome.record
     if json_out:
@@ -82,7 +82,7 @@ def preflight(recipe: Recipe, target: Target) -> list[Any]:
     return [r for r in report.results if r.status in (Status.FAIL, Status.ERROR)]
 
 
-def _refuse(recipe: Recipe, ref: Run, failing: list[Any], json_out: bool) -> int:
+def _refuse(recipe: Recipe, target: Target, ref: Run, failing: list[Any], json_out: bool) -> int:
     from envdoctor.commands.common import err, out
 
     if json_out:
@@ -102,7 +102,7 @@ def _refuse(recipe: Recipe, ref: Run, failing: list[Any], json_out: bool) -> int
         if r.fix:
             lines.append(f"      fix: {r.fix}")
         lines += [f"        $ {c}" for c in r.commands]
-    lines.append(f"  `envdoctor setup {recipe.platform}` applies the fixes the recipe knows.")
+    lines.append(f"  `envdoctor setup {recipe.platform}{target.cli_args()}` applies the fixes the recipe knows.")
     err("\n".join(lines))
     return EXIT_FAILED
 

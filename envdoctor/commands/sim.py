@@ -1,6 +1,7 @@
 """`envdoctor sim create` and `envdoctor sim faults`."""
 from __future__ import annotations
 
+import shlex
 import sys
 import time
 
@@ -31,7 +32,8 @@ def create(platform: str, release: str | None, root: str | None, ready: bool, fa
         "  python    " + ", ".join(f"{k} played by {v}" for k, v in meta.get("python_versions", {}).items()),
         f"  built in  {time.monotonic() - started:.1f} s",
         "next:",
-        f"  envdoctor check {meta['platform']} --target sim --sim-root {target.root}",
+        f"  envdoctor check {meta['platform']}{target.cli_args()}",
+        f"  envdoctor sim shell --root {shlex.quote(target.root)}    (log in to it as the student)",
     ]
     out("\n".join(lines) + "\n")
     return 0

@@ -56,6 +56,8 @@ def parse_sets(run: Run, sets: Iterable[str]) -> dict[str, Any]:
             hint = closest(key, names) if names else ""
             raise UsageError(f"{run.name} has no parameter {key!r}" + (f" ({hint})" if hint.startswith("did") else "")
                              + f"; valid parameters: {valid}")
+        if match.name in chosen:
+            raise UsageError(f"--set {match.name} is given twice; give each parameter once")
         chosen[match.name] = convert(match, text)
     return chosen
 
@@ -70,6 +72,7 @@ def describe(run: Run) -> list[str]:
         elif p.min is not None or p.max is not None:
             rng = f" in [{_num(p.min) if p.min is not None else ''}, {_num(p.max) if p.max is not None else ''}]"
         to = p.flag or (f"config {p.config_key}" if p.config_key else "") or (f"${p.env}" if p.env else "") \
+            or (f"the script (a per-run copy): {p.script}" if p.script else "") \
             or f"scheduler {p.scheduler_flag}"
         lines.append(f"{p.name} ({p.type}, default {p.default}{rng}) -> {to}")
     return lines

@@ -84,6 +84,10 @@ class Target:
         env.update({str(k): str(v) for k, v in self.meta.get("process_env", {}).items()})
         if self.root:
             env.update(HOME=self.home, USER=self.user, LOGNAME=self.user)
+        if self.root and "inference" in self.meta.get("services", ()):
+            from envdoctor.targets.sim import inference  # the node's stand-in endpoint, started on demand
+
+            env.update(inference.process_env(self))
         return env
 
     def node_role(self, login: tuple[str, ...], run: tuple[str, ...]) -> str:
@@ -93,6 +97,12 @@ class Target:
             if any(fnmatch.fnmatch(host, p) or fnmatch.fnmatch(short, p) for p in patterns):
                 return role
         return "other"
+
+    def cli_args(self) -> str:
+        """The options that name this target on envdoctor's command line (for printed hints)."""
+        import shlex
+
+        return f" --target sim --sim-root {shlex.quote(self.root)}" if self.root else ""
 
     def describe(self) -> str:
         return f"simulated node {self.hostname} at {self.root}" if self.root else f"this machine ({self.hostname})"

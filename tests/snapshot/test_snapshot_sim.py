@@ -26,6 +26,7 @@ CASES = [
     ("groq", "repo-wrong-tag", ("repos.groqflow.ref",)),
     ("groq", "conda-init-behind-guard", ("shells.batch.conda", "dotfiles.conda_init.behind_guard")),
     ("cerebras", "proxy-missing", ("proxy.https_proxy",)),
+    ("groq", "bash-profile-skips-bashrc", ("dotfiles.bash_profile_sources_bashrc",)),  # the cause, not its symptoms
 ]
 
 _healthy: dict[str, dict] = {}

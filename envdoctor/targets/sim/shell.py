@@ -160,5 +160,4 @@ def describe(target: Target) -> str:
     """Banner for an interactive shell: where the user is and how to leave."""
     return (f"simulated {target.meta.get('platform')} node {target.hostname} (user {target.user}); "
             f"ALCF paths and upstream URLs answer from {target.root}; `exit` to leave.\n"
-            f"  check it from outside with: envdoctor check {target.meta.get('platform')} --target sim "
-            f"--sim-root {shlex.quote(target.root)}")
+            f"  check it from outside with: envdoctor check {target.meta.get('platform')}{target.cli_args()}")
