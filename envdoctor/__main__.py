@@ -2,24 +2,106 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Sequence
+from typing import Callable, Sequence
+
+
+HELP = ("--help", "-h")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `envdoctor` command; returns the process exit code."""
-    from envdoctor.errors import run_guarded
-
+    args = list(sys.argv[1:] if argv is None else argv)
     _in_pyz()
+    if args == ["--version"]:
+        from envdoctor import version_line
+
+        print(version_line())
+        return 0
+    # `envdoctor [COMMAND...] --help`: the text typer rendered last time for this envdoctor, Python
+    # and width. Importing typer and click alone costs 5-10 bare interpreter starts; help is
+    # what a student runs first, on a shared login node (benchmarks/pyz_startup.py).
+    help_key = _help_key(args) if args and args[-1] in HELP and not any(a.startswith("-") for a in args[:-1]) else None
+    if help_key is not None:
+        text = _cached_help(help_key)
+        if text is not None:
+            sys.stdout.write(text)
+            return 0
+
+    from envdoctor.errors import run_guarded
 
     def _app() -> int:
         from envdoctor.cli import app
 
         # prog_name and complete_var fixed: `python3 envdoctor.pyz` and `python -m envdoctor`
         # show `envdoctor` in usage lines, and completion always answers to _ENVDOCTOR_COMPLETE.
-        args = list(sys.argv[1:] if argv is None else argv)
-        return app(args=args, prog_name="envdoctor", complete_var="_ENVDOCTOR_COMPLETE", standalone_mode=False) or 0
+        def call() -> int:
+            return app(args=args, prog_name="envdoctor", complete_var="_ENVDOCTOR_COMPLETE",
+                       standalone_mode=False) or 0
+
+        return call() if help_key is None else _render_help(call, help_key)
 
     return run_guarded(_app)
+
+
+def _help_key(args: list[str]) -> str | None:
+    """What the help text depends on: envdoctor's cli.py (path, size, mtime), Python, width, argv."""
+    try:
+        st = os.stat(os.path.join(os.path.dirname(os.path.abspath(__file__)), "cli.py"))
+    except OSError:
+        return None
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:  # as shutil.get_terminal_size, which click asks
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    from envdoctor import __version__
+
+    return " ".join([__version__, __file__, str(st.st_size), str(st.st_mtime_ns), "%d.%d" % sys.version_info[:2],
+                     str(min(columns or 80, 80)), repr(args)])
+
+
+def _help_file(key: str) -> str:
+    import zlib
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "envdoctor", "help-%08x.txt" % zlib.crc32(key.encode("utf-8", "replace")))
+
+
+def _cached_help(key: str) -> str | None:
+    try:
+        with open(_help_file(key), encoding="utf-8") as fh:
+            first, text = fh.readline(), fh.read()
+    except (OSError, ValueError):
+        return None
+    return text if first.rstrip("\n") == key and text else None
+
+
+def _render_help(call: Callable[[], int], key: str) -> int:
+    """Render help with typer, print it, and keep it for next time (any failure: just no cache)."""
+    import io
+
+    real, buffer = sys.stdout, io.StringIO()
+    sys.stdout = buffer
+    try:
+        code = call()
+    finally:
+        sys.stdout = real
+    text = buffer.getvalue()
+    real.write(text)
+    real.flush()
+    if code == 0 and text.startswith("Usage:") and "\n" not in key:
+        from envdoctor.files import atomic_open
+
+        try:
+            with atomic_open(_help_file(key)) as fh:
+                fh.write(key + "\n" + text)
+        except OSError:
+            pass
+    return code
 
 
 def _in_pyz() -> None:
