@@ -28,6 +28,7 @@ COLLECTOR_MODULES = (
     "envdoctor.collectors.disk",
     "envdoctor.collectors.scheduler",
     "envdoctor.collectors.sdk",
+    "envdoctor.collectors.inference",
     "envdoctor.collectors.deep_run",
 )
 

@@ -30,6 +30,7 @@ CHECK_MODULES = (
     "envdoctor.checks.disk",
     "envdoctor.checks.scheduler",
     "envdoctor.checks.sdk",
+    "envdoctor.checks.inference",
     "envdoctor.checks.run",
 )
 ID_RE = re.compile(r"[a-z]+(\.[a-z0-9]+(-[a-z0-9]+)*)+")

@@ -19,6 +19,7 @@ _MODULES = {
     "graphcore": ("envdoctor.metrics.graphcore", "GraphcoreParser"),
     "sambanova": ("envdoctor.metrics.sambanova", "SambanovaParser"),
     "groq": ("envdoctor.metrics.groq", "GroqParser"),
+    "metis": ("envdoctor.metrics.metis", "MetisParser"),
 }
 
 # How to show and compare each metric: (label, unit, +1 when higher is better, -1 lower, 0 neutral).
@@ -40,6 +41,9 @@ INFO: dict[str, tuple[str, str, int]] = {
     "train_loop_seconds": ("train loop time", "s", -1),
     "compile_seconds": ("compile time", "s", -1),
     "tokens_per_sec": ("tokens/s", "tokens/s", 1),
+    "latency_s": ("latency per request", "s", -1),
+    "completion_tokens": ("completion tokens", "", 0),
+    "requests": ("requests", "", 0),
 }
 
 

@@ -217,6 +217,9 @@ def build_fresh(node: SimNode) -> None:
     _schedulers(node)
     _installer(node)
     _system_env(node)
+    from envdoctor.targets.sim import inference
+
+    inference.build(node)  # the inference service's stand-ins (recipes with extra.inference)
 
 
 def _substitute(text: str, node: SimNode) -> str:

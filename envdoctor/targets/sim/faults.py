@@ -71,6 +71,16 @@ def _login_host(r: Recipe) -> bool:
     return bool(builder.hostnames(r)[1])
 
 
+def _inference(r: Recipe) -> bool:
+    return _inf().has_inference(r)
+
+
+def _inf():  # type: ignore[no-untyped-def]
+    from envdoctor.targets.sim import inference
+
+    return inference
+
+
 # --- helpers ------------------------------------------------------------------------------
 
 def _dists() -> list[wheels.Dist]:
@@ -301,6 +311,15 @@ FAULTS: tuple[Fault, ...] = (
     Fault("datasets-too-new", "datasets is newer than the pin the proof points need (datasets==2.21.0)",
           lambda r: bool(_pinned_newer(r, "datasets")), datasets_too_new),
     Fault("on-login-node", "the shell is on a login node, not on a node that runs jobs", _login_host, on_login_node),
+    # The inference service (Metis): envdoctor/targets/sim/inference.py.
+    Fault("token-missing", "the Globus sign-in (`inference_auth_token.py authenticate`) was never done: no token file",
+          _inference, lambda node: _inf().token_missing(node)),
+    Fault("token-expired", "the last Globus sign-in was 9 days ago: the access token expired and the 7-day "
+          "re-authentication policy refuses a refreshed one", _inference, lambda node: _inf().token_expired(node)),
+    Fault("model-unavailable", "the run's model is no longer served on the cluster (not listed; requests get 404)",
+          _inference, lambda node: _inf().model_unavailable(node)),
+    Fault("rate-limited", "the user's tokens-per-minute budget is used up: chat completions get HTTP 429",
+          _inference, lambda node: _inf().rate_limited(node)),
 )
 
 

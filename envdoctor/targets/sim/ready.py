@@ -241,3 +241,4 @@ HANDLERS: dict[str, Callable[[SimNode, Step], None]] = {
     "pip": run_pip, "git": _git, "edit": _edit, "env-vars": _env_vars,
     "conda-base": _already_so, "sdk-enable": _already_so,
 }
+HANDLERS.update(__import__("envdoctor.targets.sim.inference", fromlist=["READY_HANDLERS"]).READY_HANDLERS)
