@@ -197,7 +197,9 @@ def _login_works(recipe: Recipe, sh: Mapping[str, Any], evidence: list[str],
                "bash -l) does not, so `conda activate` fails in job scripts")
         fix = "put the conda hook in your job scripts (below), or initialise conda in a file batch shells read"
     if runs_in_batch(recipe) and is_conda(recipe):
-        return warn(why, fix, snippet, evidence)
+        # The course's runs are batch jobs: they will fail, as `check --in-job` shows. The same
+        # fault has the same severity in both.
+        return fail(why, fix, snippet, evidence)
     return ok(*evidence, f"note: {why}")
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 
 from envdoctor.checks import Outcome, check, fail, ok, skip, warn
 from envdoctor.checks.host import facts, login_env
@@ -37,7 +38,7 @@ def tools(probe: Probe, recipe: Recipe) -> Outcome:
             good.append(f"{cmd.title}: {hit.strip()[:200]}")
             continue
         fixes.append(cmd.fix)
-        cmds += list(cmd.commands)
+        cmds += persistent(cmd.commands) if cmd.step == "sdk-enable" else list(cmd.commands)
         steps.append(cmd.step)
     if problems:
         # The first failing command's own repair step (an SDK not enabled is not a pip problem).
@@ -46,6 +47,16 @@ def tools(probe: Probe, recipe: Recipe) -> Outcome:
     if skipped and not good:
         return skip("; ".join(skipped))
     return ok(*good, *skipped)
+
+
+def persistent(commands: tuple[str, ...]) -> list[str]:
+    """An SDK enabled only in this shell is gone at the next login, and this check starts a
+    fresh login shell: each `source ...enable` also goes into ~/.bashrc, so the fix holds."""
+    out = list(commands)
+    for c in commands:
+        if c.startswith(("source ", ". ")):
+            out.append(f"echo {shlex.quote(c)} >> ~/.bashrc")
+    return out
 
 
 @check("sdk.conda-unsupported", "sdk", "conda stays out of the way (the vendor stack is not supported under conda)",

@@ -47,7 +47,8 @@ def build_report(recipe: Recipe, target: Target, opts: CheckOptions) -> Report:
     results = [redact_result(r) for r in checks.run_all(selected, probe, recipe)]
     role = target.node_role(recipe.hosts.login, recipe.hosts.run)
     return Report(recipe.platform, recipe.release, target.name, target.hostname, role, tuple(results),
-                  int((time.monotonic() - started) * 1000), user=target.user)
+                  int((time.monotonic() - started) * 1000), user=target.user,
+                  extra={"collect_ms": dict(probe.timings_ms)})
 
 
 def redact_result(result: CheckResult) -> CheckResult:

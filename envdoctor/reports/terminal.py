@@ -10,6 +10,10 @@ def render(report: Report, style: Style, verbose: bool = False, target_text: str
     for result in report.results:
         lines.extend(_result_lines(result, style, verbose))
     lines.extend(_next_steps(report, style))
+    if verbose and report.extra.get("collect_ms"):
+        # The checks are pure functions of facts collected once, concurrently: the time is here.
+        spent = sorted(report.extra["collect_ms"].items(), key=lambda kv: -kv[1])
+        lines += ["", style.dim("facts collected concurrently: " + ", ".join(f"{k} {v} ms" for k, v in spent))]
     lines.append("")
     lines.append(_footer(report, style))
     return "\n".join(lines) + "\n"
@@ -35,7 +39,7 @@ def _header(report: Report, style: Style, target_text: str) -> str:
 
 
 def _result_lines(r: CheckResult, style: Style, verbose: bool) -> list[str]:
-    timing = style.dim(f" ({r.duration_ms} ms)") if verbose else ""
+    timing = style.dim(f" ({r.duration_ms} ms)" if r.duration_ms else " (<1 ms)") if verbose else ""
     lines = [f"{mark(r.status.value, style)} {r.title}{style.dim('  ' + r.id)}{timing}"]
     if r.status == Status.SKIP and (verbose or r.why) and r.why:
         lines.append(style.dim(f"    skipped: {r.why}"))
