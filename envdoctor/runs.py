@@ -53,6 +53,7 @@ class RunRecord:
     exit_status: int | None = None
     status: str = "error"
     metrics: dict[str, float] = field(default_factory=dict)
+    series: dict[str, list[float]] = field(default_factory=dict)  # {"loss": [each logged value, thinned]}
     events: list[str] = field(default_factory=list)
     sanity: list[dict[str, Any]] = field(default_factory=list)  # {"pattern", "ok"}
     performance: list[dict[str, Any]] = field(default_factory=list)  # {"metric", "value", "reference", "ratio"}

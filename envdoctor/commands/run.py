@@ -248,6 +248,7 @@ def _finish(rec: RunRecord, ref: Run, recipe: Recipe, target: Target, sink: _Sin
     rec.end, rec.duration_s = _iso(ended), round(ended - started, 3)
     found = sink.parser.finish()
     rec.metrics, rec.events = {k: _round(v) for k, v in found.values.items()}, list(found.events)
+    rec.series = {k: [_round(v) for v in curve] for k, curve in found.series.items()}
     rec.sanity = [{"pattern": pat, "ok": pat in sink.seen} for pat, _ in sink.sanity]
     rec.performance = judge(ref, rec.metrics)
     rec.log_tail = list(sink.tail)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import IO, Iterable, Iterator
 
 MAX_LINE = 64 * 1024
+MAX_POINTS = 512
+CURVES = frozenset({"loss"})  # metrics whose every logged value is kept as a curve (the loss curve)
 CHUNK = 1 << 20
 NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 
@@ -40,13 +42,32 @@ class Metrics:
     events: list[str] = field(default_factory=list)
     lines: int = 0
     matched: int = 0
+    # Curves (the loss of each logged step, in log order), thinned to at most MAX_POINTS.
+    series: dict[str, list[float]] = field(default_factory=dict)
+    strides: dict[str, int] = field(default_factory=dict)
+    seen: dict[str, int] = field(default_factory=dict)
+
+    def point(self, key: str, value: float) -> None:
+        """Add one value to `key`'s curve, keeping every stride-th value: when the curve is full
+        the stride doubles and every other point goes, so memory stays bounded on any log."""
+        n = self.seen.get(key, 0)
+        self.seen[key] = n + 1
+        stride = self.strides.get(key, 1)
+        if n % stride:
+            return
+        curve = self.series.setdefault(key, [])
+        curve.append(float(value))
+        if len(curve) > MAX_POINTS:
+            del curve[1::2]
+            self.strides[key] = stride * 2
 
     @property
     def empty(self) -> bool:
         return not self.values
 
     def to_dict(self) -> dict[str, object]:
-        return {"values": dict(self.values), "events": list(self.events), "lines": self.lines, "matched": self.matched}
+        return {"values": dict(self.values), "events": list(self.events), "lines": self.lines, "matched": self.matched,
+                "series": {k: list(v) for k, v in self.series.items()}}
 
 
 class Parser:
@@ -62,6 +83,8 @@ class Parser:
     # -- used by subclasses -------------------------------------------------
     def set(self, key: str, value: float) -> None:
         self.metrics.values[key] = float(value)
+        if key in CURVES:
+            self.metrics.point(key, value)
 
     def mean(self, key: str, value: float) -> None:
         """Keep a running mean (and count) of a value that appears once per rank or epoch."""

@@ -23,7 +23,7 @@ CSS = """body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1
 td,th{border:1px solid #ccc;padding:4px 8px;text-align:right;white-space:nowrap}th{background:#f3f3f3}
 td:first-child{text-align:left}.charts{display:flex;flex-wrap:wrap;gap:16px}figure{margin:0}
 figcaption{font-size:13px;text-align:center}.ok{color:#1a7f37}.failed,.error,.timeout{color:#b42318}
-.cancelled{color:#9a6700}svg text{font-size:11px;font-family:system-ui,sans-serif}"""
+.cancelled{color:#9a6700}.legend{list-style:none;padding:0;margin:4px 0;text-align:left}svg text{font-size:11px;font-family:system-ui,sans-serif}"""
 
 
 def _num(v: object) -> float | None:
@@ -144,6 +144,39 @@ def chart(table: Table, metric: str, caption: str = "") -> str:
     return f"<figure>{''.join(parts)}<figcaption>{html.escape(cap)}</figcaption></figure>"
 
 
+COLOURS = ("#2f6fdf", "#d1495b", "#2a9d8f", "#e9a03b", "#7b52ab", "#5c677d", "#8ab17d", "#b5651d")
+
+
+def curve_chart(table: Table, key: str = "loss") -> str:
+    """Each run's logged `key` values as one line (x: the n-th logged value), with a legend."""
+    runs = [r for r in table.runs if len(r.series.get(key, ())) > 1]
+    if not runs:
+        return ""
+    every = [v for r in runs for v in r.series[key]]
+    lo, hi = fitted_range(every)
+    longest = max(len(r.series[key]) for r in runs)
+
+    def sy(y: float) -> float:
+        return H - BOTTOM - (y - lo) / (hi - lo) * (H - BOTTOM - TOP)
+
+    def sx(i: int, n: int) -> float:  # each run spans the axis: its first to its last logged value
+        return LEFT + 8 + i / max(n - 1, 1) * (W - LEFT - RIGHT - 16)
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" role="img">', *_y_axis(lo, hi, sy)]
+    for n, r in enumerate(runs):
+        curve = r.series[key]
+        parts.append(f'<polyline fill="none" stroke="{COLOURS[n % len(COLOURS)]}" stroke-width="1.5" points="'
+                     + " ".join(f"{sx(i, len(curve)):.1f},{sy(v):.1f}" for i, v in enumerate(curve)) + '">'
+                     f"<title>{html.escape(label(r, table.varying))}</title></polyline>")
+    parts.append(_text((LEFT + W - RIGHT) / 2, H - BOTTOM + 14, f"training progress (first to last of up to "
+                                                                f"{longest} logged values)", cls="axis"))
+    parts.append("</svg>")
+    legend = "".join(f'<li><span style="color:{COLOURS[n % len(COLOURS)]}">━━</span> '
+                     f"{html.escape(label(r, table.varying))}</li>" for n, r in enumerate(runs))
+    return (f'<figure>{"".join(parts)}<figcaption>{html.escape(metric_header(key))} curve of each run '
+            f'(lower is better)<ul class="legend">{legend}</ul></figcaption></figure>')
+
+
 def _better(metric: str) -> str:
     from envdoctor.metrics import INFO
 
@@ -173,6 +206,9 @@ def _section(runs: Sequence[RunRecord]) -> list[str]:
         out.extend(chart(table, m) for m in charted)
         out.append(chart(table, "duration", "wall time [s] (lower is better)"))
         out.append("</div>")
+    curves = curve_chart(table)
+    if curves:
+        out.append(f'<h3>Loss curves</h3><div class="charts">{curves}</div>')
     out.append("</section>")
     return out
 

@@ -185,3 +185,17 @@ def test_file_with_long_line_and_crlf(tmp_path) -> None:
 def test_unknown_parser() -> None:
     with pytest.raises(UsageError, match="graphcore"):
         metrics.new("graphcor")
+
+
+def test_loss_curve_is_kept_and_bounded() -> None:
+    """Every logged loss is a point of the run's loss curve; a long log is thinned, not grown."""
+    from envdoctor.metrics import parse_lines
+    from envdoctor.metrics.base import MAX_POINTS
+
+    lines = [f"| Train Device=CSX, Step={s}, Loss={10.0 / s:.5f}, Rate=58.1 samples/sec, GlobalRate=58.2 samples/sec"
+             for s in range(1, 5001)]
+    found = parse_lines("cerebras", lines)
+    curve = found.series["loss"]
+    assert len(curve) <= MAX_POINTS + 1 and curve[0] == 10.0
+    assert curve == sorted(curve, reverse=True), "log order kept"
+    assert found.values["loss"] == 0.002

@@ -32,7 +32,8 @@ def _sweep() -> list[RunRecord]:
         made.append(RunRecord(f"20261122-0100{i:02d}-aa{i:02d}", "graphcore", "sdk-3.3.0", "mnist", target="sim",
                               params={"batch_size": batch, "epochs": 1}, start=f"2026-11-22T01:00:{i:02d}+00:00",
                               end=f"2026-11-22T01:01:{i:02d}+00:00", duration_s=60.0 + i, status="ok",
-                              metrics={"accuracy": 87.5 + i * 0.18, "throughput": 1000.0 + 37.5 * i}))
+                              metrics={"accuracy": 87.5 + i * 0.18, "throughput": 1000.0 + 37.5 * i},
+                              series={"loss": [2.3 / (1 + step * (i + 1) / 10) for step in range(40)]}))
     for i in range(6):
         made.append(RunRecord(f"20261122-0200{i:02d}-bb{i:02d}", "sambanova", "sn30", "bert-large", target="sim",
                               params={"ntasks": 16 // (1 + i % 2), "compile_dir_name": f"out_{'x' * 20}_{i}"},
@@ -54,6 +55,8 @@ def test_runs_page_fits_and_labels_never_overlap(browser, cli, tmp_path: Path, w
     assert browser.execute_script("return document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     assert len(browser.find_elements("css selector", "section")) == 2
     assert browser.execute_script(OVERLAPS) == []
+    legend = browser.find_elements("css selector", ".legend li")
+    assert len(legend) == 8 and legend[0].text.endswith("batch_size=8"), "one loss curve per run of the sweep"
 
 
 def test_y_axis_is_fitted_to_close_values(browser, cli, tmp_path: Path) -> None:
