@@ -129,7 +129,8 @@ def aggregate(entries: Iterable[Loaded | Bad], roster: Roster | None = None,
 
     cells: dict[tuple[str, str], Cell] = {k: Cell(k[0], k[1], v.status, report=v) for k, v in latest.items()}
     for b in bad:
-        if b.user and b.platform and (b.user, b.platform) not in cells:
+        # A file name is only a hint: it fills a cell on a platform the class has, never adds a column.
+        if b.user and b.platform in known and (b.user, b.platform) not in cells:
             cells[(b.user, b.platform)] = Cell(b.user, b.platform, "error", bad=b, note=f"{b.kind} report")
 
     platforms = {p for _, p in cells}

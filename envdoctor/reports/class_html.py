@@ -37,6 +37,7 @@ details>summary{cursor:pointer;font-weight:600}.problem{margin:6px 0 10px 12px}.
    stays on screen at 1,400 px. */
 body,td,th,li,p,pre,code,summary,h3{overflow-wrap:anywhere;word-break:break-word}
 pre{white-space:pre-wrap}main{max-width:100%}
+#grid th,#grid td.cell{overflow-wrap:normal;word-break:normal;white-space:nowrap}td.none{color:var(--missing);text-align:center}
 table.wide{width:100%;table-layout:fixed}
 #faults col.rank{width:3em}#faults col.check{width:17%}#faults col.students{width:12%}#faults col.platforms{width:10%}
 #faults col.why{width:24%}#faults col.announce{width:auto}
@@ -148,7 +149,7 @@ def _grid(out: list[str], data: ClassData) -> None:
                    f"data-search=\"{_search(user, name, email, *data.platforms, *ids)}\">"
                    f"<td><a href=\"#u-{escape(user)}\">{escape(user)}</a></td><td>{escape(name)}</td>")
         for p, c in zip(data.platforms, cells):
-            out.append(_cell(c) if c else "<td class=\"cell\" data-status=\"\"><small>not expected</small></td>")
+            out.append(_cell(c) if c else "<td class=\"none\" data-status=\"\" title=\"not expected on this platform\">&middot;</td>")
         out.append("</tr>")
     out.append("</tbody></table>")
 
