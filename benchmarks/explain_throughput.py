@@ -88,6 +88,62 @@ def generate(path: str, megabytes: float, unique: bool, seed: int = 7) -> int:
     return sprinkled
 
 
+def generate_dense(path: str, megabytes: float, seed: int = 11) -> int:
+    """A log in which every line is a fault message: the knowledge base's one-line examples, their
+    digits varied (job ids, line numbers, sizes differ from line to line). Returns the line count."""
+    from envdoctor.knowledge.kb import default
+
+    rnd = random.Random(seed)
+    examples = [ex.rstrip("\n") for f in default().faults for ex in f.examples if "\n" not in ex.rstrip("\n")]
+    target = int(megabytes * 1e6)
+    written = count = 0
+    digit = re.compile(r"\d")
+    with open(path, "w", encoding="utf-8") as fh:
+        while written < target:
+            lines = [digit.sub(lambda _: str(rnd.randint(0, 9)), rnd.choice(examples)) for _ in range(20000)]
+            text = "\n".join(lines) + "\n"
+            fh.write(text)
+            written += len(text.encode("utf-8"))
+            count += len(lines)
+    return count
+
+
+def generate_clean(path: str, megabytes: float, seed: int = 7) -> None:
+    """The noise alone: no fault message at all."""
+    rnd = random.Random(seed)
+    target = int(megabytes * 1e6)
+    written = 0
+    with open(path, "w", encoding="utf-8") as fh:
+        while written < target:
+            user, host = rnd.choice(USERS), rnd.choice(HOSTS)
+            pool = [_fill(t, rnd, user, host, False) for t in NOISE for _ in range(40)]
+            text = "\n".join(rnd.choice(pool) for _ in range(20000)) + "\n"
+            fh.write(text)
+            written += len(text.encode("utf-8"))
+
+
+def dense_vs_clean(workdir: str, megabytes: float) -> None:
+    """In-process matcher time on a log where every line matches a fault vs a clean log of the
+    same size (aim: at most 2x)."""
+    from envdoctor.knowledge import explain_file
+
+    dense, clean = os.path.join(workdir, "dense.log"), os.path.join(workdir, "clean.log")
+    n = generate_dense(dense, megabytes)
+    generate_clean(clean, os.path.getsize(dense) / 1e6)
+    times = {}
+    for name, path in (("clean", clean), ("dense", dense)):
+        start, cpu0 = time.perf_counter(), time.process_time()
+        found = explain_file(path)
+        times[name] = (time.perf_counter() - start, time.process_time() - cpu0, len(found))
+        os.remove(path)
+    (cw, cc, _), (dw, dc, df) = times["clean"], times["dense"]
+    print(f"dense log: {n} lines, every one a fault message, {megabytes:.0f} MB")
+    print(f"  clean log (same size)            wall {cw:6.2f} s   cpu {cc:6.2f} s")
+    print(f"  dense log                        wall {dw:6.2f} s   cpu {dc:6.2f} s   {n / max(dw, 1e-9):,.0f} matching lines/s"
+          f"  {df} findings")
+    print(f"ratio dense/clean, wall: {dw / cw:.2f}   cpu: {dc / cc:.2f}   aim: <= 2")
+
+
 def to_ere(pattern: str) -> str:
     """Python regex (the subset the knowledge base uses) -> POSIX ERE for GNU grep."""
     pattern = pattern.replace("(?i)", "")  # grep -E has no inline flags; case stays as written
@@ -154,6 +210,8 @@ def main() -> int:
     ap.add_argument("--mb", type=float, default=200.0, help="size of the generated log (default 200)")
     ap.add_argument("--unique", action="store_true", help="make every line unique (worst case)")
     ap.add_argument("--keep", help="directory to keep the log and the ERE file in")
+    ap.add_argument("--dense-mb", type=float, default=None,
+                    help="size of the every-line-matches log vs a clean one (default: --mb; 0 skips)")
     ap.add_argument("--locale-grep", action="store_true",
                     help="also time grep in the current (UTF-8) locale; GNU grep is much slower there")
     args = ap.parse_args()
@@ -207,6 +265,9 @@ def main() -> int:
     best_wall, best_cpu = min(r[1] for r in greps), min(r[2] for r in greps)
     print(f"ratio explain/grep, wall: {best_wall / results[0][1]:.2f}   cpu: {best_cpu / results[0][2]:.2f}"
           f"   (in-process matcher, cpu: {best_cpu / results[1][2]:.2f})  aim: >= 0.5")
+    dense_mb = args.mb if args.dense_mb is None else args.dense_mb
+    if dense_mb > 0:
+        dense_vs_clean(workdir, dense_mb)
     if not args.keep:
         os.remove(log)
         os.remove(ere)

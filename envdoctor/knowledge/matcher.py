@@ -72,6 +72,7 @@ class Finding:
     harmless: bool
     hits: int = 0
     source: str = ""
+    ranked: bool = False    # offered by the ranked fallback, not by a signature (confidence < 0.5)
 
     def to_dict(self) -> dict[str, Any]:
         """Exactly the fields of the `envdoctor/explain@1` contract (design.md)."""
@@ -136,8 +137,14 @@ class Matcher:
         # A shape whose candidate signatures are all plain fault signatures (no wrap, no near
         # context) always gets the same answer: once known, later lines of that shape are only
         # counted, in C (Counter/list.index), never decoded or searched again.
-        self._settleable = [k < self._n_fault_sigs and not self._has_near(sig.owner) for k, sig in enumerate(sigs)]
+        self._settleable = [k < self._n_fault_sigs for k in range(len(sigs))]
         self._settled: dict[bytes, tuple[tuple[Fault, tuple[tuple[str, str], ...]], ...]] = {}
+        # Settled shapes whose answer has a fault with a near-context rule: those lines are still
+        # looked at one by one, but only for the context (no decoding, no signature search).
+        self._settled_near: set[bytes] = set()
+        self._near_anchors = {c.name: frozenset(w.encode() for p in c.patterns for w in p.anchors)
+                              if all(p.anchors for p in c.patterns) else None
+                              for c in kb.contexts.values() if c.scope == "near"}
         self._errshapes: set[bytes] = set()
         self._err_head: dict[bytes, tuple[int, str]] = {}
         self._err_tail: deque = deque(maxlen=ERROR_LINES_TAIL)
@@ -231,7 +238,7 @@ class Matcher:
             self._collect_errors(errs, shapes, lines, first_num)
         hot = uniq.intersection(self._cand)
         if hot:
-            settled = hot.intersection(self._settled)
+            settled = hot.intersection(self._settled).difference(self._settled_near)
             if settled:
                 self._count_settled(settled, shapes, first_num)
                 hot -= settled
@@ -244,9 +251,12 @@ class Matcher:
         self._ctx_lines = self._ctx_lines + lines
         self._ctx_nums = self._ctx_nums + list(range(first_num, first_num + n))
         if hot:
-            cand, words, toks = self._cand, self._words, self._tokens
+            cand, words, toks, light = self._cand, self._words, self._tokens, self._settled_near
             for i, s in enumerate(shapes):
                 if s not in hot:
+                    continue
+                if s in light:
+                    self._deferred.append((base + i, (), s))
                     continue
                 strong, weak = cand[s]
                 if weak:
@@ -264,9 +274,9 @@ class Matcher:
                     if extra:
                         strong = tuple(sorted(strong + extra))
                 if strong:
-                    # Only a line with no wrap candidates and only plain fault signatures may
-                    # settle its shape.
-                    settle = not weak and all(self._settleable[k] for k in strong)
+                    # Only plain fault signatures (no context, marker or near rule) may settle
+                    # the line's shape; see _evaluate for wrap candidates.
+                    settle = all(self._settleable[k] for k in strong)
                     self._deferred.append((base + i, strong, s if settle else b""))
         self._evaluate_pending(final=False)
 
@@ -275,6 +285,7 @@ class Matcher:
         self._cand.clear()
         self._tokcache.clear()
         self._settled.clear()
+        self._settled_near.clear()
         self._errshapes.clear()
         self._seen_bytes = 0
 
@@ -372,10 +383,14 @@ class Matcher:
     # -- one candidate line ------------------------------------------------------------------
 
     def _evaluate(self, idx: int, sig_ids: tuple[int, ...], shape: bytes = b"") -> None:
+        if not sig_ids:  # a settled shape with a near rule: its answer is known, check the rules
+            for fault, caps in self._settled.get(shape, ()):
+                self._hit(fault, idx, self._ctx_nums[idx], caps)
+            return
         lines, nums = self._ctx_lines, self._ctx_nums
         text = _decode(lines[idx])
-        joined: tuple[str, list[tuple[int, int]]] | None = None
-        answer: list[tuple[Fault, tuple[tuple[str, str], ...]]] = []
+        joined: tuple[str, list[tuple[int, int]], int, int] | None = None
+        own: list[tuple[Fault, tuple[tuple[str, str], ...]]] = []  # matched on the line alone
         done: set[str] = set()
         settle = bool(shape) and shape not in self._settled
         for sid in sig_ids:
@@ -392,15 +407,20 @@ class Matcher:
                 continue  # one line counts once per fault, whichever of its signatures matched
             m = sig.regex.search(text)
             at = nums[idx]
+            alone = m is not None
             if m is None:
                 if joined is None:
                     joined = self._join(idx)
-                jtext, spans = joined
+                jtext, spans, lo, hi = joined
                 if spans:
                     m = sig.regex.search(jtext)
-                    if m is not None:
+                    # Only a match that takes in this line: one inside a neighbour alone is the
+                    # neighbour's own (it is looked at for itself).
+                    if m is not None and m.start() < hi and m.end() > lo:
                         at = next(num for end, num in spans if m.start() < end)
                         settle = False  # the answer depended on the neighbours
+                    else:
+                        m = None
             if m is None:
                 continue
             if owner.startswith("context:"):
@@ -416,33 +436,49 @@ class Matcher:
                 fault = self.kb.by_id[owner]
                 caps = tuple(sorted((k, v) for k, v in m.groupdict().items() if v)) if fault.placeholders \
                     or fault.lookup else ()
-                if self._hit(fault, idx, at, caps):
-                    answer.append((fault, caps))
-        if settle:
-            self._settled[shape] = tuple(answer)
+                self._hit(fault, idx, at, caps)
+                if alone:
+                    own.append((fault, caps))
+        if settle and (own or not self._cand.get(shape, ((), ()))[1]):
+            # A line that is itself a known message is taken as whole, not as the piece of a
+            # wrapped one: its shape settles even if it holds words of other (wrap) candidates.
+            # A line that matched nothing settles only if no wrap could ever complete a match.
+            self._settled[shape] = tuple(own)
+            if any(self._has_near(f.id) for f, _ in own):
+                self._settled_near.add(shape)
 
-    def _join(self, idx: int) -> tuple[str, list[tuple[int, int]]]:
-        """The candidate line with its soft-wrapped neighbours; [] spans if there are none."""
+    def _join(self, idx: int) -> tuple[str, list[tuple[int, int]], int, int]:
+        """The candidate line with its soft-wrapped neighbours ([] spans if there are none), and
+        where the line itself lies in the joined text."""
         lines, nums = self._ctx_lines, self._ctx_nums
         lo = idx - 1 if idx > 0 and _continues(lines[idx - 1], lines[idx]) else idx
         hi = idx + 1 if idx + 1 < len(lines) and _continues(lines[idx], lines[idx + 1]) else idx
         if lo == hi:
-            return "", []
+            return "", [], 0, 0
         text, spans = "", []
+        start = end = 0
         for k in range(lo, hi + 1):
             part = _decode(lines[k])
             if k > lo:
                 part = _joiner(lines[k - 1], lines[k]) + part.lstrip()
                 text = text.rstrip()
+            if k == idx:
+                start = len(text)
             text += part
+            if k == idx:
+                end = len(text)
             spans.append((len(text), nums[k]))
-        return text, spans
+        return text, spans, start, end
 
     def _near(self, name: str, idx: int) -> bool:
         ctx = self.kb.contexts[name]
+        anchors = self._near_anchors.get(name)
         lo, hi = max(0, idx - ctx.window), min(len(self._ctx_lines), idx + ctx.window + 1)
         for k in range(lo, hi):
-            text = _decode(self._ctx_lines[k])
+            raw = self._ctx_lines[k]
+            if anchors is not None and anchors.isdisjoint(raw.translate(SHAPE, DIGITS).split()):
+                continue  # none of the context's words: its patterns cannot match
+            text = _decode(raw)
             if any(p.regex.search(text) for p in ctx.patterns):
                 return True
         return False

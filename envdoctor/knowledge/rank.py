@@ -153,7 +153,7 @@ def ranked_fallback(kb: KnowledgeBase, faults: list[Fault], platform: str | None
         caps = tuple((g, f"<{g}>") for g in sorted(_groups(fault)))
         title, cause, fix, commands = render_texts(kb, fault, caps)
         out.append(Finding(fault.id, fault.category, title, cause, fix, commands, (num,), confidence, False, 1,
-                           fault.source))
+                           fault.source, ranked=True))
     return out
 
 

@@ -51,7 +51,8 @@ def test_every_example_is_recognised(fault: kb.Fault) -> None:
 @pytest.mark.parametrize("fault", [f for f in KB.faults if f.counter_examples], ids=lambda f: f.id)
 def test_counter_examples_are_not_recognised(fault: kb.Fault) -> None:
     for text in fault.counter_examples:
-        found = [f.fault for f in explain_text(text.splitlines(), kb=KB)]
+        # The ranked fallback may still offer it (below 0.5, marked ranked): no signature may.
+        found = [f.fault for f in explain_text(text.splitlines(), kb=KB) if not f.ranked]
         assert fault.id not in found
 
 
