@@ -8,10 +8,12 @@ def version_line() -> str:
     """`envdoctor --version`: the version, and which Python runs it (3.8 nodes vs newer ones matter)."""
     import sys
 
-    python, where = sys.executable, ""
-    if sys.argv and sys.argv[0].endswith(".pyz"):
+    from envdoctor.__main__ import pyz_file
+
+    python, where, pyz = sys.executable, "", pyz_file()
+    if pyz:
         import os
 
         # sys.executable is then the shim that sees the unpacked dependencies (__main__._in_pyz)
-        python, where = os.path.realpath(python), " from " + sys.argv[0]
+        python, where = os.path.realpath(python), " from " + pyz
     return f"envdoctor {__version__} (Python {sys.version.split()[0]}, {python}){where}"

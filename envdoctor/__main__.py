@@ -2,7 +2,10 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Callable, Sequence
+
+TYPE_CHECKING = False  # not `import typing`: 3 ms of the 30 that --help may cost
+if TYPE_CHECKING:
+    from typing import Callable, Sequence
 
 
 HELP = ("--help", "-h")
@@ -113,7 +116,7 @@ def _in_pyz() -> None:
     bin/python link to this interpreter, a .pth naming the unpacked site-packages) is an
     interpreter that does, without PYTHONPATH leaking into the student's own pip and python.
     """
-    if "_bootstrap" not in sys.modules or not sys.argv or not sys.argv[0].endswith(".pyz"):
+    if pyz_file() is None:
         return
     site_packages = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     if os.path.basename(site_packages) != "site-packages":
@@ -127,6 +130,11 @@ def _in_pyz() -> None:
         except OSError:
             return  # read-only cache: child interpreters just lack envdoctor's dependencies
     sys.executable = python
+
+
+def pyz_file() -> str | None:
+    """The .pyz this process runs from (its launcher, scripts/pyz/launcher.py, says so), or None."""
+    return getattr(sys.modules.get("__main__"), "ENVDOCTOR_PYZ", None)
 
 
 def _make_shim(shim: str, site_packages: str, minor: str) -> None:
