@@ -81,6 +81,10 @@ class Target:
     def process_env(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
         """Environment for commands envdoctor runs on the target's behalf (setup, runs)."""
         env = dict(os.environ if base is None else base)
+        # envdoctor's pip calls install into the course's env, never into the user site that
+        # `packages.user-site` warns about: a student's PIP_USER=1 would send a conda env's
+        # installs to ~/.local, shared by every testbed system.
+        env["PIP_USER"] = "0"
         env.update({str(k): str(v) for k, v in self.meta.get("process_env", {}).items()})
         if self.root:
             env.update(HOME=self.home, USER=self.user, LOGNAME=self.user)
