@@ -339,6 +339,25 @@ def required_words(pattern: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=None)
+def literal_run(pattern: str) -> str:
+    """The longest run of literal characters every match of `pattern` contains (lower-cased;
+    "" if none of 3 or more): a substring test that can rule a line out before the regex runs."""
+    best, run = "", []
+    for op, av in _p.parse(pattern).data:
+        if op is _c.LITERAL:
+            run.append(chr(av))
+            continue
+        if op is _c.AT:
+            continue  # \b, ^, $ match no character
+        if len(run) > len(best):
+            best = "".join(run)
+        run = []
+    if len(run) > len(best):
+        best = "".join(run)
+    return best.lower() if len(best) >= 3 else ""
+
+
+@lru_cache(maxsize=None)
 def anchors_of(pattern: str) -> frozenset[str]:
     """Anchor words for a regex: two sufficient sets where possible, so that a word cut by a
     hard line wrap still leaves the other to find the line."""

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
-from envdoctor.knowledge.kb import Fault, KnowledgeBase, Signature, render_texts
+from envdoctor.knowledge.kb import Fault, KnowledgeBase, Signature, literal_run, render_texts
 
 BLOCK = 1 << 20
 MAX_LINE = 1 << 20
@@ -142,9 +142,13 @@ class Matcher:
         # Settled shapes whose answer has a fault with a near-context rule: those lines are still
         # looked at one by one, but only for the context (no decoding, no signature search).
         self._settled_near: set[bytes] = set()
-        self._near_anchors = {c.name: frozenset(w.encode() for p in c.patterns for w in p.anchors)
-                              if all(p.anchors for p in c.patterns) else None
-                              for c in kb.contexts.values() if c.scope == "near"}
+        # A near context's patterns each need a literal run: a window line without any of them
+        # (a substring test on the lower-cased bytes) is ruled out without decoding it.
+        self._near_literals = {c.name: tuple(literal_run(p.pattern).encode() for p in c.patterns)
+                               for c in kb.contexts.values() if c.scope == "near"}
+        for name, runs in list(self._near_literals.items()):
+            if not all(runs):
+                self._near_literals[name] = None
         self._errshapes: set[bytes] = set()
         self._err_head: dict[bytes, tuple[int, str]] = {}
         self._err_tail: deque = deque(maxlen=ERROR_LINES_TAIL)
@@ -250,10 +254,17 @@ class Matcher:
         base = len(self._ctx_lines)
         self._ctx_lines = self._ctx_lines + lines
         self._ctx_nums = self._ctx_nums + list(range(first_num, first_num + n))
+        eager: dict[bytes, int] = {}
+        if hot:
+            eager = self._settle_eagerly(hot, shapes, base)
+            done = hot.intersection(eager).intersection(self._settled).difference(self._settled_near)
+            if done:
+                self._count_settled(done, shapes, first_num, eager)
+                hot -= done
         if hot:
             cand, words, toks, light = self._cand, self._words, self._tokens, self._settled_near
             for i, s in enumerate(shapes):
-                if s not in hot:
+                if s not in hot or eager.get(s) == i:
                     continue
                 if s in light:
                     self._deferred.append((base + i, (), s))
@@ -289,21 +300,49 @@ class Matcher:
         self._errshapes.clear()
         self._seen_bytes = 0
 
-    def _count_settled(self, settled: set[bytes], shapes: list[bytes], first_num: int) -> None:
+    def _settle_eagerly(self, hot: set[bytes], shapes: list[bytes], base: int) -> dict[bytes, int]:
+        """Evaluate now the first line of each shape that is new in this block and may settle,
+        so that its other lines in the block are counted with it rather than each searched.
+        Returns shape -> index (in the block) of the line evaluated."""
+        out: dict[bytes, int] = {}
+        limit = len(self._ctx_lines) - self._window  # its window of following lines is here
+        for s in hot:
+            if s in self._settled:
+                continue
+            strong = self._cand[s][0]
+            if not strong or not all(self._settleable[k] for k in strong):
+                continue
+            i = shapes.index(s)
+            if base + i >= limit:
+                continue
+            self._evaluate(base + i, strong, s)
+            if s in self._settled or not self._cand[s][1]:
+                out[s] = i  # else the line is looked at again below, with its wrap candidates
+        return out
+
+    def _count_settled(self, settled: set[bytes], shapes: list[bytes], first_num: int,
+                       skip: dict[bytes, int] | None = None) -> None:
         """Lines whose shape has a known answer: count them per fault; line numbers only while
-        a finding still keeps fewer than MAX_LINES_KEPT of them."""
+        a finding still keeps fewer than MAX_LINES_KEPT of them. `skip`: a line per shape that
+        was already counted (evaluated eagerly)."""
         counts = Counter(shapes) if len(settled) > 4 else None
         for s in settled:
             answer = self._settled[s]
             if not answer:
                 continue
             c = counts[s] if counts is not None else shapes.count(s)
+            done = skip.get(s, -1) if skip else -1
+            if done >= 0:
+                c -= 1
+            if c <= 0:
+                continue
             nums: list[int] = []
             if any(len(self._hits.get((f.id, caps), (0, ()))[1]) < MAX_LINES_KEPT for f, caps in answer):
                 pos = -1
-                for _ in range(min(c, MAX_LINES_KEPT)):
+                while len(nums) < min(c, MAX_LINES_KEPT):
                     pos = shapes.index(s, pos + 1)
-                    nums.append(first_num + pos)
+                    if pos != done:
+                        nums.append(first_num + pos)
             for fault, caps in answer:
                 self._record(fault, caps, c, nums)
 
@@ -472,12 +511,14 @@ class Matcher:
 
     def _near(self, name: str, idx: int) -> bool:
         ctx = self.kb.contexts[name]
-        anchors = self._near_anchors.get(name)
+        runs = self._near_literals.get(name)
         lo, hi = max(0, idx - ctx.window), min(len(self._ctx_lines), idx + ctx.window + 1)
         for k in range(lo, hi):
             raw = self._ctx_lines[k]
-            if anchors is not None and anchors.isdisjoint(raw.translate(SHAPE, DIGITS).split()):
-                continue  # none of the context's words: its patterns cannot match
+            if runs is not None:
+                low = raw.lower()
+                if not any(r in low for r in runs):
+                    continue  # none of the context's literals: its patterns cannot match
             text = _decode(raw)
             if any(p.regex.search(text) for p in ctx.patterns):
                 return True
