@@ -136,3 +136,88 @@ def test_a_fifo_given_by_name_does_not_hang(hostile) -> None:
     share, u, _ = hostile
     r = _class_report(str(share / u["cat"] / "groq.json"))
     assert r.returncode == 1 and "special: a FIFO" in r.stdout
+
+
+# --- each trap alone: (stem of the account that sets it, what to plant, what the output must say) ---
+
+def _plant_symlink_root_only(share: Path, u: dict, tmp: Path) -> None:
+    root_only = tmp / "root-only.json"
+    root_only.write_text(json.dumps(report_dict(u["bob"], "groq")).replace('"why": ""', f'"why": "{SECRET}"'))
+    os.chmod(root_only, 0o600)
+    (share / u["bob"]).mkdir()
+    os.symlink(root_only, share / u["bob"] / "groq.json")
+    _own(share / u["bob"] / "groq.json", u["bob"])
+
+
+def _plant_fifo(share: Path, u: dict, tmp: Path) -> None:
+    (share / u["cat"]).mkdir()
+    os.mkfifo(share / u["cat"] / "groq.json")
+    _own(share / u["cat"] / "groq.json", u["cat"])
+
+
+def _plant_dev_zero(share: Path, u: dict, tmp: Path) -> None:
+    (share / u["dan"]).mkdir()
+    os.symlink("/dev/zero", share / u["dan"] / "groq.json")
+
+
+def _plant_forged_claim(share: Path, u: dict, tmp: Path) -> None:
+    _report(share, u["eve"], "groq", claims=u["bob"])  # eve's all-ok report says it is bob's
+
+
+def _plant_precreated(share: Path, u: dict, tmp: Path) -> None:
+    (share / u["bob"]).mkdir()
+    _own(share / u["bob"], u["fay"])
+
+
+def _plant_dot_renamed(share: Path, u: dict, tmp: Path) -> None:
+    _report(share, u["hal"], "groq", faults=("repo.ref",))
+    os.rename(share / u["hal"], share / f".{u['hal']}")
+
+
+def _plant_huge(share: Path, u: dict, tmp: Path) -> None:
+    big = _report(share, u["ivy"], "groq")
+    with open(big, "ab") as fh:
+        fh.write(b" " * (60 * 1024 * 1024))  # still valid JSON: 60 MB of trailing blanks
+
+
+def _plant_hard_link(share: Path, u: dict, tmp: Path) -> None:
+    root_only = tmp / "root-only.json"
+    root_only.write_text(json.dumps(report_dict(u["jon"], "groq")).replace('"why": ""', f'"why": "{SECRET}"'))
+    os.chmod(root_only, 0o600)
+    (share / u["jon"]).mkdir()
+    os.link(root_only, share / u["jon"] / "groq.json")
+
+
+TRAPS = {
+    "symlink-to-root-only-file": (_plant_symlink_root_only, "{bob}/groq.json: symlink: a symbolic link to "),
+    "fifo": (_plant_fifo, "{cat}/groq.json: special: a FIFO"),
+    "dev-zero-link": (_plant_dev_zero, "{dan}/groq.json: symlink: a symbolic link to /dev/zero"),
+    "report-claiming-another-user": (_plant_forged_claim, "report in {eve}'s directory claims to be {bob}"),
+    "directory-precreated-by-a-classmate": (_plant_precreated, "directory named {bob} is owned by {fay}"),
+    "dot-renamed-directory": (_plant_dot_renamed, ".{hal}: hidden directory"),
+    "huge-report": (_plant_huge, "{ivy}/groq.json: too-large: more than 4 MiB"),
+    "hard-link-to-root-only-file": (_plant_hard_link, "{jon}/groq.json: hard-link: a hard link"),
+}
+
+
+@pytest.mark.parametrize("trap", sorted(TRAPS))
+def test_each_trap_alone(local_accounts, tmp_path: Path, trap: str) -> None:
+    u = {s: local_accounts.user(s) for s in STUDENTS}
+    share = tmp_path / "share"
+    share.mkdir()
+    os.chmod(share, 0o777)
+    _report(share, u["ann"], "groq")  # one genuine report beside the trap
+    plant, expected = TRAPS[trap]
+    plant(share, u, tmp_path)
+    page, table = tmp_path / "class.html", tmp_path / "class.csv"
+    r = _class_report(str(share), "--html", str(page), "--csv", str(table))
+    assert "Traceback" not in r.stderr, r.stderr
+    assert expected.format(**u) in r.stdout, r.stdout
+    html = page.read_text()
+    assert SECRET not in r.stdout + html + table.read_text() and page.stat().st_size < 200_000
+    rows = {(row["user"], row["platform"]): row for row in csv.DictReader(io.StringIO(table.read_text()))}
+    assert rows[(u["ann"], "groq")]["status"] == "ok"
+    if trap == "report-claiming-another-user":
+        assert (u["bob"], "groq") not in rows and rows[(u["eve"], "groq")]["status"] == "warn"
+    if trap == "dot-renamed-directory":
+        assert rows[(u["hal"], "groq")]["status"] == "fail"
