@@ -18,7 +18,7 @@ RECIPE_DIR = Path(__file__).with_name("recipes")
 ENV_KINDS = ("venv", "conda", "system")
 SCHEDULER_KINDS = ("slurm", "pbs", "appliance", "none")
 SUBMIT_FROM = ("run", "login", "any")
-LAUNCHERS = ("direct", "slurm", "pbs", "cerebras")
+LAUNCHERS = ("direct", "slurm", "pbs", "cerebras", "sambanova")
 PARAM_TYPES = ("int", "float", "str", "bool")
 EDIT_KINDS = ("yaml", "replace", "copy")
 
@@ -391,14 +391,30 @@ class Param:
     env: str  # environment variable
     scheduler_flag: str  # flag of the scheduler's submit command (sbatch --ntasks)
     help: str
+    script: str = ""  # regex with one group: the constant in the run's script (a per-run copy is edited)
 
     @classmethod
     def load(cls, name: str, n: Node) -> Param:
         p = cls(name, n.str("type", "str", choices=PARAM_TYPES), n.raw("default"), n.number("min"), n.number("max"),
-                n.strs("choices"), n.str("flag"), n.str("config_key"), n.str("env"), n.str("scheduler_flag"), n.str("help"))
-        if not (p.flag or p.config_key or p.env or p.scheduler_flag):
-            raise n.error("flag", "a parameter needs a flag, config_key, env or scheduler_flag it maps to", n.line)
+                n.strs("choices"), n.str("flag"), n.str("config_key"), n.str("env"), n.str("scheduler_flag"), n.str("help"),
+                n.str("script"))
+        if not (p.flag or p.config_key or p.env or p.scheduler_flag or p.script):
+            raise n.error("flag", "a parameter needs a flag, config_key, env, scheduler_flag or script it maps to", n.line)
+        if p.script:
+            try:
+                if re.compile(p.script).groups != 1:
+                    raise n.error("script", "needs exactly one (group): the value in the script")
+            except re.error as exc:
+                raise n.error("script", f"not a regular expression: {exc}") from None
         return p
+
+
+def _argvs(n: Node, key: str) -> tuple[tuple[str, ...], ...]:
+    value = n.raw(key) or []
+    if not isinstance(value, list) or not all(isinstance(a, list) and a and all(isinstance(x, str) for x in a)
+                                              for a in value):
+        raise n.error(key, "expected a list of commands, each a list of strings")
+    return tuple(tuple(a) for a in value)
 
 
 @dataclass(frozen=True)
@@ -418,6 +434,8 @@ class Run:
     performance: tuple[tuple[str, float], ...]  # metric -> reference value
     timeout: float
     env: tuple[tuple[str, str], ...]
+    script: str = ""  # the script `script` parameters edit (a per-run copy in the run directory)
+    prepare: tuple = ()  # argv lists the job runs before `command` (pip install -r requirements.txt)
 
     @classmethod
     def load(cls, name: str, n: Node) -> Run:
@@ -430,7 +448,7 @@ class Run:
                    n.strs("command"), n.strs("compile_command"), n.str("config"), n.strs("scheduler_flags"),
                    tuple(Param.load(k, v) for k, v in n.named("params")), n.str("metrics", required=True),
                    n.strs("sanity"), tuple((str(k), float(v)) for k, v in perf.items()), n.number("timeout", 3600.0) or 3600.0,
-                   tuple((str(k), str(v)) for k, v in env.items()))
+                   tuple((str(k), str(v)) for k, v in env.items()), n.str("script"), _argvs(n, "prepare"))
 
     def param(self, name: str) -> Param:
         for p in self.params:

@@ -13,14 +13,15 @@ schema: 1
 platform: demo
 release: r1
 title: Demo platform
-hosts: {login: [demo-login*], run: [demo-node*], next_hop: ssh demo-node1}
-scheduler: {kind: slurm}
-environment: {kind: venv, path: ~/venv, interpreter: /usr/bin/python3.11, python: "3.11"}
+hosts: {login: [demo-login*], run: [demo-node*], next_hop: ssh demo-node1, source: "https://example.org/guide"}
+scheduler: {kind: slurm, source: "example/guide docs/x.md @ 0123456789"}
+environment: {kind: venv, path: ~/venv, interpreter: /usr/bin/python3.11, python: "3.11", source: "https://example.org/guide"}
 repos:
-  - {name: zoo, url: https://example.org/zoo.git, ref: v1, dest: ~/zoo}
+  - {name: zoo, url: https://example.org/zoo.git, ref: v1, dest: ~/zoo, source: "https://example.org/guide"}
 steps:
   - {kind: git, repo: zoo}
   - {kind: venv}
+source: "https://example.org/guide"
 """
 
 

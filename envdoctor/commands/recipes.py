@@ -22,5 +22,11 @@ def validate(files: tuple[Path, ...]) -> int:
             err(f"envdoctor: {exc}")
             bad += 1
             continue
-        out(f"{f}: ok ({r.platform} {r.release}: {len(r.steps)} steps, {len(r.runs)} reference runs)\n")
+        if r.unsourced:  # every fact names its source (envdoctor.recipe_sources)
+            for key in r.unsourced:
+                err(f"envdoctor: {f}: {key}: states facts without a `source:` (a citation, or `unsourced: why`)")
+            bad += 1
+            continue
+        out(f"{f}: ok ({r.platform} {r.release}: {len(r.steps)} steps, {len(r.runs)} reference runs, "
+            f"{len(r.citations)} cited)\n")
     return EXIT_USAGE if bad else 0

@@ -16,6 +16,7 @@ REGISTRY = {
     "slurm": "envdoctor.launchers.slurm",
     "pbs": "envdoctor.launchers.pbs",
     "cerebras": "envdoctor.launchers.cerebras",
+    "sambanova": "envdoctor.launchers.sambanova",
 }
 
 

@@ -149,6 +149,49 @@ def env_params(ctx: RunContext) -> dict[str, str]:
     return env
 
 
+def model_dir(ctx: RunContext) -> str:
+    """A fresh model directory per run, relative to the workdir: the model zoo reloads the last
+    checkpoint of a non-empty --model_dir (autoload_last_checkpoint), so reusing one would resume
+    an earlier run; the guide deletes $MODEL_DIR first, envdoctor never deletes the user's."""
+    name = ctx.run.name.replace("-", "_")
+    return f"model_dir_{name}_{ctx.run_id}" if ctx.run_id else f"model_dir_{name}"
+
+
+def script_copy(ctx: RunContext) -> str:
+    """`{script}` of the run's command: the script itself (relative, as the course types it),
+    or, when a parameter that lives in the script is set, a per-run COPY with that constant
+    changed (the user's clone is never edited). A constant the script no longer has is an error."""
+    import re
+
+    from envdoctor.errors import StepFailed
+
+    run = ctx.run
+    edits = [p for p in run.params if p.script and p.name in ctx.explicit]
+    if not run.script or not edits:
+        return run.script
+    source = Path(ctx.workdir) / run.script
+    try:
+        text = source.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise StepFailed(f"cannot read {ctx.show(str(source))}: {exc.strerror or exc}; "
+                         f"`envdoctor setup {ctx.recipe.platform}` clones it") from None
+    for p in edits:
+        rx = re.compile(p.script)
+        if not rx.search(text):
+            raise StepFailed(f"{ctx.show(str(source))} no longer sets {p.name} (no match for {p.script!r}); "
+                             f"edit a copy of the script by hand, or run without --set {p.name}")
+        value = str(ctx.explicit[p.name])
+        text = rx.sub(lambda m: m.group(0)[:m.start(1) - m.start(0)] + value + m.group(0)[m.end(1) - m.start(0):], text)
+    dest = ctx.run_dir / source.name
+    dest.write_text(text, encoding="utf-8")
+    return str(dest)
+
+
+def job_commands(ctx: RunContext, argv: list[str]) -> list[list[str]]:
+    """The run's preparation commands (as the course's job script has them), then the job."""
+    return [list(a) for a in getattr(ctx.run, "prepare", ())] + [argv]
+
+
 def write_script(ctx: RunContext, name: str, commands: Sequence[Sequence[str]], *, header: Sequence[str] = ()) -> tuple[Path, Path]:
     """The job script: activate, cd, export, run each command; record the exit status."""
     script = ctx.run_dir / name

@@ -4,22 +4,24 @@ from __future__ import annotations
 from typing import Iterator
 
 from envdoctor import proc
-from envdoctor.launchers.base import Job, Launch, RunContext, expand, param_flags, read_status, shown_prelude, write_script
+from envdoctor.launchers.base import (Job, Launch, RunContext, expand, job_commands, model_dir, param_flags, read_status,
+                                      script_copy, shown_prelude, write_script)
 
 NAME = "direct"
 
 
 def job_command(ctx: RunContext, config: str = "") -> list[str]:
-    values = {"home": ctx.target.home, "user": ctx.target.user, "workdir": ctx.workdir, "config": config}
+    values = {"home": ctx.target.home, "user": ctx.target.user, "workdir": ctx.workdir, "config": config,
+              "model_dir": model_dir(ctx), "script": script_copy(ctx), "run_id": ctx.run_id}
     return expand(ctx.run.command, values) + param_flags(ctx)
 
 
 def prepare(ctx: RunContext) -> Launch:
     argv = job_command(ctx)
-    script, status = write_script(ctx, "job.sh", [argv])
+    script, status = write_script(ctx, "job.sh", job_commands(ctx, argv))
     import shlex
 
-    display = shown_prelude(ctx) + [shlex.join(argv)]
+    display = shown_prelude(ctx) + [shlex.join(a) for a in job_commands(ctx, argv)]
     return Launch(NAME, display, ("bash", str(script)), ctx.workdir, ctx.target.process_env(), script, status)
 
 

@@ -16,7 +16,7 @@ from typing import Iterator
 from envdoctor import proc
 from envdoctor.errors import StepFailed
 from envdoctor.launchers.base import (FileFollower, Job, Launch, RunContext, find_tool, read_status,
-                                      shown_prelude, sleep_poll, write_script)
+                                      job_commands, shown_prelude, sleep_poll, write_script)
 from envdoctor.launchers.direct import job_command
 
 NAME = "pbs"
@@ -38,11 +38,11 @@ def prepare(ctx: RunContext) -> Launch:
     submit_rule(ctx)
     argv = job_command(ctx)
     name = f"run_{ctx.run.name.replace('-', '_')}.sh"
-    script, status = write_script(ctx, name, [argv])
+    script, status = write_script(ctx, name, job_commands(ctx, argv))
     qsub = find_tool(ctx.target, "qsub", "pbs")
     submit = [qsub, *ctx.run.scheduler_flags, str(script)]
     display = [f"# {ctx.show(str(script))} (conda init block, then) runs:"]
-    display += [f"#   {c}" for c in shown_prelude(ctx) + [shlex.join(argv)]]
+    display += [f"#   {c}" for c in shown_prelude(ctx) + [shlex.join(a) for a in job_commands(ctx, argv)]]
     display.append(shlex.join(["qsub", *ctx.run.scheduler_flags, ctx.show(str(script))]))
     return Launch(NAME, display, tuple(submit), str(ctx.run_dir), ctx.target.process_env(), script, status)
 

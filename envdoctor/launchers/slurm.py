@@ -16,7 +16,7 @@ from typing import Iterator
 from envdoctor import proc
 from envdoctor.errors import StepFailed
 from envdoctor.launchers.base import (FileFollower, Job, Launch, RunContext, find_tool, read_status,
-                                      scheduler_params, shown_prelude, sleep_poll, write_script)
+                                      job_commands, scheduler_params, shown_prelude, sleep_poll, write_script)
 from envdoctor.launchers.direct import job_command
 
 NAME = "slurm"
@@ -25,7 +25,7 @@ FINISH_GRACE = 5.0  # seconds to wait for the output file to be complete after t
 
 def prepare(ctx: RunContext) -> Launch:
     argv = job_command(ctx)
-    script, status = write_script(ctx, "job.sh", [argv])
+    script, status = write_script(ctx, "job.sh", job_commands(ctx, argv))
     sbatch = find_tool(ctx.target, "sbatch", "slurm")
     output = ctx.run_dir / "slurm-%j.out"
     submit = [sbatch, "--parsable", f"--job-name=envdoctor-{ctx.run.name}", f"--output={output}",
@@ -33,7 +33,8 @@ def prepare(ctx: RunContext) -> Launch:
     shown_submit = ["sbatch", "--parsable", f"--job-name=envdoctor-{ctx.run.name}",
                     f"--output={ctx.show(str(output))}", *ctx.run.scheduler_flags, *scheduler_params(ctx),
                     ctx.show(str(script))]
-    display = [f"# {ctx.show(str(script))} runs:"] + [f"#   {c}" for c in shown_prelude(ctx) + [shlex.join(argv)]]
+    display = [f"# {ctx.show(str(script))} runs:"] + [f"#   {c}" for c in shown_prelude(ctx)
+                                                      + [shlex.join(a) for a in job_commands(ctx, argv)]]
     display.append(shlex.join(shown_submit))
     return Launch(NAME, display, tuple(submit), str(ctx.run_dir), ctx.target.process_env(), script, status,
                   info={"output": str(output)})

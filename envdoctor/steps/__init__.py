@@ -16,12 +16,15 @@ STEP_FIELDS: Mapping[str, Mapping[str, tuple[type, bool, str]]] = {
     "conda-env": {},
     "venv": {},
     "pip": {"args": (list, True, ""), "requires": (list, True, ""), "cwd": (str, False, ""),
-            "remove_first": (list, False, ""), "title": (str, False, "")},
+            "remove_first": (list, False, ""), "title": (str, False, ""),
+            "freeze_to": (str, False, "")},  # `pip list --format=freeze > FILE` first (GroqFlow's pinning)
     "git": {"repo": (str, True, "repo")},
     "edit": {"edit": (str, True, "edit")},
     "env-vars": {"variables": (list, True, "variable")},
     "conda-base": {},
     "sdk-enable": {"script": (str, True, ""), "variable": (str, True, "")},
+    "fetch": {"url": (str, False, ""), "bundled": (str, False, ""), "dest": (str, True, "")},
+    "inference-auth": {"helper": (str, True, "")},
 }
 
 # kind -> module under envdoctor.steps
@@ -36,6 +39,8 @@ _MODULES: Mapping[str, str] = {
     "env-vars": "env_vars",
     "conda-base": "conda_base",
     "sdk-enable": "sdk_enable",
+    "fetch": "fetch",
+    "inference-auth": "inference_auth",
 }
 
 

@@ -43,6 +43,9 @@ def plan(step: Step, ctx: Context) -> list[Action]:
     for path in step.get("remove_first", []):
         if os.path.exists(ctx.path(path)):
             actions.append(command(["rm", "-rf", path]))
+    if step.get("freeze_to"):
+        freeze = f"pip list --format=freeze > {step.get('freeze_to')}"
+        actions.append(Action("command", f"cd {cwd} && {freeze}" if cwd else freeze))
     args, missing = _args(ctx, step, shown=True)
     actions.append(command(["pip", *args, *_options(ctx, shown=True)], cwd))
     actions.extend(note(f"{m} does not exist on this node: this step will fail") for m in missing)
@@ -65,6 +68,8 @@ def apply(step: Step, ctx: Context, progress: Progress) -> None:
         envs.forget(ctx)
     for path in step.get("remove_first", []):
         remove_tree(ctx.path(path))
+    if step.get("freeze_to"):
+        _freeze(step, ctx, python, cwd)
     argv = [python, "-m", "pip", *args, *_options(ctx, shown=False)]
     progress.update(f"pip {' '.join(step.get('args', []))}")
     rc, tail = ctx.run_long(argv, progress, cwd=cwd, env=envs.activated_env(ctx))
@@ -73,6 +78,21 @@ def apply(step: Step, ctx: Context, progress: Progress) -> None:
         shown = command(["pip", *_args(ctx, step, shown=True)[0]]).text
         raise fail(step, f"`{shown}` exited {rc}: {last_line(tail)}",
                    "fix the cause and run setup again (installs already done are kept)")
+
+
+def _freeze(step: Step, ctx: Context, python: str, cwd: str) -> None:
+    """`pip list --format=freeze > FILE` in cwd, as the course pins what the env already has
+    (an existing FILE is kept under its backup name)."""
+    from envdoctor import proc
+
+    done = proc.run([python, "-m", "pip", "list", "--format=freeze"], cwd=cwd, env=envs.activated_env(ctx), timeout=300)
+    if not done.ok:
+        raise fail(step, f"`pip list --format=freeze` failed: {done.describe()}", "repair the env and run setup again")
+    target = os.path.join(cwd, step.get("freeze_to"))
+    if os.path.exists(target):
+        move_aside(ctx, target)
+    with open(target, "w", encoding="utf-8") as fh:
+        fh.write(done.stdout)
 
 
 def _unsatisfied(ctx: Context, text: str, dists: dict[str, dict[str, str]]) -> str | None:

@@ -87,16 +87,85 @@ def test_groq_max_seq_length_through_pbs(cli: Cli, groq_node: Target) -> None:
     assert "max_seq_length" in md
 
 
-def test_cerebras_batch_size_config_copy(cli: Cli, cerebras_node: Target) -> None:
-    config = Path(cerebras_node.home, "R_2.10.0/modelzoo/src/cerebras/modelzoo/models/nlp/gpt3/configs/"
-                                      "Cerebras_GPT/111m_modified.yaml")
+def _workdir(node: Target, example: str = "gpt3") -> Path:
+    return Path(node.home, f"R_2.10.0/modelzoo/src/cerebras/modelzoo/models/nlp/{example}")
+
+
+def test_cerebras_sweep_runs_are_independent(cli: Cli, cerebras_node: Target) -> None:
+    """A batch-size sweep: each run trains from scratch in its own model directory (the model
+    zoo would resume from the last checkpoint of a reused one), the user's config and the
+    user's own model directory are left as they were, and the job-time bound is set."""
+    workdir = _workdir(cerebras_node)
+    config = workdir / "configs/Cerebras_GPT/111m_modified.yaml"
     before = config.read_text()
-    a = _run(cli, cerebras_node, "cerebras", "--set", "batch_size=512", "--set", "max_steps=60")
-    b = _run(cli, cerebras_node, "cerebras", "--set", "batch_size=1024", "--set", "max_steps=60", "--no-check")
+    users = workdir / "model_dir_gpt3_111m"  # the user's own earlier run, as the guide names it
+    users.mkdir(exist_ok=True)
+    (users / "checkpoint_400.mdl").write_text("the user's checkpoint")
+    a = _run(cli, cerebras_node, "cerebras", "--set", "batch_size=60", "--set", "max_steps=60")
+    b = _run(cli, cerebras_node, "cerebras", "--set", "batch_size=120", "--set", "max_steps=60", "--no-check")
     assert config.read_text() == before  # the user's config is never edited
-    assert a["metrics"]["samples"] == 512 * 60 and b["metrics"]["samples"] == 1024 * 60
-    assert a["job_id"].startswith("wsjob-")
+    assert (users / "checkpoint_400.mdl").read_text() == "the user's checkpoint"
+    assert a["metrics"]["samples"] == 60 * 60 and b["metrics"]["samples"] == 120 * 60
+    for rec in (a, b):
+        log = Path(rec["log"]).read_text()
+        model_dir = f"model_dir_gpt3_111m_{rec['id']}"
+        assert f"No checkpoints were found in \"{model_dir}\"." in log
+        assert (workdir / model_dir / "checkpoint_60.mdl").is_file()
+        assert log.count("Job id: wsjob-") == 3  # two compiles and one execute
+        copy = Path(rec["log"][:-4], "111m_modified.yaml").read_text()  # the per-run config copy
+        assert "job_time_sec: 3600" in copy and "batch_size: %d" % rec["params"]["batch_size"] in copy
+        assert len(rec["job_id"].split()) == 3 and rec["job_id"].startswith("wsjob-")
     _compare(cli, a, b, "loss")
+
+
+def test_cerebras_simulated_zoo_resumes_a_non_empty_model_dir(cerebras_node: Target) -> None:
+    """The simulated model zoo is as strict as the real one: a second `cszoo fit` in the same
+    --model_dir reloads its last checkpoint and trains nothing new."""
+    import subprocess
+
+    workdir = _workdir(cerebras_node)
+    venv = Path(cerebras_node.home, "R_2.10.0/venv_cerebras_pt/bin")
+    env = dict(cerebras_node.process_env(), PATH=f"{venv}:{os.environ['PATH']}")
+    argv = [str(venv / "cszoo"), "fit", "configs/Cerebras_GPT/111m_modified.yaml", "--model_dir", "md_resume"]
+    first = subprocess.run(argv, cwd=workdir, env=env, capture_output=True, text=True, timeout=300)
+    second = subprocess.run(argv, cwd=workdir, env=env, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0 and second.returncode == 0, second.stdout[-2000:]
+    assert 'No checkpoints were found in "md_resume".' in first.stdout
+    assert 'Found latest checkpoint at "md_resume/checkpoint_400.mdl".' in second.stdout
+    assert "Loading weights from checkpoint md_resume/checkpoint_400.mdl" in second.stdout
+    assert "Processed 0 training sample(s)" in second.stdout  # it resumed at step 400 of 400
+
+
+def test_cerebras_llama2_7b_batch_sizes(cli: Cli, cerebras_node: Target) -> None:
+    """The 2025 course's homework: Llama2-7B at two batch sizes on the current release."""
+    a = _run(cli, cerebras_node, "cerebras", "llama2-7b", "--set", "batch_size=64", "--set", "max_steps=20")
+    b = _run(cli, cerebras_node, "cerebras", "llama2-7b", "--set", "batch_size=128", "--set", "max_steps=20",
+             "--no-check")
+    assert a["metrics"]["samples"] == 64 * 20 and b["metrics"]["samples"] == 128 * 20
+    assert any("cszoo fit" in c and "name=llama2_7b" in c for c in a["commands"])
+    md = _compare(cli, a, b, "loss")
+    assert "batch_size" in md
+
+
+def test_cerebras_warns_before_a_second_concurrent_job(cli: Cli, cerebras_node: Target) -> None:
+    """With a wsjob of the user's still running (as `csctl get jobs` shows), envdoctor warns
+    before starting another (the usage rules: few concurrent jobs)."""
+    from envdoctor.targets.sim.accelsim import cerebras as zoo
+
+    os.environ["ENVDOCTOR_SIM_ROOT"] = cerebras_node.root
+    try:
+        record = zoo.register_job("wsjob-abcdefghijklmnopqrstuv", "execute", "name=gpt3_111m", "wflow-x",
+                                  user=cerebras_node.user)
+    finally:
+        del os.environ["ENVDOCTOR_SIM_ROOT"]
+    try:
+        rc, out, err = cli("run", "cerebras", "--set", "max_steps=10", "--target", "sim", "--sim-root",
+                           cerebras_node.root, "--no-check")
+    finally:
+        os.unlink(str(record))
+    assert rc == 0, err[-2000:]
+    text = out + err
+    assert "you already have 1 wsjob(s) running" in text and "wsjob-abcdefghijklmnopqrstuv" in text
 
 
 def test_run_refuses_when_the_check_fails(cli: Cli, sim_node) -> None:

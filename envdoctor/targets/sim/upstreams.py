@@ -50,8 +50,8 @@ UPSTREAMS: tuple[Upstream, ...] = (
         Ref("Release_2.9.0", "tag", "Release_2.10.0", (("2.10.0", "2.9.0"),)),
         Ref("Release_2.10.0", "tag", "Release_2.10.0"),
         Ref("main", "branch", "Release_2.10.0"),
-    ), ("src/cerebras/modelzoo/cli/main.py", "modelzoo/transformers/pytorch/bert/run.py",
-        "modelzoo/transformers/pytorch/gpt2/run.py")),
+    ), ("src/cerebras/modelzoo/cli/main.py", "src/cerebras/modelzoo/models/nlp/bert/run.py",
+        "src/cerebras/modelzoo/models/nlp/gpt2/run.py")),
     Upstream("https://github.com/groq/groqflow.git", "groq/groqflow", (
         Ref("v4.2.1", "tag", "v4.3.1", (("4.3.1", "4.2.1"),)),
         Ref("v4.3.1", "tag", "v4.3.1"),
@@ -103,17 +103,17 @@ def _tree(upstream: Upstream, ref: Ref) -> dict[str, bytes]:
         for old, new in ref.subst:
             data = data.replace(old.encode(), new.encode())
         files[path.relative_to(src).as_posix()] = data
-    tops = {p.split("/")[0] for p in files}
+    tops = {p.rsplit("/", i)[0] for p in files for i in range(1, p.count("/") + 1)}
     workloads = PAYLOAD / "workloads" / upstream.slug
-    # A workload belongs to the refs whose layout it fits: its top-level directory exists there
-    # (Release_2.3.0's modelzoo/transformers/... vs Release_2.10.0's src/cerebras/...).
+    # A workload belongs to the refs whose layout it fits: its directory exists there
+    # (Release_2.10.0 has src/cerebras/modelzoo/cli/, Release_2.3.0 does not).
     if workloads.is_dir():
         for path in sorted(p for p in workloads.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
             rel = path.relative_to(workloads).as_posix()
-            if rel.split("/")[0] in tops:
+            if rel.rsplit("/", 1)[0] in tops:
                 files[rel] = path.read_bytes()
     for rel in upstream.workloads:
-        if rel.split("/")[0] in tops and rel not in files:
+        if rel.rsplit("/", 1)[0] in tops and rel not in files:
             files[rel] = _placeholder(rel).encode()
     _add_build_backend(files)
     if ref.kind == "branch":

@@ -1,5 +1,13 @@
 """The Cerebras stand-in: `cszoo fit CONFIG` (R 2.10) and `python run.py CSX --params CONFIG` (R 2.3).
 
+As the real model zoo (autoload_last_checkpoint: bool = True, Cerebras/modelzoo Release_2.10.0
+src/cerebras/modelzoo/trainer/callbacks/checkpoint.py:44), a non-empty model directory is
+resumed from its last checkpoint, with the real messages. A run starts three wsjobs (a compile,
+an execute, and a compile for the evaluation when the config evaluates), each announced with
+the release's job-id line (`Job id: wsjob-...` in 2.10; `compile job id: wsjob-...` in 2.3),
+and registered under $ENVDOCTOR_SIM_ROOT/var/cerebras/jobs while it runs (the simulated
+`csctl get jobs` lists them).
+
 The model is a bigram language model (VOCAB x VOCAB logits) trained with AdamW on a
 corpus generated from a fixed Markov chain. A step really counts the token pairs of
 `batch_size` sequences and updates every weight, so batch size changes the work per
@@ -38,19 +46,36 @@ def info(text: str) -> None:
     say("%s INFO:   %s" % (stamp(), text))
 
 
+def _rates(node: Any) -> List[float]:
+    """Every number under a key that ends in learning_rate (optimizer values and schedules)."""
+    out: List[float] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if str(key).endswith("learning_rate") and isinstance(value, (int, float)) and not isinstance(value, bool):
+                out.append(float(value))
+            else:
+                out += _rates(value)
+    elif isinstance(node, list):
+        for item in node:
+            out += _rates(item)
+    return out
+
+
 def settings(config: Dict[str, Any], release: str) -> Dict[str, Any]:
     keys = KEYS[release]
     get = lambda k, d: miniyaml.get(config, keys[k], d)  # noqa: E731
-    lr = miniyaml.find(miniyaml.get(config, "trainer.init.optimizer", {}) or config.get("optimizer", {}),
-                       "learning_rate")
-    if isinstance(lr, list):  # a schedule: take its first value
-        lr = miniyaml.find(lr, "initial_learning_rate") or 0.00028
+    init = miniyaml.get(config, "trainer.init", {}) or {}
+    rates = _rates([init.get("optimizer"), init.get("schedulers")] if isinstance(init, dict) else
+                   [config.get("optimizer")])
+    lr = max(rates) if rates else None  # the schedule's peak
     data_dir = get("data_dir", None)
     if isinstance(data_dir, list):
         data_dir = data_dir[0] if data_dir else None
+    evaluates = bool(miniyaml.get(config, "trainer.fit.val_dataloader", None) or config.get("eval_input")) \
+        and bool(miniyaml.get(config, "trainer.init.loop.eval_frequency", None) or release == "2.3")
     return {"batch_size": int(get("batch_size", 512)), "max_steps": int(get("max_steps", 400)),
             "log_steps": int(get("log_steps", 0) or 0), "lr": float(lr if lr is not None else 0.00028),
-            "data_dir": data_dir, "seed": int(get("seed", 1) or 1)}
+            "data_dir": data_dir, "seed": int(get("seed", 1) or 1), "evaluates": evaluates}
 
 
 def corpus(seed: int) -> List[int]:
@@ -96,13 +121,41 @@ class Model:
         return loss / total
 
 
+def latest_checkpoint(model_dir: str) -> Optional[str]:
+    """The real naming convention: checkpoint_(step)(_timestamp)?.mdl, newest step last."""
+    import re
+
+    found = []
+    for name in os.listdir(model_dir) if os.path.isdir(model_dir) else []:
+        m = re.fullmatch(r"checkpoint_(\d+)(?:_\d+)?\.mdl", name)
+        if m:
+            found.append((int(m.group(1)), os.path.join(model_dir, name)))
+    return sorted(found)[-1][1] if found else None
+
+
+def autoload(model_dir: str, checkpoint: Optional[str]) -> Optional[str]:
+    """What the model zoo does before training: an explicit --checkpoint_path, else the last
+    checkpoint of the model directory (with the messages the real trainer prints)."""
+    if checkpoint:
+        return checkpoint
+    info("Checkpoint autoloading is enabled. Looking for latest checkpoint in \"%s\" directory with the "
+         "following naming convention: `checkpoint_(step)(_timestamp)?.mdl`." % model_dir)
+    found = latest_checkpoint(model_dir)
+    if found:
+        info("Found latest checkpoint at \"%s\"." % found)
+    else:
+        info("No checkpoints were found in \"%s\"." % model_dir)
+        info("No checkpoint was provided. Using randomly initialized model parameters.")
+    return found
+
+
 def train(cfg: Dict[str, Any], model_dir: str, device: str, release: str, checkpoint: Optional[str]) -> Tuple[int, float]:
     pairs = corpus(cfg["seed"])
     model, start_step = Model(), 0
     if checkpoint:
+        info("Loading weights from checkpoint %s" % checkpoint)
         state = json.loads(open(checkpoint, encoding="utf-8").read())
         model.w, start_step = state["weights"], int(state["step"])
-        info("Loading weights from checkpoint %s" % checkpoint)
     batch, steps = cfg["batch_size"], cfg["max_steps"]
     log_steps = cfg["log_steps"] or max(1, steps // 8)
     lr = cfg["lr"] * LR_SCALE
@@ -163,18 +216,66 @@ def fit(config_path: str, model_dir: str, job_labels: Tuple[str, ...] = (), rele
         say("ValueError: the simulated appliance only trains (mode=%r)" % mode)
         return 1
     info("Effective batch size is %d." % cfg["batch_size"])
-    info("Checkpoint autoloading is enabled. Looking for latest checkpoint in \"%s\" directory." % model_dir)
+    start = autoload(model_dir, checkpoint_path)
     info("Compiling the model. This may take a few minutes.")
-    job = "wsjob-" + uuid.uuid4().hex[:22]
-    flow = "wflow-" + uuid.uuid4().hex[:22]
     labels = ",".join(job_labels)
-    info("Initiating a new compile wsjob against the cluster server.")
-    info("Job id: %s, workflow id: %s, namespace: job-operator, remote log path: /n1/wsjob/workdir/job-operator/%s"
-         % (job, flow, job) + (" (labels: %s)" % labels if labels else ""))
+    workflow = "wflow-" + uuid.uuid4().hex[:22]
+    job = wsjob("compile", release, workflow, labels)
     info("Compile was successful!")
+    finish_job(job)
     info("Programming Cerebras Wafer Scale Cluster for execution. This may take a few minutes.")
-    train(cfg, model_dir, "CSX", release, checkpoint_path)
+    job = wsjob("execute", release, workflow, labels)
+    info("Beginning appliance run")
+    try:
+        train(cfg, model_dir, "CSX", release, start)
+    finally:
+        finish_job(job)
+    if cfg["evaluates"]:
+        job = wsjob("compile", release, workflow, labels)  # the evaluation's own compile
+        finish_job(job)
     return 0
+
+
+def _jobs_dir() -> Optional[str]:
+    root = os.environ.get("ENVDOCTOR_SIM_ROOT")
+    return os.path.join(root, "var", "cerebras", "jobs") if root else None
+
+
+def register_job(name: str, kind: str, labels: str, workflow: str, user: Optional[str] = None) -> Optional[str]:
+    """Record a running wsjob where the simulated csctl finds it; returns the record's path."""
+    where = _jobs_dir()
+    if not where:
+        return None
+    os.makedirs(where, exist_ok=True)
+    path = os.path.join(where, name)
+    import getpass
+
+    # One line, the columns `csctl get jobs` prints (the simulated csctl is a shell script).
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write("%-14s%-30s%-9s%-10s%-5s%-10s%-9s%-9s%-9s%-16s%s\n"
+                 % ("job-operator", name, kind, "P2 (299)", "0m", "0m", "RUNNING", "", user or getpass.getuser(),
+                    labels or "", workflow))
+    return path
+
+
+def wsjob(kind: str, release: str, workflow: str, labels: str) -> Tuple[str, Optional[str]]:
+    """Start a wsjob: the release's announcement lines, and its csctl record."""
+    name = "wsjob-" + uuid.uuid4().hex[:22]
+    info("Initiating a new %s wsjob against the cluster server." % kind)
+    if release == "2.3":
+        info("%s job id: %s, remote log path: /n1/wsjob/workdir/%s" % (kind, name, name))
+    else:
+        info("Job id: %s, workflow id: %s, namespace: job-operator, remote log path: "
+             "/n1/wsjob/workdir/job-operator/%s" % (name, workflow, name))
+    return name, register_job(name, kind, labels, workflow)
+
+
+def finish_job(job: Tuple[str, Optional[str]]) -> None:
+    if job[1]:
+        try:
+            os.unlink(job[1])
+        except OSError:
+            pass
 
 
 def run_py(argv: Optional[List[str]] = None) -> int:
