@@ -105,6 +105,7 @@ def survey(inputs: Sequence[str | os.PathLike[str]]) -> Survey:
     for item in inputs:
         p = os.fspath(item)
         if os.path.isdir(p):  # the instructor's own path: a link to the course directory is fine
+            found.warnings.extend(_course_dir_warnings(p))
             _walk(p, p, 0, found)
         elif os.path.lexists(p):
             found.files.append((p, ""))
@@ -132,6 +133,20 @@ def _walk(root: str, path: str, depth: int, found: Survey) -> None:
                 _walk(root, e.path, depth + 1, found)
         elif e.name.endswith(".json"):  # hidden ones too; `.x.json.<random>.tmp` (a write under way) is not
             found.files.append((e.path, root))
+
+
+def _course_dir_warnings(path: str) -> list[str]:
+    """A course directory the class can write needs the sticky bit, or any student can
+    rename or remove a classmate's directory (the way to hide a report)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return []
+    if st.st_mode & 0o022 and not st.st_mode & stat.S_ISVTX:
+        return [f"{path}: writable by {'everyone' if st.st_mode & 0o002 else 'the group'} without the sticky bit "
+                f"(mode {stat.S_IMODE(st.st_mode):04o}): any student can rename or remove a classmate's directory; "
+                f"run `chmod +t {path}`"]
+    return []
 
 
 def _dir_warnings(path: str, name: str, uids: frozenset[int]) -> list[str]:

@@ -123,6 +123,14 @@ def test_hostile_shared_directory(hostile) -> None:
     assert f"directory named {u['gus']} is owned by {u['fay']}" in out
     assert f"{u['gus']}: writable by everyone (mode 0777)" in out
     assert 'id="warnings"' in html
+    assert f"{share}: writable by everyone without the sticky bit (mode 0777)" in out
+
+
+def test_a_sticky_course_directory_gets_no_such_warning(hostile) -> None:
+    share, u, tmp = hostile
+    os.chmod(share, 0o1777)
+    r = _class_report(str(share))
+    assert "without the sticky bit" not in r.stdout and f"{u['gus']} is owned by {u['fay']}" in r.stdout
 
 
 def test_a_symlink_given_by_name_is_not_followed(hostile) -> None:
