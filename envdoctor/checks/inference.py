@@ -90,6 +90,9 @@ def endpoint(probe: Probe, recipe: Recipe) -> Outcome:
                     "on an ALCF node, set the proxy if outbound HTTPS needs one; otherwise the service or the "
                     "network is down: try again later",
                     [f"curl -sS -o /dev/null -w '%{{http_code}}\\n' {url}"])
+    if status == 401 and not inf.get("token", {}).get("present"):
+        return ok(f"GET {url}: HTTP 401 in {listing.get('ms')} ms{via} (the service answers; there is no token "
+                  "to send yet: see inference.token)")
     if status == 401:
         return fail(f"the service refused the token (HTTP 401: {message})",
                     f"log out of Globus at {LOGOUT} and sign in again with --force (the guide's fix for permission "
@@ -134,7 +137,9 @@ def chat(probe: Probe, recipe: Recipe) -> Outcome:
     if status == 429:
         return fail(f"rate limited (HTTP 429: {message or 'Too many requests'}): the service caps tokens per "
                     "minute per user and model", "wait a minute and run again; lower --set max_tokens or the "
-                    "number of requests, and do not run several clients at once", [], evidence)
+                    "number of requests, and do not run several clients at once",
+                    [f"sleep 60 && envdoctor run {recipe.platform} {recipe.runs[0].name if recipe.runs else ''} "
+                     "--set requests=1"], evidence)
     if status == 503 or status is None:
         why = message or answer.get("error", "")
         return warn(f"the model did not answer now ({why}); it may be queued or starting (the guide's web UI "

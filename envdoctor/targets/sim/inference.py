@@ -72,7 +72,8 @@ def build(node: Any) -> None:
              "sessions": {}, "access_tokens": {}, "refresh_tokens": {},
              "pace": {"first_token_s": 0.03, "per_token_s": 0.002}}
     write_state(node.root, state)
-    copy_real_wheels(node.wheelhouse, node.meta["python_versions"].get(node.recipe.environment.python, ""))
+    python = node.recipe.environment.python
+    copy_real_wheels(node.wheelhouse, node.meta["python_versions"].get(python, ""), node.meta["interpreters"].get(python, ""))
 
 
 def write_state(root: Path | str, state: Mapping[str, Any]) -> None:
@@ -100,15 +101,21 @@ def _cached(cache: Path) -> bool:
     return all(n.replace("_", "-") in names for n in REAL_WHEELS)
 
 
-def download(python_version: str) -> Path:
-    """`pip download` the real wheels (and dependencies) for `python_version` into the cache."""
+def download(python_version: str, interpreter: str = "") -> Path:
+    """`pip download` the real wheels (and dependencies) for `python_version` into the cache,
+    with that interpreter's own pip, so that environment markers (`exceptiongroup; python_version
+    < "3.11"`) are those of the Python that installs them."""
     from envdoctor import proc
 
     cache = wheel_cache(python_version)
     cache.mkdir(parents=True, exist_ok=True)
     minor = ".".join(python_version.split(".")[:2])
-    done = proc.run([sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:",
-                     "--python-version", minor, "-d", str(cache), *REAL_WHEELS], timeout=600)
+    if not interpreter:
+        from envdoctor.targets.sim import interpreters
+
+        interpreter = interpreters.play(minor).path
+    done = proc.run([interpreter, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+                     "--only-binary=:all:", "-d", str(cache), *REAL_WHEELS], timeout=600)
     if not done.ok or not _cached(cache):
         detail = (done.stderr.strip() or done.stdout.strip()).splitlines()[-1:] or [""]
         raise UsageError(f"cannot download the openai and globus_sdk wheels for Python {minor} into {cache} "
@@ -117,10 +124,10 @@ def download(python_version: str) -> Path:
     return cache
 
 
-def copy_real_wheels(wheelhouse: Path, python_version: str) -> None:
+def copy_real_wheels(wheelhouse: Path, python_version: str, interpreter: str = "") -> None:
     cache = wheel_cache(python_version or "3.10")
     if not _cached(cache):
-        download(python_version or "3.10")
+        download(python_version or "3.10", interpreter)
     wheelhouse.mkdir(parents=True, exist_ok=True)
     for wheel in sorted(cache.glob("*.whl")):
         shutil.copy2(wheel, wheelhouse / wheel.name)
