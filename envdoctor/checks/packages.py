@@ -119,6 +119,13 @@ def user_site(probe: Probe, recipe: Recipe) -> Outcome:
         evidence.append("path hooks: " + ", ".join(us["pth"]))
     leak = ("~/.local is shared by every env and every testbed system (home is shared), which is why ALCF warns "
             "about \"mysterious package dependency/version issues\"")
+    own = envdoctor_own(us.get("dists", []))
+    if own:
+        mine, uninstall = _own_install(own, us["dir"])
+        if len(own) == len(us.get("dists", [])) and not us.get("pth"):
+            return _only_envdoctor(mine, uninstall, us["dir"], winners, wanted, leak, evidence)
+        cmds.insert(0, uninstall)
+        leak += f"; {mine} are envdoctor's own earlier install: `{uninstall}` removes just them"
     if winners:
         hit = sorted(d["name"] for d in winners)
         required_hit = [n for n in hit if canonical(n) in wanted]
@@ -139,3 +146,55 @@ def user_site(probe: Probe, recipe: Recipe) -> Outcome:
            "this env ignores them" if not effective else f"{us['dir']} holds packages ({listing})")
     why += ", but they leak into every other env and system through the shared home"
     return warn(why, "install packages only inside an env; move these away unless you need them", cmds, evidence)
+
+
+def envdoctor_own(dists: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """What `pip install --user envdoctor` left in ~/.local: envdoctor and the packages it pulled
+    in (typer, click, ruamel.yaml, ...), less any that another ~/.local package also needs."""
+    by_name = {canonical(d["name"]): d for d in dists}
+    if "envdoctor" not in by_name:
+        return []
+
+    def closure(start: list[str]) -> set[str]:
+        seen: set[str] = set()
+        todo = list(start)
+        while todo:
+            name = todo.pop()
+            if name not in seen and name in by_name:
+                seen.add(name)
+                todo.extend(canonical(r) for r in by_name[name].get("requires") or ())
+        return seen
+
+    mine = closure(["envdoctor"])
+    needed_elsewhere = closure([n for n in by_name if n not in mine])
+    return [by_name[n] for n in sorted((mine - needed_elsewhere) | {"envdoctor"})]
+
+
+def _own_install(own: list[Mapping[str, Any]], user_dir: str) -> tuple[str, str]:
+    """('envdoctor 0.1.0 and the N packages it pulled in', the pip command that removes them)."""
+    import re
+
+    m = re.search(r"python(\d+\.\d+)", user_dir)
+    python = f"python{m.group(1)}" if m else "python3"
+    names = ["envdoctor"] + [d["name"] for d in own if canonical(d["name"]) != "envdoctor"]
+    version = next(d["version"] for d in own if canonical(d["name"]) == "envdoctor")
+    what = f"envdoctor {version}" + (f" and the {len(names) - 1} packages it pulled in ({', '.join(names[1:])})"
+                                     if len(names) > 1 else "")
+    # pip uninstall has no --user: outside any env, the user site comes first on sys.path.
+    return what, f"{python} -m pip uninstall -y {' '.join(names)}"
+
+
+def _only_envdoctor(mine: str, uninstall: str, user_dir: str, winners: list[Mapping[str, Any]], wanted: set[str],
+                    leak: str, evidence: list[str]) -> Outcome:
+    why = f"{user_dir} holds envdoctor's own earlier install ({mine}), from `pip install --user envdoctor`"
+    required_hit = sorted(d["name"] for d in winners if canonical(d["name"]) in wanted)
+    if winners:
+        hit = sorted(d["name"] for d in winners)
+        why += (f"; the env's python takes {len(hit)} of them from there ({', '.join(hit[:6])}"
+                + (", …" if len(hit) > 6 else "") + ")" + (f", including required {', '.join(required_hit)}"
+                                                          if required_hit else ""))
+    fix = ("uninstall it from a shell where no env is active (`deactivate` / `conda deactivate` first), then run "
+           "envdoctor with pipx (`pipx install envdoctor`) or the course's envdoctor.pyz: neither puts packages "
+           "into ~/.local/lib")
+    return (fail if required_hit else warn)(f"{why}. {leak}.", fix, [uninstall], evidence)
+

@@ -120,7 +120,8 @@ def scan_user_site(target: Target, xy: str) -> dict[str, Any]:
     for name in names:
         m = re.fullmatch(r"(.+?)-([^-]+?)\.(dist-info|egg-info)", name)
         if m:
-            facts["dists"].append({"name": m.group(1), "version": m.group(2)})
+            facts["dists"].append({"name": m.group(1), "version": m.group(2),
+                                   "requires": _requires(os.path.join(directory, name))})
         elif name.endswith((".pth", ".egg-link")):
             facts["pth"].append(name)
     bin_dir = os.path.join(target.home, ".local", "bin")
@@ -129,6 +130,25 @@ def scan_user_site(target: Target, xy: str) -> dict[str, Any]:
     except OSError:
         facts["bin"] = []
     return facts
+
+
+def _requires(dist_dir: str) -> list[str]:
+    """Names a distribution depends on (Requires-Dist, extras left out): packages.user-site tells
+    envdoctor's own leftover install (envdoctor and what it pulled in) from the course's."""
+    names: list[str] = []
+    for meta in ("METADATA", "PKG-INFO"):
+        try:
+            with open(os.path.join(dist_dir, meta), encoding="utf-8", errors="replace") as fh:
+                head = fh.read(65536).split("\n\n", 1)[0]
+        except OSError:
+            continue
+        for line in head.splitlines():
+            if line.startswith("Requires-Dist:") and "extra ==" not in line.replace("extra==", "extra =="):
+                m = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", line[len("Requires-Dist:"):])
+                if m:
+                    names.append(m.group(1))
+        break
+    return names
 
 
 def xy_of(version: str) -> str:
