@@ -22,7 +22,7 @@ from typing import Any, Iterator
 
 from envdoctor import proc
 from envdoctor.errors import StepFailed
-from envdoctor.launchers.base import Job, Launch, RunContext, shown_prelude, write_script
+from envdoctor.launchers.base import Job, Launch, RunContext, find_tool, shown_prelude, write_script
 from envdoctor.launchers.direct import DirectJob, job_command
 
 NAME = "cerebras"
@@ -95,6 +95,12 @@ def config_copy(ctx: RunContext) -> str:
     return str(dest)
 
 
+def _csctl(ctx: RunContext) -> str:
+    """The appliance's job tool: the node's /opt/cerebras/bin/csctl (mapped on a sim node), or PATH's."""
+    found = find_tool(ctx.target, "csctl", "cerebras")
+    return found if os.path.isabs(found) and os.access(found, os.X_OK) else ""
+
+
 def table_row(header: str, line: str) -> dict[str, str]:
     """A `csctl get jobs` row by the header's column positions (cells hold spaces, `P2 (299)`,
     and may be empty, so splitting on whitespace would misalign them)."""
@@ -110,7 +116,7 @@ def table_row(header: str, line: str) -> dict[str, str]:
 
 def running_jobs(ctx: RunContext, env: dict[str, str]) -> list[str]:
     """The user's wsjobs that have not finished, from `csctl get jobs` ([] when csctl is absent)."""
-    csctl = proc.which("csctl", path=env.get("PATH"))
+    csctl = _csctl(ctx)
     if not csctl:
         return []
     r = proc.run([csctl, "get", "jobs"], env=env, timeout=30)
@@ -170,7 +176,7 @@ class ApplianceJob(DirectJob):
 
     def cancel(self) -> None:
         super().cancel()
-        csctl = proc.which("csctl", path=self.launch.env.get("PATH"))
+        csctl = _csctl(self.ctx)
         for wsjob in self.wsjobs if csctl else []:
             proc.run([csctl, "cancel", "job", wsjob], env=self.launch.env, timeout=30)
 
