@@ -79,12 +79,34 @@ def test_sambanova_compile_then_run_ntasks(cli: Cli, sambanova_node: Target) -> 
     _compare(cli, a, b, "loss")
 
 
-def test_groq_max_seq_length_through_pbs(cli: Cli, groq_node: Target) -> None:
+def test_groq_parameters_go_into_a_copy_of_the_script(cli: Cli, groq_node: Target) -> None:
+    """The proof points take only -b/-e; max_seq_length and the batch size are constants in the
+    script: envdoctor changes them in a per-run copy, never in the user's clone, never as flags."""
+    workdir = Path(groq_node.home, "groqflow/proof_points/natural_language_processing/minilm")
+    before = (workdir / "minilmv2.py").read_text()
     a = _run(cli, groq_node, "groq", "minilm")
-    b = _run(cli, groq_node, "groq", "minilm", "--set", "max_seq_length=256", "--no-check")
+    b = _run(cli, groq_node, "groq", "minilm", "--set", "max_seq_length=256", "--set", "batch_size=4", "--no-check")
+    assert (workdir / "minilmv2.py").read_text() == before
+    copy = Path(b["log"][:-4], "minilmv2.py").read_text()
+    assert "max_seq_length = 256" in copy and "(4, max_seq_length)" in copy and "(2, max_seq_length)" not in copy
+    assert not any("--max-seq-length" in c or "--batch-size" in c for c in b["commands"])
+    assert any(c.strip("# ") == "pip install -r requirements.txt" for c in a["commands"])  # the guide's job script
     assert a["launcher"] == "pbs" and a["job_id"].endswith(".groq-r01-co")
+    for rec in (a, b):  # the real table: a cpu row beside the groq row
+        assert "cpu_spearman" in rec["metrics"] and rec["metrics"]["onchip_ips"] > 0
     md = _compare(cli, a, b, "spearman")
     assert "max_seq_length" in md
+
+
+def test_groq_simulated_proof_point_rejects_unknown_flags_like_argparse(groq_node: Target) -> None:
+    import subprocess
+
+    workdir = Path(groq_node.home, "groqflow/proof_points/natural_language_processing/minilm")
+    python = Path(groq_node.home, "miniconda3/envs/groqflow/bin/python")
+    done = subprocess.run([str(python), "minilmv2.py", "--max-seq-length", "256"], cwd=workdir,
+                          capture_output=True, text=True, env=groq_node.process_env(), timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1] == "minilmv2.py: error: unrecognized arguments: --max-seq-length 256"
 
 
 def _workdir(node: Target, example: str = "gpt3") -> Path:

@@ -140,7 +140,8 @@ def _upgrades_only_pip(step: Step) -> bool:
 
 def _mergeable(step: Step) -> bool:
     args = list(step.get("args", []))
-    return bool(args) and args[0] == "install" and not any(a.startswith("-") and a not in PATH_OPTIONS for a in args)
+    return bool(args) and args[0] == "install" and not step.get("freeze_to") \
+        and not any(a.startswith("-") and a not in PATH_OPTIONS for a in args)
 
 
 def run_pip_group(node: SimNode, steps: list[Step]) -> None:
@@ -153,7 +154,11 @@ def run_pip_group(node: SimNode, steps: list[Step]) -> None:
 def run_pip(node: SimNode, step: Step) -> None:
     _remove_first(node, step)
     cwd = node.path(step.get("cwd")) if step.get("cwd") else node.home
-    node.run([node.path(node.recipe.environment.path) / "bin" / "pip", *_pip_args(node, step)], cwd=cwd, timeout=300)
+    pip = node.path(node.recipe.environment.path) / "bin" / "pip"
+    if step.get("freeze_to"):  # the course's `pip list --format=freeze > frozen.txt` first
+        frozen = node.run([pip, "list", "--format=freeze"], cwd=cwd, timeout=300).stdout
+        (Path(cwd) / step.get("freeze_to")).write_text(frozen, encoding="utf-8")
+    node.run([pip, *_pip_args(node, step)], cwd=cwd, timeout=300)
 
 
 def rerun_pip_steps(node: SimNode) -> None:

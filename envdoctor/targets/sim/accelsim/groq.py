@@ -24,16 +24,22 @@ PAIRS = 240
 SENTENCES = 300
 
 
-def build(name: str, seed: int, max_seq_length: int, batch_size: int) -> List[List[float]]:
-    say('Building "%s"' % name)
+def build(name: str, seed: int, max_seq_length: int, batch_size: int, rebuild: str = "if_needed") -> List[List[float]]:
     rng = random.Random(seed)
     emb = [[rng.gauss(0.0, 1.0) for _ in range(DIM)] for _ in range(WORDS)]
+    cache = os.path.join(os.path.expanduser("~"), ".cache", "groqflow", name)
+    state = os.path.join(cache, name + "_state.yaml")
+    if rebuild == "never":  # -e without -b: the build must exist (groqit(..., rebuild="never"))
+        if not os.path.exists(state):
+            raise SystemExit("groqflow.common.exceptions.GroqitCacheError: rebuild=\"never\" but no build of %s "
+                             "was found in %s" % (name, cache))
+        return emb
+    say('Building "%s"' % name)
     for step in ("Exporting PyTorch to ONNX", "Optimizing ONNX file", "Checking for Op support",
                  "Converting to FP16", "Compiling model", "Assembling model"):
         say("    \u2713 %s   " % step)
-    cache = os.path.join(os.path.expanduser("~"), ".cache", "groqflow", name)
     os.makedirs(cache, exist_ok=True)
-    with open(os.path.join(cache, name + "_state.yaml"), "w", encoding="utf-8") as fh:
+    with open(state, "w", encoding="utf-8") as fh:
         fh.write("build_name: %s\nnum_chips_used: 1\nmax_seq_length: %d\nbatch_size: %d\n"
                  % (name, max_seq_length, batch_size))
     with open(os.path.join(cache, "weights.json"), "w", encoding="utf-8") as fh:
@@ -83,18 +89,28 @@ def timed(batches: Sequence[Sequence[object]], prepare: Callable[[object], objec
     return outputs, e2e, chip, inputs
 
 
-def report(metric_name: str, metric: str, batches: int, batch_size: int, e2e: float, chip: float,
-           script: str) -> None:
-    lat_e2e, lat_chip = 1000.0 * e2e / max(batches, 1), 1000.0 * chip / max(batches, 1)
-    ips_e2e = batches * batch_size / max(e2e, 1e-9)
-    ips_chip = batches * batch_size / max(chip, 1e-9)
+def report(metric_name: str, cpu: Tuple[str, int, int, float], groq: Tuple[str, int, int, float, float]) -> None:
+    """The results table of demo_helpers/compute_performance.py: a `cpu` row (the model on the
+    host, end-to-end only: `--` on chip) and a `groq` row."""
+    def ms(seconds: float, n: int) -> str:
+        return "%.2f" % (1000.0 * seconds / max(n, 1))
+
+    def ips(n: int, size: int, seconds: float) -> str:
+        return "%.2f" % (n * size / max(seconds, 1e-9))
+
+    metric, n, size, e2e = cpu
+    rows = [["cpu", metric, ms(e2e, n), ips(n, size, e2e), "--", "--"]]
+    metric, n, size, e2e, chip = groq
+    rows.append(["groq", metric, ms(e2e, n), ips(n, size, e2e), ms(chip, n), ips(n, size, chip)])
     header = ["Source", metric_name, "end-to-end latency (ms)", "end-to-end IPS", "on-chip latency (ms)", "on-chip IPS"]
-    say(table(header, [["groq", metric, "%.2f" % lat_e2e, "%.2f" % ips_e2e, "%.2f" % lat_chip, "%.2f" % ips_chip]]))
-    say("Proof point %s finished!" % script)
+    say(table(header, rows))
 
 
-def minilm(max_seq_length: int = 128, batch_size: int = 2, seed: int = 0) -> int:
-    emb = build("minilmv2", seed, max_seq_length, batch_size)
+def minilm(max_seq_length: int = 128, batch_size: int = 2, seed: int = 0, rebuild: str = "if_needed",
+           execute: bool = True) -> int:
+    emb = build("minilmv2", seed, max_seq_length, batch_size, rebuild)
+    if not execute:
+        return 0
     rng = random.Random(seed + 1)
     pairs, gold = [], []
     for _ in range(PAIRS):
@@ -104,8 +120,7 @@ def minilm(max_seq_length: int = 128, batch_size: int = 2, seed: int = 0) -> int
         b = [tok if rng.random() < share else rng.randrange(3, WORDS) for tok in a]
         pairs.append((a, b))
         gold.append(5.0 * share)
-    say("Running inference on GroqChip.")
-    batches = [pairs[i:i + batch_size] for i in range(0, len(pairs), batch_size)]
+    say("Preprocessing data.")
 
     def prepare(pair: object) -> object:
         a, b = pair  # type: ignore[misc]
@@ -115,14 +130,24 @@ def minilm(max_seq_length: int = 128, batch_size: int = 2, seed: int = 0) -> int
         (ia, ma), (ib, mb) = item  # type: ignore[misc]
         return cosine(embed(emb, ia, ma), embed(emb, ib, mb))
 
+    say("Running inference on GroqChip.")
+    batches = [pairs[i:i + batch_size] for i in range(0, len(pairs), batch_size)]
     scores, e2e, chip, _ = timed(batches, prepare, model)
     rho = spearman([float(s) for s in scores], gold)  # type: ignore[arg-type]
-    report("Spearman Rank Correlation Coefficient", "%.4f" % rho, len(batches), batch_size, e2e, chip, "minilmv2.py")
+    say("Running inference using PyTorch model (CPU).")
+    singles = [[p] for p in pairs]  # the host model takes one input at a time
+    cpu_scores, cpu_e2e, _, _ = timed(singles, prepare, model)
+    cpu_rho = spearman([float(s) for s in cpu_scores], gold)  # type: ignore[arg-type]
+    report("Spearman Rank Correlation Coefficient", ("%.4f" % cpu_rho, len(singles), 1, cpu_e2e),
+           ("%.4f" % rho, len(batches), batch_size, e2e, chip))
     return 0
 
 
-def bert_tiny(max_seq_length: int = 128, batch_size: int = 1, seed: int = 0) -> int:
-    emb = build("bert_tiny", seed, max_seq_length, batch_size)
+def bert_tiny(max_seq_length: int = 128, batch_size: int = 1, seed: int = 0, rebuild: str = "if_needed",
+              execute: bool = True) -> int:
+    emb = build("bert_tiny", seed, max_seq_length, batch_size, rebuild)
+    if not execute:
+        return 0
     rng = random.Random(seed + 2)
     polarity = [rng.choice((-1.0, 0.0, 0.0, 1.0)) for _ in range(WORDS)]
     direction = [rng.gauss(0.0, 1.0) for _ in range(DIM)]
@@ -139,8 +164,7 @@ def bert_tiny(max_seq_length: int = 128, batch_size: int = 1, seed: int = 0) -> 
                 w = rng.randrange(3, WORDS)  # sentences lean towards their label's words
             words.append(w)
         data.append((words, label))
-    say("Running inference on GroqChip.")
-    batches = [data[i:i + batch_size] for i in range(0, len(data), batch_size)]
+    say("Preprocessing data.")
 
     def prepare(item: object) -> object:
         words, label = item  # type: ignore[misc]
@@ -153,7 +177,15 @@ def bert_tiny(max_seq_length: int = 128, batch_size: int = 1, seed: int = 0) -> 
         score = sum((p - q) * d for p, q, d in zip(pooled, base, direction))
         return (score > 0) == label
 
+    def accuracy(hits: List[object], n: int) -> str:
+        return "%.2f%%" % (100.0 * sum(bool(h) for h in hits) / max(n, 1))
+
+    say("Running inference on GroqChip.")
+    batches = [data[i:i + batch_size] for i in range(0, len(data), batch_size)]
     hits, e2e, chip, n = timed(batches, prepare, model)
-    report("Accuracy", "%.2f%%" % (100.0 * sum(bool(h) for h in hits) / max(n, 1)), len(batches), batch_size, e2e,
-           chip, "bert_tiny.py")
+    say("Running inference using PyTorch model (CPU).")
+    singles = [[d] for d in data]
+    cpu_hits, cpu_e2e, _, cpu_n = timed(singles, prepare, model)
+    report("Accuracy", (accuracy(cpu_hits, cpu_n), len(singles), 1, cpu_e2e),
+           (accuracy(hits, n), len(batches), batch_size, e2e, chip))
     return 0
