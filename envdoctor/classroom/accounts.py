@@ -287,8 +287,9 @@ def render_table(results: list[AccountResult], roster: Roster, style: Style) -> 
                 lines.append(style.dim(f"      {c.id} skipped: {c.why}"))
     bad = sum(1 for r in results if r.failed)
     lines.append("")
-    lines.append(f"{len(results)} accounts checked: {len(results) - bad} ready, {bad} not ready"
-                 + (f"; {len(roster.problems)} roster problems" if roster.problems else ""))
+    n, problems = len(results), len(roster.problems)
+    lines.append(f"{n} {'account' if n == 1 else 'accounts'} checked: {n - bad} ready, {bad} not ready"
+                 + (f"; {problems} roster {'problem' if problems == 1 else 'problems'}" if problems else ""))
     return "\n".join(lines) + "\n"
 
 
