@@ -2,6 +2,7 @@
 
     Graph compilation: 100%|██████████| 100/100 [00:20<00:00]
     Epochs: 100%|██████████| 10/10 [01:17<00:00,  7.71s/it]
+    Loss: 0.0312 | Accuracy: 98.75% : 100%|██████████| 150/150 [00:07<00:00]   (MNIST's per-batch bar)
     Accuracy on test set: 96.85%
     step 0 of epoch 0, loss: 10.91322, acc: 2.0e-05, lr: 0.000128, throughput: 646.84 samples/sec
     [1,0]<stdout>:[INFO] throughput: 8125.8 samples/sec
@@ -15,6 +16,7 @@ import re
 from envdoctor.metrics.base import NUMBER, Parser
 
 _ACC = re.compile(rf"Accuracy on test set: (?P<v>{NUMBER})\s*%")
+_BATCH_BAR = re.compile(rf"Loss: (?P<loss>{NUMBER}|nan|inf) \| Accuracy: (?P<acc>{NUMBER})% ")
 _THROUGHPUT = re.compile(rf"throughput: (?P<v>{NUMBER}) samples/sec")
 _LOSS = re.compile(rf"\bloss: (?P<v>{NUMBER}|nan|inf)")
 _BAR = re.compile(r"^\s*(?P<what>Graph compilation|Epochs):\s+(?P<pct>\d+)%\|[^|]*\|\s*(?P<n>\d+)/(?P<total>\d+)\s*"
@@ -45,6 +47,12 @@ class GraphcoreParser(Parser):
             self.mean("throughput", float(m.group("v")))
             self.capture(_LOSS, text, "loss")
             return True
+        if "| Accuracy: " in text:  # the bar's description: the last batch's mean loss and accuracy
+            m = _BATCH_BAR.search(text)
+            if m:
+                self.set("loss", float(m.group("loss")))
+                self.set("train_accuracy", float(m.group("acc")))
+                return True
         if "%|" in text:
             m = _BAR.search(text)
             if m:

@@ -66,6 +66,10 @@ def test_graphcore_epochs_and_lr(cli: Cli, graphcore_node: Target) -> None:
     a = _run(cli, graphcore_node, "graphcore", "mnist", "--set", "epochs=2", "--set", "lr=0.03")
     b = _run(cli, graphcore_node, "graphcore", "mnist", "--set", "epochs=4", "--set", "lr=0.02", "--no-check")
     assert a["status"] == b["status"] == "ok" and a["launcher"] == "slurm"
+    log = Path(a["log"]).read_text()  # what the real tutorial prints: tqdm bars and the accuracy line
+    assert "throughput" not in log and log.count("Graph compilation: 100%|") == 2
+    assert "| Accuracy: " in log and "Accuracy on test set: " in log
+    assert a["params"]["lr"] == 0.03 and b["params"]["lr"] == 0.02
     md = _compare(cli, a, b, "loss")
     assert "| epochs | lr |" in md.replace("run | epochs", "| epochs")
 

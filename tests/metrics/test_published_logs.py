@@ -46,6 +46,12 @@ def test_parsers_on_published_logs(name: str, parser: str, key: str, value: floa
     assert parse(name, parser)[key] == pytest.approx(value)
 
 
+def test_mnist_per_batch_bar_gives_loss_and_training_accuracy() -> None:
+    line = "Loss: 0.0312 | Accuracy: 98.75% : 100%|██████████| 150/150 [00:07<00:00, 20.31it/s]"
+    v = metrics.parse_text("graphcore", line + "\n").values
+    assert v["loss"] == pytest.approx(0.0312) and v["train_accuracy"] == pytest.approx(98.75)
+
+
 def test_the_cpu_row_never_overwrites_the_chip_values() -> None:
     v = parse("groq_ts24_minilm.log", "groq")
     assert v["onchip_ips"] == pytest.approx(2620.58) and "cpu_onchip_ips" not in v  # `--` cells are skipped

@@ -13,7 +13,7 @@ def main(argv=None):
     parser.add_argument("--device-iterations", type=int, default=50, help="device iteration (default:50)")
     parser.add_argument("--test-batch-size", type=int, default=80, help="batch size for testing (default: 80)")
     parser.add_argument("--epochs", type=int, default=10, help="number of epochs to train (default: 10)")
-    parser.add_argument("--lr", type=float, default=0.03, help="learning rate (default: 0.03)")
+    parser.add_argument("--lr", type=float, default=0.05, help="learning rate (default: 0.05)")
     args = parser.parse_args(argv)
     from accelsim.graphcore import mnist
 
