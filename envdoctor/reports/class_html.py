@@ -158,8 +158,10 @@ def _cell(c: Cell) -> str:
     detail = ""
     if c.report is not None:
         n = c.report.counts
-        bits = [f"{n[s]} {s}" for s in ("fail", "error", "warn") if n[s]]
-        detail = f"<br><small>{escape(', '.join(bits) or str(n['ok']) + ' ok')}</small>"
+        bits = [f"{n[s]} {s}" for s in ("fail", "error", "warn") if n[s]] or [f"{n['ok']} ok"]
+        if c.report.trust:  # who wrote it disagrees with whose it says it is, or a hidden name
+            bits.append(_n(len(c.report.trust), "ownership warning"))
+        detail = f"<br><small>{escape(', '.join(bits))}</small>"
     elif c.note:
         detail = f"<br><small>{escape(c.note)}</small>"
     return (f"<td class=\"cell s-{c.status}\" data-status=\"{c.status}\" data-platform=\"{escape(c.platform)}\">"
