@@ -132,3 +132,19 @@ def test_a_report_file_replaced_by_a_symlink_is_replaced_not_followed(tmp_path: 
     first.symlink_to(victim)
     second = write_shared(_report("alice"), tmp_path / "s")
     assert victim.read_text() == "keep me\n" and not second.is_symlink()
+
+
+def test_check_share_refuses_in_one_line_with_exit_2(cli, sim_node, tmp_path: Path) -> None:
+    """The real command: the check itself is printed, the shared copy refused, exit 2, no traceback."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to chown")
+    node = sim_node("groq")
+    share = tmp_path / "share"
+    (share / node.user).mkdir(parents=True)
+    os.chown(share / node.user, 54321, 54321)
+    rc, out, err = cli("check", "groq", "--target", "sim", "--sim-root", node.root, "--offline",
+                       "--share", str(share))
+    assert rc == 2, out + err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "refusing to write the shared report" in lines[0] and "uid-54321" in lines[0]
+    assert "Traceback" not in err and list((share / node.user).iterdir()) == []
