@@ -2,8 +2,15 @@
 
 Every file becomes either a `Loaded` report (a compact copy: the counts, and the full text
 only of the checks that are problems) or a `Bad` one that says what is wrong with it
-(corrupt, truncated, foreign, newer, invalid, unreadable), with the user and platform
-guessed from its place in a `--share` directory so that the grid can still show the cell.
+(corrupt, truncated, foreign, newer, invalid, unreadable, symlink, special, too-large,
+hard-link), with the user and platform guessed from its place in a `--share` directory so
+that the grid can still show the cell.
+
+A shared course directory is written by the whole class, so nothing in it is believed:
+a report is its file owner's (the JSON `user` and the directory name are claims, and any
+disagreement becomes a warning); only regular files with one link are read, opened
+without following links or blocking on FIFOs, and at most MAX_FILE_BYTES of them; hidden
+names are read and flagged, never skipped.
 """
 from __future__ import annotations
 
