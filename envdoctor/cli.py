@@ -5,6 +5,14 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
+import typer.core
+
+# Plain help everywhere (rich_markup_mode=None), yet typer up to 0.20 (the last for Python 3.8)
+# still escapes "[required]" / "[default: ...]" for rich ("\\[required]") whenever rich is
+# installed. Told that rich is absent, typer prints them plainly (and skips importing rich).
+for _flag in ("HAS_RICH", "rich"):
+    if getattr(typer.core, _flag, None):
+        setattr(typer.core, _flag, False if _flag == "HAS_RICH" else None)
 
 # Plain click help (rich_markup_mode=None): rendering help through rich costs ~0.1 s.
 # add_completion: typer's --install-completion / --show-completion (bash, zsh, fish); the shell
@@ -29,7 +37,8 @@ TARGET = typer.Option("real", "--target", help="real: this machine; sim: a simul
 SIM_ROOT = typer.Option(None, "--sim-root", help="Directory of the simulated node (default: per platform).")
 RELEASE = typer.Option(None, "--release", "-r", help="Recipe release (default: the current one).")
 JSON = typer.Option(False, "--json", help="Print JSON for tools instead of text.")
-PLATFORM = typer.Argument(..., help="cerebras, sambanova, graphcore or groq (see `envdoctor platforms`).")
+PLATFORM = typer.Argument(..., metavar="PLATFORM",
+                          help="cerebras, sambanova, graphcore or groq (see `envdoctor platforms`).")
 
 
 def _version(value: bool) -> None:
