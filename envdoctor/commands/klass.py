@@ -147,7 +147,7 @@ def write_junit(data, directory: Path) -> tuple[list[Path], list[str]]:
     for user in data.students:
         reports = [data.cells[(user, p)].report for p in data.platforms
                    if (user, p) in data.cells and data.cells[(user, p)].report is not None]
-        dicts = [r.as_report_dict() for r in reports]  # type: ignore[union-attr]
+        dicts = [_with_ownership(r) for r in reports]
         names = [f"envdoctor.{user}.{r.platform}" for r in reports]  # type: ignore[union-attr]
         missing = [p for p in data.platforms if (user, p) in data.cells and data.cells[(user, p)].report is None]
         for p in missing:
@@ -164,6 +164,15 @@ def write_junit(data, directory: Path) -> tuple[list[Path], list[str]]:
             continue
         written.append(path)
     return written, errors
+
+
+def _with_ownership(rep) -> dict:
+    """The report for JUnit, with its ownership warnings (if any) as one more, warning, test case."""
+    data = rep.as_report_dict()
+    if rep.trust:
+        data["checks"] = [*data["checks"], {"id": "class.ownership", "category": "run", "status": "warn",
+                                            "why": "; ".join(rep.trust), "fix": "ask the student who wrote it"}]
+    return data
 
 
 def _known_platforms() -> tuple[str, ...]:

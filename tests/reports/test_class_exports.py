@@ -109,3 +109,12 @@ def test_terminal_summary_shows_no_control_characters(tmp_path: Path, cli) -> No
     _report(share, "ann\x1b[2K\rall-ok", "groq", status="ok", claims="ann")
     rc, out, _ = cli("class", "report", str(share))
     assert "\x1b" not in out and "\r" not in out and "\\x1b[2K\\x0dall-ok" in out
+
+
+def test_junit_carries_ownership_warnings(tmp_path: Path, cli) -> None:
+    share = tmp_path / "share"
+    _report(share, "eve", "groq", status="ok", claims="ann")
+    rc, out, err = cli("class", "report", str(share), "--junit", str(tmp_path / "j"))
+    cases = {c.get("name"): c for c in ET.parse(tmp_path / "j" / "eve.xml").getroot().iter("testcase")}
+    assert "report in eve's directory claims to be ann" in cases["class.ownership"].find("system-out").text
+    assert not (tmp_path / "j" / "ann.xml").exists()
