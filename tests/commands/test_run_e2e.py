@@ -74,12 +74,28 @@ def test_graphcore_epochs_and_lr(cli: Cli, graphcore_node: Target) -> None:
     assert "| epochs | lr |" in md.replace("run | epochs", "| epochs")
 
 
-def test_sambanova_compile_then_run_ntasks(cli: Cli, sambanova_node: Target) -> None:
+def test_sambanova_script_compiles_then_submits_its_own_run(cli: Cli, sambanova_node: Target) -> None:
+    """`./BertLarge.sh <log folder>` compiles, then sbatches BertLarge_run.sh itself; the output
+    and the Duration: lines are in the .out files, which envdoctor follows (not the Slurm output)."""
+    workdir = Path(sambanova_node.home, "ai-science-training-series/07_AITestbeds/Sambanova/bert")
+    before = (workdir / "BertLarge.sh").read_text()
     a = _run(cli, sambanova_node, "sambanova", "--set", "ntasks=1", "--set", "ntasks_per_node=1")
     b = _run(cli, sambanova_node, "sambanova", "--set", "ntasks=2", "--set", "ntasks_per_node=2", "--no-check")
+    assert (workdir / "BertLarge.sh").read_text() == before  # ntasks went into a per-run copy
     assert Path(sambanova_node.home, "BertLarge", "bertlrg", "bertlrg.pef").is_file()
-    assert any("BertLarge.sh compile" in c for c in a["commands"])
-    assert any("--ntasks 2" in c for c in b["commands"])
+    for rec in (a, b):
+        assert any(c.endswith(f"BertLarge.sh {rec['id']}") for c in rec["commands"]), rec["commands"]
+        compile_out = workdir / rec["id"] / "BertLarge.out"
+        run_out = Path(sambanova_node.home, "BertLarge", rec["id"], "BertLarge.out")
+        assert "Submitted batch job" in compile_out.read_text() and "Duration:" in compile_out.read_text()
+        assert "Duration:" in run_out.read_text() and rec["job_id"].isdigit()
+        slurm_out = Path(sambanova_node.home, f"slurm-{rec['job_id']}.out").read_text()
+        assert "Duration:" not in slurm_out and "Using " in slurm_out  # the Slurm output has only the path
+        assert rec["metrics"]["duration_seconds"] >= 0 and rec["status"] == "ok"
+    assert "--ntasks 2 " in Path(b["log"][:-4], "BertLarge.sh").read_text()
+    for rec, n in ((a, 1), (b, 2)):  # the run job got the copy's --ntasks
+        run_out = Path(sambanova_node.home, "BertLarge", rec["id"], "BertLarge.out").read_text()
+        assert f"on {n} data-parallel instance(s)" in run_out
     _compare(cli, a, b, "loss")
 
 
@@ -218,9 +234,9 @@ def test_graphcore_and_sambanova_through_real_slurm(cli: Cli, graphcore_node: Ta
     b = _run(cli, graphcore_node, "graphcore", "--set", "epochs=3", "--no-check")
     _compare(cli, a, b, "loss")
     c = _run(cli, sambanova_node, "sambanova", "--set", "ntasks=2", "--set", "ntasks_per_node=2", "--no-check")
-    for rec in (a, c):  # the real Slurm knows these jobs
+    for rec, command in ((a, f"{a['log'][:-4]}/job.sh"), (c, "BertLarge_run.sh")):  # the real Slurm knows these jobs
         out = subprocess.run(["scontrol", "show", "job", rec["job_id"]], capture_output=True, text=True,
                              env=dict(os.environ)).stdout
         assert "JobState=COMPLETED" in out, out
-        assert f"Command={rec['log'][:-4]}/job.sh" in out, out  # it is our job, not a stand-in's
+        assert command in out, out  # our job (SambaNova: the one the course's script submitted), not a stand-in's
     assert c["status"] == "ok" and c["metrics"]["samples_per_sec"] > 0

@@ -465,8 +465,8 @@ def sbatch(args: list[str]) -> int:
     with open(script, "w", encoding="utf-8") as fh:
         fh.write(text)
     os.chmod(script, 0o755)
-    out = os.path.join(cwd, str(opts.get("output", "slurm-%j.out")).replace("%j", str(num)).replace("%x", name))
-    err = os.path.join(cwd, str(opts["error"]).replace("%j", str(num)).replace("%x", name)) if "error" in opts else out
+    out = os.path.join(cwd, str(opts.get("output", "slurm-%j.out")).replace("%j", str(num)).replace("%A", str(num)).replace("%x", name))
+    err = os.path.join(cwd, str(opts["error"]).replace("%j", str(num)).replace("%A", str(num)).replace("%x", name)) if "error" in opts else out
     env = slurm_env(opts, num, name, meta)
     job = {"num": num, "id": str(num), "name": name, "user": meta["user"], "state": "PENDING",
            "partition": str(opts.get("partition", PARTITION)), "argv": [script, *script_args], "cwd": cwd, "env": env,
