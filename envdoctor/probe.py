@@ -30,6 +30,7 @@ COLLECTOR_MODULES = (
     "envdoctor.collectors.sdk",
     "envdoctor.collectors.inference",
     "envdoctor.collectors.deep_run",
+    "envdoctor.collectors.drift",
 )
 
 

@@ -32,6 +32,7 @@ CHECK_MODULES = (
     "envdoctor.checks.sdk",
     "envdoctor.checks.inference",
     "envdoctor.checks.run",
+    "envdoctor.checks.drift",
 )
 ID_RE = re.compile(r"[a-z]+(\.[a-z0-9]+(-[a-z0-9]+)*)+")
 CHECK_TIMEOUT = 5.0
