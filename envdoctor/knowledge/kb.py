@@ -117,6 +117,8 @@ class Fault:
     counter_examples: tuple[str, ...] = ()
     line: int | None = None
     lookup: tuple[str, str] = ()    # (table, named group): the row the log's name selects
+    refines: tuple[str, ...] = ()   # on a line both match, only this one counts (the other is generic)
+    defaults: tuple[tuple[str, str], ...] = ()  # text for a named group a signature does not capture
     placeholders: frozenset = frozenset()  # {name}s its texts use (empty: plain texts)
     file: str = ""
 
@@ -440,11 +442,16 @@ def _placeholders(*texts: str) -> set[str]:
 
 
 def _check_template(n: Node, fid: str, sigs: tuple[Signature, ...], texts: tuple[str, ...],
-                    lookup: tuple[str, str], tables: dict[str, dict[str, dict[str, Any]]]) -> frozenset:
-    """The {name}s a fault's texts use must be a named group of every signature, or a field of
-    the lookup table. A fault whose signatures name no group keeps its texts verbatim."""
+                    lookup: tuple[str, str], tables: dict[str, dict[str, dict[str, Any]]],
+                    defaults: dict[str, str]) -> frozenset:
+    """The {name}s a fault's texts use must be a named group of every signature (or have a
+    default), NAME_top for such a group (its first dotted part), or a field of the lookup table.
+    A fault whose signatures name no group keeps its texts verbatim."""
     groups = [set(sig.regex.groupindex) for sig in sigs]
-    common = set.intersection(*groups) if groups else set()
+    common = (set.intersection(*groups) if groups else set()) | set(defaults)
+    for name in defaults:
+        if not any(name in g for g in groups):
+            raise n.error("defaults", f"{name!r} is not a named group of any signature of {fid}")
     fields: set[str] = set()
     if lookup:
         table, key = lookup
@@ -456,6 +463,7 @@ def _check_template(n: Node, fid: str, sigs: tuple[Signature, ...], texts: tuple
     if not common and not lookup:
         return frozenset()
     used = _placeholders(*texts)
+    common |= {g + "_top" for g in common}
     unknown = used - common - fields
     if unknown:
         raise n.error("cause", f"placeholder(s) {', '.join('{' + u + '}' for u in sorted(unknown))} are neither "
@@ -505,7 +513,13 @@ def _load_fault(n: Node, contexts: dict[str, Context], tables: dict[str, dict[st
     title, cause, fix = n.str("title", required=True).strip(), n.str("cause", required=True).strip(), \
         n.str("fix", required=True).strip()
     commands = tuple(c.strip() for c in n.strs("commands"))
-    placeholders = _check_template(n, fid, sigs, (title, cause, fix) + commands, lookup, tables)
+    dn = n.child("defaults")
+    defaults: dict[str, str] = {}
+    if dn is not None:
+        for key in list(dn.data):
+            defaults[str(key)] = dn.str(str(key), required=True)
+        dn.done()
+    placeholders = _check_template(n, fid, sigs, (title, cause, fix) + commands, lookup, tables, defaults)
     fault = Fault(
         id=fid, category=category, title=title, platforms=platforms,
         signatures=sigs, cause=cause, fix=fix,
@@ -513,7 +527,7 @@ def _load_fault(n: Node, contexts: dict[str, Context], tables: dict[str, dict[st
         confidence=float(confidence), harmless=n.bool("harmless"), when=when, unless=unless,
         specialises=n.str("specialises"), supersedes=n.strs("supersedes"), examples=examples,
         counter_examples=n.strs("counter_examples"), line=n.line, lookup=lookup, placeholders=placeholders,
-        file=n.path,
+        file=n.path, refines=n.strs("refines"), defaults=tuple(sorted(defaults.items())),
     )
     if fault.specialises and not fault.platforms:
         raise n.error("specialises", "only a platform-specific fault can specialise a generic one")
@@ -554,7 +568,10 @@ def render_texts(kb: KnowledgeBase, fault: Fault, captures: tuple[tuple[str, str
     """(title, cause, fix, commands) of `fault` with the names the log gave filled in."""
     if not fault.placeholders and not fault.lookup:
         return fault.title, fault.cause, fault.fix, fault.commands
-    values = {k: _clean_capture(v) for k, v in captures}
+    values = dict(fault.defaults)
+    values.update((k, _clean_capture(v)) for k, v in captures if _clean_capture(v))
+    for k in list(values):
+        values[k + "_top"] = values[k].split(".")[0]
     lists: dict[str, list[str]] = {}
     if fault.lookup:
         table, key = fault.lookup
@@ -716,7 +733,7 @@ def _build_kb(parts: list[tuple[Any, Path]]) -> KnowledgeBase:
             faults.append(fault)
         top.done()
     for fault in faults:
-        for ref in (fault.specialises, *fault.supersedes):
+        for ref in (fault.specialises, *fault.supersedes, *fault.refines):
             if ref and ref not in by_id:
                 raise RecipeError(fault.file, fault.line, f"{fault.id}.supersedes", f"unknown fault id {ref!r}")
     paths = tuple(str(p) for _, p in parts)

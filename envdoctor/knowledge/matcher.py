@@ -540,6 +540,7 @@ class Matcher:
         text = _decode(lines[idx])
         joined: tuple[str, list[tuple[int, int]], int, int] | None = None
         own: list[tuple[Fault, tuple[tuple[str, str], ...]]] = []  # matched on the line alone
+        matched: list[tuple[Fault, tuple[tuple[str, str], ...], int, bool]] = []
         done: set[str] = set()
         settle = bool(shape) and shape not in self._settled
         for sid in sig_ids:
@@ -585,9 +586,15 @@ class Matcher:
                 fault = self.kb.by_id[owner]
                 caps = tuple(sorted((k, v) for k, v in m.groupdict().items() if v)) if fault.placeholders \
                     or fault.lookup else ()
-                self._hit(fault, idx, at, caps)
-                if alone:
-                    own.append((fault, caps))
+                matched.append((fault, caps, at, alone))
+        if len(matched) > 1:  # a specific entry and the generic family it refines: only the specific
+            refined = {r for f, _, _, _ in matched for r in f.refines}
+            if refined:
+                matched = [t for t in matched if t[0].id not in refined]
+        for fault, caps, at, alone in matched:
+            self._hit(fault, idx, at, caps)
+            if alone:
+                own.append((fault, caps))
         if settle and (own or not self._cand.get(shape, ((), ()))[1]):
             # A line that is itself a known message is taken as whole, not as the piece of a
             # wrapped one: its shape settles even if it holds words of other (wrap) candidates.
@@ -720,6 +727,7 @@ class Matcher:
             if fault.specialises:
                 removed.add(fault.specialises)
         order = {f.id: i for i, f in enumerate(self.faults)}
+        matched = self._merge_bare_variants(matched)
         findings = []
         for count, lines, _, fault, caps in matched:
             if fault.id in removed:
@@ -738,6 +746,24 @@ class Matcher:
         if not any(not f.harmless for f in result):
             result = self._fallback(platform) + result
         return result
+
+    @staticmethod
+    def _merge_bare_variants(recs: list[list[Any]]) -> list[list[Any]]:
+        """A family line that named nothing (a generic line of the same message) adds to the
+        first variant that did, rather than being a finding of its own."""
+        named: dict[str, list[Any]] = {}
+        for rec in recs:
+            if rec[4] and rec[3].id not in named:
+                named[rec[3].id] = rec
+        out = []
+        for rec in recs:
+            first = named.get(rec[3].id)
+            if not rec[4] and first is not None:
+                first[0] += rec[0]
+                first[1] = sorted(set(first[1]) | set(rec[1]))[:MAX_LINES_KEPT]
+                continue
+            out.append(rec)
+        return out
 
     def error_lines(self) -> list[tuple[int, str]]:
         """The error-looking lines kept for the ranked fallback, in input order, without the
