@@ -150,7 +150,7 @@ def _key_block(m: "re.Match[str]") -> List[Span]:
 
 
 # user:password@ in URLs (any scheme: http, https, git+https, socks5, ftp, mongodb+srv, ...).
-_URL_CRED = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<user>[^\s/@:'\"<>]*)(?::(?P<pw>[^\s/@'\"<>]*))?@")
+_URL_CRED = re.compile(r"(?P<scheme>(?<![A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]{0,30}://)(?P<user>[^\s/@:'\"<>]*)(?::(?P<pw>[^\s/@'\"<>]*))?@")
 _PLAIN_USER = re.compile(r"[A-Za-z_][A-Za-z0-9._\-]{0,31}")
 
 
@@ -174,7 +174,7 @@ _COOKIE = re.compile(r"(?i)(?<![A-Za-z0-9_\-])(?:set-)?cookie[\"']?\s*[:=]\s*[\"
 _COOKIE_FLAG = re.compile(r"(?:^|\s)(?:-b|--cookie)\s+(?P<q>[\"']?)(?P<v>[^\s\"']*=[^\s\"']*)")
 
 # key = value / key: value / "key": "value" / --key value, where the key says secret.
-_SECRET_WORD = (r"(?:[A-Za-z0-9_.\-]*?(?:token|secret|passw(?:or)?d|passphrase|api[_\-]?key|apikey|"
+_SECRET_WORD = (r"(?:[A-Za-z0-9_.\-]{0,64}?(?:token|secret|passw(?:or)?d|passphrase|api[_\-]?key|apikey|"
                 r"access[_\-]?key|private[_\-]?key|client[_\-]?secret|credentials?|account[_\-]?key)|_auth|_authToken|"
                 r"[A-Za-z0-9]+_pwd|identitytoken|registrytoken)")
 _VALUE = r"(?:\"(?P<dq>[^\"\n]*)\"|'(?P<sq>[^'\n]*)'|(?P<bare>[^\s,;&\"'}<>)\]]+))"
@@ -188,7 +188,7 @@ _KEY_FLAG = re.compile(r"(?i)(?<![A-Za-z0-9])--(?:[a-z0-9]+-)+key(?:\s+|=)(?P<q>
 # .netrc: `machine h login u password p` (also `passwd`, `account`); values to the next blank.
 _NETRC = re.compile(r"(?i)(?<![A-Za-z0-9_\-])(?:password|passwd|account)\s+(?P<v>[^\s=:]\S*)")
 # NAME=value where NAME says secret (shell, .env files, docker -e): checked with name_is_secret.
-_ENV_ASSIGN = re.compile(r"(?<![A-Za-z0-9_])(?P<name>[A-Za-z_][A-Za-z0-9_]*(?:KEY|key|Key|TOKEN|Token|token|"
+_ENV_ASSIGN = re.compile(r"(?<![A-Za-z0-9_])(?P<name>[A-Za-z_][A-Za-z0-9_]{0,100}?(?:KEY|key|Key|TOKEN|Token|token|"
                          r"SECRET|Secret|secret|PASSWORD|Password|PASSWD|PWD|PAT|AUTH|SIG|SAS|CREDENTIALS?))"
                          r"[\"']?\s*[=:]\s*" + _VALUE)
 # Command lines: curl -u user:pw, mysql -pSECRET, sshpass -p SECRET, redis-cli -a SECRET.
