@@ -24,7 +24,7 @@ from envdoctor import files
 from envdoctor.errors import UsageError
 from envdoctor.recipe import Step, Variable
 from envdoctor.steps import dotfiles
-from envdoctor.steps.base import Action, Context, Progress, note, template
+from envdoctor.steps.base import Action, Context, Progress, fail, note, template
 
 BEGIN = "# >>> envdoctor >>>"
 END = "# <<< envdoctor <<<"
@@ -42,6 +42,9 @@ def is_done(step: Step, ctx: Context) -> str | None:
             return (f"the envdoctor block of {ctx.display(path)} has {broken} broken line(s) "
                     "(left by an older envdoctor): it is written again whole")
         if not _exported(ctx, text, variables):
+            later = _overridden(ctx, path, text, variables)
+            if later:
+                return later
             names = ", ".join(n for v in variables for n in v.names())
             return f"{ctx.display(path)} does not export {names} with the recipe's values"
         if _is_bashrc(ctx, path) and not dotfiles.login_reads_bashrc(ctx):
@@ -55,6 +58,9 @@ def plan(step: Step, ctx: Context) -> list[Action]:
     for path, variables in _by_file(step, ctx).items():
         old = dotfiles.read(path)
         new = _new_text(ctx, old or "", variables)
+        later = _overridden(ctx, path, old or "", variables)
+        if later:
+            actions.append(note(f"{later}: remove or change that line, then run setup again"))
         if new is not None:
             broken = broken_lines(old or "")
             if broken:
@@ -71,9 +77,13 @@ def plan(step: Step, ctx: Context) -> list[Action]:
 def apply(step: Step, ctx: Context, progress: Progress) -> None:
     bashrc_used = False
     for path, variables in _by_file(step, ctx).items():
-        new = _new_text(ctx, dotfiles.read(path) or "", variables)
+        old = dotfiles.read(path) or ""
+        new = _new_text(ctx, old, variables)
         if new is not None:
             dotfiles.write(ctx, path, new)
+        later = _overridden(ctx, path, new if new is not None else old, variables)
+        if later:
+            raise fail(step, later, "remove or change that line (it is yours: envdoctor leaves it), then run setup again")
         bashrc_used |= _is_bashrc(ctx, path)
     if bashrc_used:
         dotfiles.apply_login_fix(ctx)
@@ -219,6 +229,26 @@ def _exported(ctx: Context, text: str, variables: list[Variable]) -> bool:
             words = _words(match.group(2))
             last[match.group(1)] = words[0] if len(words) == 1 else "\0"
     return all(last.get(name) == template(ctx, v.value) for v in variables for name in v.names())
+
+
+def _overridden(ctx: Context, path: str, text: str, variables: list[Variable]) -> str | None:
+    """"line N of FILE sets NAME again after envdoctor's block" when a user's own line
+    below the block exports another value (bash keeps the last one)."""
+    lines = files.split_lines(text)
+    blocks = dotfiles.find_blocks(lines, BEGIN, END)
+    if not blocks:
+        return None
+    wanted = {name: template(ctx, v.value) for v in variables for name in v.names()}
+    seen: set[str] = set()
+    for index in range(len(lines) - 1, blocks[0][1], -1):
+        match = _EXPORT.match(lines[index].rstrip("\n"))
+        name = match.group(1) if match else ""
+        if name not in wanted or name in seen or any(first <= index <= last for first, last in blocks):
+            continue
+        seen.add(name)
+        if _words(match.group(2)) != [wanted[name]]:
+            return f"line {index + 1} of {ctx.display(path)} sets {name} again after envdoctor's block"
+    return None
 
 
 def _words(text: str) -> list[str]:

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from envdoctor.errors import UsageError
+from envdoctor.errors import StepFailed, UsageError
 from envdoctor.recipe import Step, Variable, load
 from envdoctor.steps import env_vars
 from envdoctor.steps.base import NoProgress
@@ -173,3 +173,27 @@ def test_a_block_broken_by_an_older_envdoctor_is_replaced_whole(node) -> None:
     before = bashrc.read_bytes()
     env_vars.apply(STEP, ctx, NoProgress())
     assert bashrc.read_bytes() == before
+
+
+def test_a_users_later_line_that_overrides_the_block_is_named(node) -> None:
+    """bash keeps the last export: a user's own line below the block is said, not a "bug"."""
+    bashrc = node.home / ".bashrc"
+    ctx = node.ctx(_recipe(node, "wanted", "x"))
+    env_vars.apply(STEP, ctx, NoProgress())
+    bashrc.write_bytes(bashrc.read_bytes() + b"export HOSTILE=mine\n")
+    line = bashrc.read_bytes().count(b"\n")
+    why = env_vars.is_done(STEP, ctx)
+    assert why == f"line {line} of ~/.bashrc sets HOSTILE again after envdoctor's block"
+    assert any(a.kind == "note" and why in a.text for a in env_vars.plan(STEP, ctx))
+    before = bashrc.read_bytes()
+    with pytest.raises(StepFailed, match="remove or change that line"):
+        env_vars.apply(STEP, ctx, NoProgress())
+    assert bashrc.read_bytes() == before  # the user's line is theirs
+
+
+def test_the_plan_diff_shows_what_the_file_holds(node) -> None:
+    """Separators and control characters are shown as escapes, one diff line per file line."""
+    (node.home / ".bashrc").write_bytes("# a\u2028b\x0cc\x85d\n".encode())
+    [diff] = [a.text for a in env_vars.plan(STEP, node.ctx(_recipe(node, "v", "w"))) if a.kind == "diff"]
+    assert " # a\\u2028b\\x0cc\\x85d\n" in diff
+    assert not any(ch in diff for ch in "\u2028\x0c\x85\r")
