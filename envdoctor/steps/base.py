@@ -105,14 +105,13 @@ class Context:
     # --- processes ----------------------------------------------------
     def run(self, argv: Sequence[str], *, cwd: str | None = None, env: Mapping[str, str] | None = None,
             timeout: float = 60.0) -> proc.Completed:
-        return proc.run(argv, cwd=cwd, env=env if env is not None else self.env, timeout=timeout,
-                        die_with_parent=True)
+        return proc.run(argv, cwd=cwd, env=env if env is not None else self.env, timeout=timeout)
 
     def run_long(self, argv: Sequence[str], progress: Progress, *, cwd: str | None = None,
                  env: Mapping[str, str] | None = None, timeout: float = LONG_TIMEOUT) -> tuple[int, list[str]]:
         """Run with merged output streamed to `progress`; (returncode, last lines).
         A timeout kills the whole process group and returns 124."""
-        streamed = proc.stream(argv, cwd=cwd, env=env if env is not None else self.env, die_with_parent=True)
+        streamed = proc.stream(argv, cwd=cwd, env=env if env is not None else self.env)
         timer = threading.Timer(timeout, streamed.terminate)
         timer.daemon = True
         timer.start()
