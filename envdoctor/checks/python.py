@@ -51,6 +51,8 @@ def pip_step_commands(recipe: Recipe, names: set[str] | None = None) -> list[str
             parts.append(f"cd {step.get('cwd')}")
         for path in step.get("remove_first", []) or []:
             parts.append(f"rm -rf {path}")
+        if step.get("freeze_to"):  # the course pins what the env already has first (frozen.txt)
+            parts.append(f"pip list --format=freeze > {_quote(step.get('freeze_to'))}")
         parts.append("pip " + " ".join(_quote(a) for a in step.get("args", [])) + _pip_options(recipe))
         cmds.append(" && ".join(parts))
     return cmds

@@ -165,6 +165,8 @@ def test_slurm_stand_in(sim_node) -> None:
     assert wait_for(lambda: long in shell(target, "squeue", "-l", extra=no_slurm).stdout, 30)
     assert shell(target, f"scancel {long}", "-l", extra=no_slurm).returncode == 0
     assert long not in shell(target, "squeue", "-l", extra=no_slurm).stdout
-    assert "sn30" not in shell(target, "sinfo -h", "-l", extra=no_slurm).stdout or True
+    # After the cancel nothing runs: sinfo shows the node's one partition idle, with the node's name.
+    info = shell(target, "sinfo -h", "-l", extra=no_slurm).stdout.split()
+    assert info[0].endswith("*") and info[1] == "up" and info[4] == "idle" and info[5] == target.hostname
     bad = shell(target, "echo 'echo x' > plain.sh; sbatch plain.sh", "-l", extra=no_slurm)
     assert bad.returncode == 1 and "This does not look like a batch script" in bad.stderr
