@@ -217,9 +217,19 @@ def shown_prelude(ctx: RunContext) -> list[str]:
     shown = []
     if env.activate:
         shown.append(env.activate)
-    shown.append(f"cd {ctx.show(ctx.workdir)}")
+    shown.append(f"cd {shell_path(ctx.show(ctx.workdir))}")
     shown += [f"export {k}={shlex.quote(v)}" for k, v in env_params(ctx).items() if k != "ENVDOCTOR_SIM_ROOT"]
     return shown
+
+
+def shell_path(path: str) -> str:
+    """A path as a person would type it: quoted for bash, but a leading `~/` left bare so
+    that bash still expands it (`cd ~/'my runs'`)."""
+    if path == "~":
+        return path
+    if path.startswith("~/"):
+        return "~/" + shlex.quote(path[2:])
+    return shlex.quote(path)
 
 
 def read_status(path: Path) -> int | None:

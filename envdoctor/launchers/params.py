@@ -1,6 +1,7 @@
 """`--set KEY=VALUE`: validated against a run's parameters before anything is submitted."""
 from __future__ import annotations
 
+import math
 from typing import Any, Iterable
 
 from envdoctor.errors import UsageError, closest
@@ -27,6 +28,8 @@ def convert(p: Param, text: str) -> Any:
     except ValueError:
         kind = {"int": "an integer", "float": "a number", "bool": "true or false"}[p.type]
         raise UsageError(f"{p.name} must be {kind}, got {text!r}") from None
+    if p.type == "float" and not math.isfinite(value):  # nan passes every comparison
+        raise UsageError(f"{p.name} must be a finite number, got {text!r}")
     if p.type in ("int", "float"):
         if p.min is not None and value < p.min:
             raise UsageError(f"{p.name}={text} is below the minimum {_num(p.min)}")
