@@ -90,7 +90,7 @@ def test_branch_repo(node: Node, tmp_path: Path) -> None:
 
 
 # --- config ---------------------------------------------------------------------------------
-GPT2 = "~/R_2.3.0/modelzoo/modelzoo/transformers/pytorch/gpt2/configs/params_gpt2_small.yaml"
+GPT2 = "~/R_2.3.0/modelzoo/src/cerebras/modelzoo/models/nlp/gpt2/configs/params_gpt2_small.yaml"
 
 
 def test_yaml_edit_values(node: Node) -> None:
@@ -107,7 +107,7 @@ def test_yaml_edit_values(node: Node) -> None:
         model:
           vocab_file: /home/otheruser/vocab.txt
         """)
-    node.write("R_2.3.0/modelzoo/modelzoo/transformers/pytorch/bert/configs/bert_large_MSL128_sampleds.yaml",
+    node.write("R_2.3.0/modelzoo/src/cerebras/modelzoo/models/nlp/bert/configs/bert_large_MSL128_sampleds.yaml",
                f"train_input:\n  data_dir: {node.root}/software/cerebras/dataset/OWT/Pytorch/train_8M_msl2048\n")
     res = results(node, rec, ("config.data-dir", "config.placeholders"), ("configs",))
     r = res["config.data-dir"]

@@ -210,6 +210,28 @@ def test_cerebras_warns_before_a_second_concurrent_job(cli: Cli, cerebras_node: 
     assert "you already have 1 wsjob(s) running" in text and "wsjob-abcdefghijklmnopqrstuv" in text
 
 
+def test_cerebras_r2_3_real_layout_and_job_id_lines(cli: Cli, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Release_2.3.0 has only the src/cerebras/modelzoo/models/nlp/... layout; its client prints
+    `compile job id: wsjob-...` / `execute job id: ...`, which the launcher reads."""
+    node = next(_node_release(tmp_path_factory, "cerebras", "R_2.3.0"))
+    clone = Path(node.home, "R_2.3.0/modelzoo")
+    assert (clone / "src/cerebras/modelzoo/models/nlp/bert/run.py").is_file()
+    assert not (clone / "modelzoo").exists() and not (clone / "src/cerebras/modelzoo/cli").exists()
+    rec = _run(cli, node, "cerebras", "bert-large", "--release", "R_2.3.0", "--set", "batch_size=64",
+               "--set", "max_steps=20")
+    log = Path(rec["log"]).read_text()
+    assert "compile job id: wsjob-" in log and "execute job id: wsjob-" in log and "Job id:" not in log
+    # --mode train: a compile and an execute wsjob, as the course's published R_2.0.3 log shows
+    assert len(rec["job_id"].split()) == 2 and all(j.startswith("wsjob-") for j in rec["job_id"].split())
+    assert rec["metrics"]["samples"] == 64 * 20
+
+
+def _node_release(tmp_path_factory: pytest.TempPathFactory, platform: str, release: str) -> Iterator[Target]:
+    builder = pytest.importorskip("envdoctor.targets.sim.builder")
+    root = tmp_path_factory.mktemp(f"sim-{platform}-{release}") / "node"
+    yield builder.create(platform, release=release, root=str(root), ready=True)
+
+
 def test_run_refuses_when_the_check_fails(cli: Cli, sim_node) -> None:
     node = sim_node("graphcore")  # a fresh account: nothing set up
     rc, out, err = cli("run", "graphcore", "--target", "sim", "--sim-root", node.root)
