@@ -149,12 +149,7 @@ class Matcher:
         for name, runs in list(self._near_literals.items()):
             if not all(runs):
                 self._near_literals[name] = None
-        # Line numbers (of the last blocks) holding a near context's literal: found per block with
-        # bytes.find, so that a window is checked by set lookups, not line by line.
-        self._near_lines: dict[str, set[int]] = {n: set() for n, r in self._near_literals.items() if r}
-        self._near_from = 1 << 62  # first line number the sets cover
-        self._near_scanned_to = -2
-        self._near_memo: dict[tuple[str, int], bool] = {}
+        self._near_memo: dict[tuple[str, int], bool] = {}  # (context, line number) -> holds it
         self._errshapes: set[bytes] = set()
         self._err_head: dict[bytes, tuple[int, str]] = {}
         self._err_tail: deque = deque(maxlen=ERROR_LINES_TAIL)
@@ -257,8 +252,6 @@ class Matcher:
             return
         if lines is None:
             lines = block.split(b"\n")
-        if self._near_lines:
-            self._scan_near(block, first_num)
         base = len(self._ctx_lines)
         self._ctx_lines = self._ctx_lines + lines
         self._ctx_nums = self._ctx_nums + list(range(first_num, first_num + n))
@@ -272,7 +265,7 @@ class Matcher:
         edges: list[int] = []
         if hot:
             light = hot.intersection(self._settled_near)
-            if light and self._near_lines:
+            if light:
                 edges = self._count_light(light, shapes, lines, first_num, eager)
                 hot -= light
         if hot or edges:
@@ -356,21 +349,13 @@ class Matcher:
         return edges
 
     def _near_in_block(self, name: str, i: int, lines: list[bytes], first_num: int) -> bool:
-        found = self._near_lines[name]
-        ctx = self.kb.contexts[name]
-        memo = self._near_memo
-        for k in range(i - ctx.window, i + ctx.window + 1):
-            num = first_num + k
-            if num not in found:
-                continue
-            key = (name, num)
-            got = memo.get(key)
-            if got is None:
-                text = _decode(lines[k])
-                got = memo[key] = any(p.regex.search(text) for p in ctx.patterns)
-            if got:
-                return True
-        return False
+        w = self.kb.contexts[name].window
+        runs = self._near_literals.get(name)
+        if runs is not None:
+            window = b"\n".join(lines[i - w:i + w + 1]).lower()
+            if not any(r in window for r in runs):
+                return False  # one C pass rules the whole window out
+        return any(self._holds(name, first_num + k, lines[k]) for k in range(i - w, i + w + 1))
 
     def _forget(self) -> None:
         self._seen.clear()
@@ -380,35 +365,6 @@ class Matcher:
         self._settled_near.clear()
         self._errshapes.clear()
         self._seen_bytes = 0
-
-    def _scan_near(self, block: bytes, first_num: int) -> None:
-        """Which lines of this block hold a literal of a near context (see _near)."""
-        low = block.lower()
-        keep = first_num - 2 * self._window - 2
-        if self._near_scanned_to != first_num - 1:
-            self._near_from = first_num  # the previous block was not scanned
-            for found in self._near_lines.values():
-                found.clear()
-        elif self._near_from < keep:
-            self._near_from = keep
-            for found in self._near_lines.values():
-                found.difference_update([x for x in found if x < keep])
-        for name, found in self._near_lines.items():
-            offsets: list[int] = []
-            for r in self._near_literals[name]:
-                pos = low.find(r)  # memchr-fast; a regex alternation is ~30x slower here
-                while pos >= 0:
-                    offsets.append(pos)
-                    pos = low.find(r, pos + len(r))
-            offsets.sort()
-            line, prev = first_num, 0
-            for off in offsets:
-                line += low.count(b"\n", prev, off)
-                prev = off
-                found.add(line)
-        self._near_scanned_to = first_num + block.count(b"\n")
-        if len(self._near_memo) > 65536:
-            self._near_memo.clear()
 
     def _settle_eagerly(self, hot: set[bytes], shapes: list[bytes], base: int) -> dict[bytes, int]:
         """Evaluate now the first line of each shape that is new in this block and may settle,
@@ -494,7 +450,8 @@ class Matcher:
                 strong = tuple(sorted(k for k in ids if req[k] <= tokset))
                 # Markers (contexts, platforms) need no wrap tolerance: only faults get weak lines.
                 weak = tuple(sorted(k for k in ids if not req[k] <= tokset and k < self._n_fault_sigs))
-                self._cand[s] = (strong, weak)
+                if strong or weak:  # else no signature can match it: not a candidate
+                    self._cand[s] = (strong, weak)
             self._seen_bytes += len(s) + 64
         self._seen.update(novel)
 
@@ -627,29 +584,29 @@ class Matcher:
         return text, spans, start, end
 
     def _near(self, name: str, idx: int) -> bool:
-        ctx = self.kb.contexts[name]
-        runs = self._near_literals.get(name)
-        found = self._near_lines.get(name)
         lines, nums = self._ctx_lines, self._ctx_nums
-        lo, hi = max(0, idx - ctx.window), min(len(lines), idx + ctx.window + 1)
-        covered = found is not None and nums[lo] >= self._near_from and nums[hi - 1] <= self._near_scanned_to
-        memo = self._near_memo
-        for k in range(lo, hi):
-            if covered:
-                if nums[k] not in found:
-                    continue  # the line holds none of the context's literals
-            elif runs is not None:
-                low = lines[k].lower()
+        w = self.kb.contexts[name].window
+        lo, hi = max(0, idx - w), min(len(lines), idx + w + 1)
+        return any(self._holds(name, nums[k], lines[k]) for k in range(lo, hi))
+
+    def _holds(self, name: str, num: int, raw: bytes) -> bool:
+        """Does this line hold the near context `name`? A substring test on its literals first
+        (most lines fail it), then the patterns; memoised by line number."""
+        key = (name, num)
+        got = self._near_memo.get(key)
+        if got is None:
+            runs = self._near_literals.get(name)
+            if runs is not None:
+                low = raw.lower()
                 if not any(r in low for r in runs):
-                    continue
-            key = (name, nums[k])
-            got = memo.get(key)
+                    got = False
             if got is None:
-                text = _decode(lines[k])
-                got = memo[key] = any(p.regex.search(text) for p in ctx.patterns)
-            if got:
-                return True
-        return False
+                text = _decode(raw)
+                got = any(p.regex.search(text) for p in self.kb.contexts[name].patterns)
+            if len(self._near_memo) > 65536:
+                self._near_memo.clear()
+            self._near_memo[key] = got
+        return got
 
     def _hit(self, fault: Fault, idx: int, at: int, caps: tuple[tuple[str, str], ...]) -> bool:
         contexts = self.kb.contexts
