@@ -97,7 +97,7 @@ def endpoint(probe: Probe, recipe: Recipe) -> Outcome:
         return fail(f"the service refused the token (HTTP 401: {message})",
                     f"log out of Globus at {LOGOUT} and sign in again with --force (the guide's fix for permission "
                     "errors; an expired token is refreshed by get_access_token, a lapsed 7-day sign-in is not)",
-                    _helper_cmds(recipe, "authenticate --force"), [f"GET {url}: HTTP 401"])
+                    _helper_cmds(recipe, "authenticate --force"), [f"GET {url}: HTTP 401"], step="inference-auth")
     return fail(f"GET {url}: HTTP {status} {message}".rstrip(), "the service has a problem: try again later, or "
                 "write to support@alcf.anl.gov with this message", [], [f"GET {url}: HTTP {status}"])
 

@@ -44,6 +44,22 @@ def is_done(step: Step, ctx: Context) -> str | None:
         return f"no token file {facts.get('path_shown', '')}: `authenticate` has not been run"
     if facts.get("reauth_due"):
         return f"the token was issued {facts['issued_days']:.1f} days ago: the service requires signing in again"
+    return _refused(ctx)
+
+
+def _refused(ctx: Context) -> str | None:
+    """Why the service refuses the stored token, or None. A refreshed token looks new in the
+    file while the 7-day sign-in behind it has lapsed: only the service can tell. No answer
+    (offline, unreachable) counts as accepted: setup must not sign in again for a network fault."""
+    from envdoctor.collectors.inference import _access_token, request, spec
+
+    url = str(spec(ctx.recipe).get("list_endpoints", ""))
+    token = _access_token(ctx.target, ctx.recipe)
+    if not url or not token:
+        return None
+    answer = request(ctx.target, url, token, 4.0)
+    if answer.get("status") == 401:
+        return f"the service refuses the stored token ({answer.get('message', '')[:120]})"
     return None
 
 

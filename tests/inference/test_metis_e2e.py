@@ -87,22 +87,51 @@ FAULTS = {
     "rate-limited": ("inference.chat", "fail", "sleep 60 && envdoctor run metis chat --set requests=1",
                      "inference.rate-limited"),
 }
+TOKENS = ".globus/app/58fdd3bc-e1c3-4ce5-80ea-8d6b87cfb944/inference_app/tokens.json"
 
 
-@pytest.mark.parametrize("fault", sorted(FAULTS))
-def test_check_finds_each_planted_fault_and_explain_reads_the_run(fault: str, metis_wheels: Any, sim_node: Any,
-                                                                  cli: Cli) -> None:
+@pytest.fixture(scope="module")
+def ready_node(metis_wheels: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One node set up as the course does (--ready); each test plants its fault on it, then undoes it."""
+    from envdoctor.targets.sim.builder import create
+
+    return create("metis", root=str(tmp_path_factory.mktemp("metis") / "node"), ready=True)
+
+
+def _plant(target: Any, fault: str) -> Callable[[], None]:
+    """Plant `fault` with the same function `sim create --fault` uses; returns the undo."""
+    import shutil
+    from pathlib import Path
+
+    from envdoctor.recipe import catalog
+    from envdoctor.targets.sim import faults
+    from envdoctor.targets.sim.node import SimNode
+
+    root = Path(target.root)
+    meta = json.loads((root / "sim.json").read_text(encoding="utf-8"))
+    node = SimNode(root, catalog().get("metis"), meta)
+    saved = {p: p.read_bytes() for p in (root / "var/inference/state.json", Path(target.home) / TOKENS)}
+    next(f for f in faults.FAULTS if f.name == fault).apply(node)
+
+    def undo() -> None:
+        for path, data in saved.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+
+    return undo
+
+
+def _finds(cli: Cli, target: Any, fault: str) -> None:
+    """check names the fault with its fix; the run fails and explain names its cause; no token leaks."""
     cid, status, command, entry = FAULTS[fault]
-    node = sim_node("metis", faults=[fault])
-    results = check_json(cli, node.root)
+    results = check_json(cli, target.root)
     assert results[cid]["status"] == status, results[cid]
     assert command in results[cid]["commands"]
-    token_text = open(node.home + "/.globus/app/58fdd3bc-e1c3-4ce5-80ea-8d6b87cfb944/inference_app/tokens.json",
-                      encoding="utf-8").read() if fault != "token-missing" else ""
-    if token_text:  # the token never appears in a report
-        token = json.loads(token_text)["data"]["DEFAULT"]["681c10cc-f684-4540-bcd7-0b4df3bc26ef"]["access_token"]
+    tokens = __import__("pathlib").Path(target.home) / TOKENS
+    if tokens.exists():
+        token = json.loads(tokens.read_text())["data"]["DEFAULT"]["681c10cc-f684-4540-bcd7-0b4df3bc26ef"]["access_token"]
         assert token not in json.dumps(results)
-    rc, out, err = cli("run", "metis", "chat", "--target", "sim", "--sim-root", str(node.root), "--no-check", "--json")
+    rc, out, err = cli("run", "metis", "chat", "--target", "sim", "--sim-root", str(target.root), "--no-check", "--json")
     record = json.loads(out)
     assert rc == 1 and record["status"] != "ok"
     rc, out, err = cli("explain", record["log"], "--json")
@@ -110,8 +139,19 @@ def test_check_finds_each_planted_fault_and_explain_reads_the_run(fault: str, me
     assert findings and findings[0]["fault"] == entry, findings
 
 
-def test_setup_repairs_a_lapsed_sign_in(metis_wheels: Any, sim_node: Any, cli: Cli) -> None:
+@pytest.mark.parametrize("fault", ["token-missing", "model-unavailable", "rate-limited"])
+def test_check_finds_each_planted_fault_and_explain_reads_the_run(fault: str, ready_node: Any, cli: Cli) -> None:
+    assert check_json(cli, ready_node.root)[FAULTS[fault][0]]["status"] == "ok"
+    undo = _plant(ready_node, fault)
+    try:
+        _finds(cli, ready_node, fault)
+    finally:
+        undo()
+
+
+def test_sim_create_token_expired_then_setup_repairs_it(metis_wheels: Any, sim_node: Any, cli: Cli) -> None:
     node = sim_node("metis", faults=["token-expired"])
+    _finds(cli, node, "token-expired")
     assert check_json(cli, node.root)["inference.endpoint"]["status"] == "fail"
     rc, out, err = cli("setup", "metis", "--target", "sim", "--sim-root", str(node.root), "--yes")
     assert rc == 0, out + err
