@@ -42,7 +42,7 @@ def atomic_open(path: str | os.PathLike[str], mode: int = 0o644, binary: bool = 
 ENCODING_ERRORS = "surrogateescape"
 # Bidirectional controls make a shown diff read differently from the bytes written.
 _BIDI = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
-_NAMES = {0: "NUL character", 9: "tab", 10: "line feed (newline)", 11: "vertical tab", 12: "form feed",
+_NAMES = {0: "NUL character", 9: "tab", 10: "line feed", 11: "vertical tab", 12: "form feed",
           13: "carriage return", 0x85: "next-line character (NEL)"}
 
 

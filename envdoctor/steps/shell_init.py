@@ -2,8 +2,8 @@
 
 Runs `~/miniconda3/bin/conda init bash`, which writes the `# >>> conda initialize >>>`
 block into ~/.bashrc, and makes sure the file the LOGIN shell really reads sources
-~/.bashrc (RHEL-style ~/.bash_profile). `conda init` is run against a scratch copy of
-~/.bashrc; only the conda block it writes is taken from the result and put into the real
+~/.bashrc (RHEL-style ~/.bash_profile). `conda init` is run in an empty scratch home;
+only the conda block it writes is taken from the result and put into the real
 file (in place of an older conda block, else at the end), so every other byte of the
 user's file stays as it was (conda itself rewrites the whole file). The plan shows the
 exact diff; the write keeps a backup, mode, owner and links (see dotfiles). An
@@ -85,7 +85,7 @@ def _needs_init(ctx: Context) -> bool:
 
 
 def _init_result(step: Step, ctx: Context) -> str:
-    """~/.bashrc with the conda block `conda init bash` writes (computed on a scratch copy)."""
+    """~/.bashrc with the conda block `conda init bash` writes (made in a scratch home)."""
     old = dotfiles.read(dotfiles.home_file(ctx, ".bashrc")) or ""
     lines = files.split_lines(_conda_result(step, ctx))
     found = dotfiles.find_blocks(lines, CONDA_BEGIN, CONDA_END)
@@ -98,12 +98,10 @@ def _init_result(step: Step, ctx: Context) -> str:
 
 
 def _conda_result(step: Step, ctx: Context) -> str:
-    """~/.bashrc as `conda init bash` leaves it, computed on a scratch copy."""
-    bashrc = os.path.realpath(dotfiles.home_file(ctx, ".bashrc"))
+    """The ~/.bashrc `conda init bash` writes in an empty scratch home: conda never reads
+    the user's file (it would fail on bytes that are not UTF-8 and drop CRLF endings)."""
     scratch = tempfile.mkdtemp(prefix="envdoctor-conda-init-")
     try:
-        if os.path.exists(bashrc):
-            shutil.copyfile(bashrc, os.path.join(scratch, ".bashrc"))
         env = {**ctx.env, "HOME": scratch}
         got = ctx.run([envs.conda_exe(ctx), "init", "bash"], env=env, cwd=scratch, timeout=60)
         if not got.ok:
