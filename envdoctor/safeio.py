@@ -61,7 +61,7 @@ def _open_fd(path: PathLike, what: str, follow_symlinks: bool) -> int:
     try:
         fd = os.open(os.fspath(path), flags)
     except FileNotFoundError:
-        raise UsageError(f"{path}: no such {what}") from None
+        raise UsageError(f"{path}: no such file (a {what} was expected)") from None
     except IsADirectoryError:
         raise UsageError(f"{path}: is a directory, not a {what}; name a file") from None
     except OSError as exc:

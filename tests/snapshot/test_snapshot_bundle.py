@@ -68,7 +68,7 @@ def test_bundle_refuses_without_tty_or_yes(home_node, cli, tmp_path: Path) -> No
     assert not dest.exists()
 
 
-@pytest.mark.parametrize("content, message", [(None, "no such log file"), (b"ab\x00cd", "binary file")])
+@pytest.mark.parametrize("content, message", [(None, "no such file"), (b"ab\x00cd", "binary file")])
 def test_bundle_bad_logs(home_node, cli, tmp_path: Path, content, message) -> None:
     t = home_node("alice", secrets=False)
     log = tmp_path / "x.log"
