@@ -29,9 +29,8 @@ LOGIN_FILES = (".bash_profile", ".bash_login", ".profile")
 SOURCE_BEGIN = "# >>> envdoctor: login shells read ~/.bashrc >>>"
 SOURCE_END = "# <<< envdoctor: login shells read ~/.bashrc <<<"
 SOURCE_LINES = (SOURCE_BEGIN, "if [ -f ~/.bashrc ]; then", "    . ~/.bashrc", "fi", SOURCE_END)
-SOURCE_BLOCK = "".join(line + "\n" for line in SOURCE_LINES)
 
-_SOURCES_BASHRC = re.compile(r"^[^#\n]*(?:\.|source)\s+[\"']?(?:~|\$HOME|\$\{HOME\}|[\w/.-]*)/\.bashrc\b", re.M)
+_SOURCES_BASHRC = re.compile(r"^[^#\n]*(?:\.|source)[ \t]+[\"']?(?:~|\$HOME|\$\{HOME\}|[\w/.-]*)/\.bashrc\b", re.M)
 # The common spellings of "stop here unless interactive" (RHEL, Debian, Ubuntu, ALCF docs).
 _GUARDS = (
     re.compile(r"^\s*case\s+\"?\$-\"?\s+in\b[^\n]*(?:\n[^\n]*){0,3}?\breturn\b", re.M),
@@ -140,15 +139,17 @@ def find_blocks(lines: list[str], begin: str, end: str) -> list[tuple[int, int]]
 
 def insert(text: str, block: str, above: int | None) -> str:
     """`text` with `block` (whole lines) put above line `above` (0-based), or at the end
-    after a blank line. Only a last line without a line ending gets one."""
+    after a blank line. Only a last line without a line ending gets one. A CRLF file gets
+    no blank line: bash would run its lone \r as a command."""
     nl = files.newline_of(text)
+    blank = "" if nl == "\r\n" else nl
     if above is not None:
         lines = files.split_lines(text)
-        return "".join(lines[:above]) + block + nl + "".join(lines[above:])
+        return "".join(lines[:above]) + block + blank + "".join(lines[above:])
     if text and not text.endswith("\n"):
         text += nl
     if text and bare(files.split_lines(text)[-1]).strip(" \t"):
-        text += nl
+        text += blank
     return text + block
 
 

@@ -58,8 +58,8 @@ def test_bytes_outside_the_block_are_kept(node, original: bytes, later: bytes) -
     nl = _nl(original)
     expected = original + (nl if original and not original.endswith(b"\n") else b"")
     last = expected.rsplit(b"\n", 2)[-2] if expected else b""
-    if (last[:-1] if last.endswith(b"\r") else last).strip(b" \t"):
-        expected += nl  # a blank line between the user's last line and the block
+    if (last[:-1] if last.endswith(b"\r") else last).strip(b" \t") and nl == b"\n":
+        expected += nl  # a blank line between the user's last line and the block (not in CRLF: a lone \r runs)
     assert before == expected and after == b""
     assert all(line.endswith(b"\r") for line in block.split(b"\n")[:-1]) == (nl == b"\r\n")
     assert len(list(node.home.glob(".bashrc.envdoctor-backup-*"))) == 1  # even an empty file is backed up
@@ -161,3 +161,15 @@ def test_symlinked_dotfile_is_edited_at_its_target(node) -> None:
     _apply(node)
     assert bashrc.is_symlink() and Path(os.readlink(bashrc)) == real
     assert b"export DEMO_ROOT=" in real.read_bytes()
+
+
+def test_crlf_login_file_gets_a_crlf_source_block_that_bash_runs(node) -> None:
+    profile = node.home / ".bash_profile"
+    original = b"# .bash_profile\r\nexport PATH=$HOME/bin:$PATH #\r\n"
+    profile.write_bytes(original)
+    _apply(node)
+    data = profile.read_bytes()
+    assert data.startswith(original) and data.count(b"\n") == data.count(b"\r\n")
+    out = subprocess.run(["bash", "-l", "-c", 'printf %s "$DEMO_ROOT"'], env=node.target.login_env(), cwd=node.home,
+                         capture_output=True, text=True, timeout=30)
+    assert out.stdout == f"{node.root}/software/demo" and "command not found" not in out.stderr
