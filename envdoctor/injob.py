@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
-from envdoctor import proc
+from envdoctor import proc, schedulers
 from envdoctor.recipe import Recipe
 from envdoctor.results import CheckResult, Report, Status
 from envdoctor.targets import Target
@@ -143,60 +143,41 @@ class Job:
 
 
 class Scheduler:
+    """The platform's scheduler (`envdoctor.schedulers`), bound to the student's environment,
+    with the submission `check --in-job` makes: one short job, its output in its workdir."""
+
     def __init__(self, kind: str, target: Target, env: dict[str, str]) -> None:
         self.kind, self.target, self.env = kind, target, env
-
-    def cmd(self, name: str) -> str:
-        sub = "slurm" if self.kind == "slurm" else "pbs"
-        if self.target.root:
-            local = os.path.join(self.target.root, "opt", sub, "bin", name)
-            if os.access(local, os.X_OK):
-                return local
-        return proc.which(name, self.env.get("PATH")) or proc.which(name) or name
+        self.impl = schedulers.get(kind)
+        self.site = schedulers.Site(target, env)
 
     def partitions(self) -> list[str]:
-        r = proc.run([self.cmd("sinfo"), "-h", "-o", "%R"], env=self.env, timeout=20)
-        return [p.strip().rstrip("*") for p in r.stdout.split()] if r.ok else []
+        return self.impl.partitions(self.site)
 
     def nodes(self, partition: str) -> list[str]:
-        argv = [self.cmd("sinfo"), "-N", "-h", "-o", "%N"] + (["-p", partition] if partition else [])
-        r = proc.run(argv, env=self.env, timeout=20)
-        return list(dict.fromkeys(n.strip() for n in r.stdout.split() if n.strip())) if r.ok else []
+        return self.impl.nodes(self.site, partition)
+
+    def submit_args(self, job: Job, script: Path, partition: str) -> list[str]:
+        spec = schedulers.JobSpec("envdoctor-injob", 10, str(job.workdir / "job.out"), str(job.workdir / "job.err"),
+                                  str(job.workdir), partition, job.node)
+        return [*self.impl.job_args(spec), str(script)]
 
     def submit(self, job: Job, script: Path, partition: str) -> None:
-        if self.kind == "slurm":
-            argv = [self.cmd("sbatch"), "--parsable", "-J", "envdoctor-injob", "-t", "10",
-                    "-o", str(job.workdir / "job.out"), "-e", str(job.workdir / "job.err"), "--chdir", str(job.workdir)]
-            argv += (["-p", partition] if partition else []) + (["-w", job.node] if job.node else [])
-        else:
-            argv = [self.cmd("qsub"), "-N", "envdoctor-injob", "-l", "select=1", "-l", "walltime=00:10:00",
-                    "-o", str(job.workdir / "job.out"), "-e", str(job.workdir / "job.err")]
-        r = proc.run([*argv, str(script)], env=self.env, cwd=str(job.workdir), timeout=60)
-        job.submit = r
-        if not r.ok:
-            job.state, job.problem = "refused", (r.stderr.strip() or r.stdout.strip() or r.describe())
-            return
-        text = r.stdout.strip().splitlines()
-        job.id = (text[-1].split(";")[0].split()[-1] if text else "")
-        if not job.id:
-            job.state, job.problem = "refused", f"no job id in the answer of `{r.command}`"
+        sub = self.impl.submit(self.site, self.submit_args(job, script, partition), cwd=str(job.workdir))
+        job.submit, job.id = sub.completed, sub.job_id
+        if not sub.ok:
+            job.state, job.problem = "refused", sub.problem
 
     def queued(self, job: Job) -> bool:
-        """Is the job still pending or running?"""
-        if self.kind == "slurm":
-            r = proc.run([self.cmd("squeue"), "-h", "-j", job.id, "-o", "%T"], env=self.env, timeout=20)
-            return bool(r.ok and r.stdout.strip())
-        r = proc.run([self.cmd("qstat"), job.id], env=self.env, timeout=20)
-        return r.ok and not re.search(r"\sF\s", r.stdout)
+        """Is the job still pending or running? (Unknown counts as gone: the done file and
+        the grace period in `run_jobs` decide.)"""
+        return self.impl.state(self.site, job.id).active is True
 
     def reason(self, job: Job) -> str:
-        if self.kind != "slurm":
-            return ""
-        r = proc.run([self.cmd("squeue"), "-h", "-j", job.id, "-o", "%T %r"], env=self.env, timeout=20)
-        return r.stdout.strip()
+        return self.impl.reason(self.site, job.id)
 
     def cancel(self, job: Job) -> None:
-        proc.run([self.cmd("scancel" if self.kind == "slurm" else "qdel"), job.id], env=self.env, timeout=20)
+        self.impl.cancel(self.site, job.id)
 
 
 # --- the job ---------------------------------------------------------------------------
@@ -510,7 +491,7 @@ def _categories() -> tuple[str, ...]:
 
 
 def submit_result(job: Job, sched: Scheduler, recipe: Recipe, partition_note: str) -> CheckResult:
-    title = f"A short job runs through {'sbatch' if sched.kind == 'slurm' else 'qsub'}"
+    title = f"A short job runs through {sched.impl.submit_command}"
     cmd = job.submit.command if job.submit else ""
     ev = tuple(e for e in (f"$ {sched.target.unmap(cmd)}" if cmd else "", partition_note) if e)
     on = f" on {job.node}" if job.node else ""
@@ -566,7 +547,7 @@ def merge_nodes(per_node: list[tuple[str, list[CheckResult]]]) -> list[CheckResu
 
 def add_in_job(report: Report, recipe: Recipe, target: Target, opts: CheckOptions) -> Report:
     kind = recipe.scheduler.kind
-    if kind not in ("slurm", "pbs"):
+    if kind not in schedulers.SCHEDULERS:
         res = _r("injob.submit", "scheduler", "A short job runs through the scheduler", Status.SKIP,
                  why=f"{recipe.platform} has no batch scheduler envdoctor can submit to ({kind})")
         return dataclasses.replace(report, results=report.results + (res,))
@@ -574,24 +555,24 @@ def add_in_job(report: Report, recipe: Recipe, target: Target, opts: CheckOption
     sched = Scheduler(kind, target, env)
     login, login_problem = login_facts(recipe, target)
     partition, note = "", ""
-    if kind == "slurm":
+    wanted = recipe.scheduler.partition
+    if wanted:
         parts = sched.partitions()
-        wanted = recipe.scheduler.partition
-        if wanted and wanted in parts:
+        if wanted in parts:
             partition = wanted
-        elif wanted:
+        else:
             note = f"partition {wanted} is not on this cluster ({', '.join(parts) or 'none listed'}); used the default"
     nodes: list[str] = [""]
     extra_results: list[CheckResult] = []
     if opts.nodes:
         if opts.nodes != "all":
             nodes = [n for n in opts.nodes.split(",") if n]
-        elif kind == "slurm":
-            nodes = sched.nodes(partition) or [""]
         else:
-            extra_results.append(_r("injob.nodes", "scheduler", "Every node checked", Status.WARN,
-                                    "--nodes all needs Slurm (sinfo); PBS ran one job on the node it chose",
-                                    "check other nodes by submitting from them"))
+            nodes = sched.nodes(partition) or [""]
+            if nodes == [""]:
+                extra_results.append(_r("injob.nodes", "scheduler", "Every node checked", Status.WARN,
+                                        f"--nodes all: the {kind} scheduler listed no nodes here; one job ran on "
+                                        f"the node it chose", "check other nodes by submitting from them"))
     root = _workroot(target)
     jobs = []
     for i, n in enumerate(nodes):

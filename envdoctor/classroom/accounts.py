@@ -3,8 +3,8 @@
 Per user: the account exists (pwd), is in the course's project group (grp + getgrouplist),
 has a home directory the platform can traverse (Cerebras once required `chmod a+x ~`: its
 services read files in the home as another user), has quota left, and on Slurm systems can
-submit to the course's partition or reservation (`sbatch --test-only --uid=USER`, which
-asks the controller without running anything). Each answer is a `CheckResult` with the
+submit to the course's partition or reservation (the scheduler layer's test-only submission,
+`sbatch --test-only --uid=USER`, which asks the controller without running anything). Each answer is a `CheckResult` with the
 exact command that repairs it.
 """
 from __future__ import annotations
@@ -22,6 +22,7 @@ from envdoctor.classroom.roster import Roster, RosterRow
 from envdoctor.recipe import Recipe
 from envdoctor.reports import Style, mark
 from envdoctor.results import CheckResult, Status
+from envdoctor.schedulers import SCHEDULERS, Site
 
 # What the platform needs of a home directory, as chmod would say it. A recipe may state it
 # as `extra: {home_access: "a+x"}`; these are the known cases.
@@ -221,28 +222,24 @@ def _slurm(pw: pwd.struct_passwd, partition: str | None, env: dict[str, str] | N
     where = f"reservation {partition.split('=', 1)[1]}" if partition and partition.startswith("reservation=") \
         else f"partition {partition}" if partition else "the default partition"
     title = f"Can submit to {where}"
-    sbatch = proc.which("sbatch", (env or os.environ).get("PATH"))
-    if not sbatch:
+    site = Site(None, env)
+    if not site.find("slurm", "sbatch"):
         return CheckResult("account.slurm", "scheduler", title, Status.SKIP,
                            why="no Slurm client (sbatch) on this host; run on a node of the system")
     if os.geteuid() != 0:
         return CheckResult("account.slurm", "scheduler", title, Status.SKIP,
                            why="asking Slurm on another user's behalf (--uid) needs root",
                            commands=(f"sacctmgr show assoc user={pw.pw_name} format=account,partition,qos",))
-    argv = [sbatch, "--test-only", f"--uid={pw.pw_name}", f"--gid={pw.pw_gid}", "-J", "envdoctor-account-check",
-            "-t", "1", "-o", "/dev/null"]
-    if partition and partition.startswith("reservation="):
-        argv.append(f"--reservation={partition.split('=', 1)[1]}")
-    elif partition:
-        argv += ["-p", partition]
-    argv += ["--wrap", "true"]
-    r = proc.run(argv, env=env, timeout=SUBMIT_TIMEOUT, cwd="/")
+    answer = SCHEDULERS["slurm"].test_submit(site, user=pw.pw_name, gid=pw.pw_gid, partition=partition or "",
+                                             timeout=SUBMIT_TIMEOUT)
+    r = answer.completed
+    assert r is not None  # sbatch --test-only always runs
     text = (r.stderr.strip() or r.stdout.strip()).splitlines()
-    last = text[-1] if text else ""
+    last = answer.message
     evidence = (f"$ {r.command}", *text[-3:])
-    if r.ok and "to start at" in (r.stderr + r.stdout):
+    if answer.ok:
         return CheckResult("account.slurm", "scheduler", title, Status.OK, evidence=evidence)
-    if r.timed_out:
+    if answer.timed_out:
         return CheckResult("account.slurm", "scheduler", title, Status.ERROR,
                            why=f"sbatch --test-only did not answer in {SUBMIT_TIMEOUT:g} s (is slurmctld up?)",
                            fix="run `scontrol ping`; retry when the controller answers", evidence=evidence)

@@ -1,11 +1,16 @@
-"""Scheduler facts: are we inside a job? (command locations come from the login shell)."""
+"""Scheduler facts: are we inside a job? (command locations come from the login shell).
+
+The variables that mark a job are the scheduler layer's (`envdoctor.schedulers`), so a
+scheduler added there is recognised here too.
+"""
 from __future__ import annotations
 
 from typing import Any
 
 from envdoctor.probe import ProbeContext, collector
+from envdoctor.schedulers import SCHEDULERS
 
-JOB_VARS = ("SLURM_JOB_ID", "SLURM_JOBID", "PBS_JOBID", "PBS_ENVIRONMENT")
+JOB_VARS = tuple(v for s in SCHEDULERS.values() for v in s.job_vars)
 
 
 @collector("scheduler")

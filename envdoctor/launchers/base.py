@@ -240,16 +240,11 @@ def read_status(path: Path) -> int | None:
 
 
 def find_tool(target: Target, name: str, sub: str) -> str:
-    """A scheduler command: the node's own (`/opt/<sub>/bin`, mapped on a sim node) or PATH."""
-    own = target.path(f"/opt/{sub}/bin/{name}")
-    if target.root and os.access(own, os.X_OK):
-        return own
-    from envdoctor import proc
+    """A node's command: its own (`/opt/<sub>/bin`, mapped on a sim node) or PATH (one lookup,
+    `envdoctor.schedulers.Site.tool`, for scheduler and vendor commands alike)."""
+    from envdoctor.schedulers import Site
 
-    found = proc.which(name, path=target.process_env().get("PATH"))
-    if found:
-        return found
-    return own if os.access(own, os.X_OK) else name
+    return Site(target).tool(sub, name)
 
 
 class FileFollower:

@@ -7,7 +7,6 @@ on a login node the launcher refuses, with the hop to take first.
 """
 from __future__ import annotations
 
-import re
 import shlex
 import time
 from pathlib import Path
@@ -18,6 +17,10 @@ from envdoctor.errors import StepFailed
 from envdoctor.launchers.base import (FileFollower, Job, Launch, RunContext, find_tool, read_status,
                                       job_commands, shown_prelude, sleep_poll, write_script)
 from envdoctor.launchers.direct import job_command
+from envdoctor.schedulers import Site
+from envdoctor.schedulers.pbs import Pbs
+
+PBS = Pbs()
 
 NAME = "pbs"
 FINISH_GRACE = 10.0
@@ -50,30 +53,20 @@ def prepare(ctx: RunContext) -> Launch:
 class PbsJob(Job):
     def __init__(self, launch: Launch, ctx: RunContext) -> None:
         self.launch, self.ctx, self.env = launch, ctx, launch.env
+        self.site = Site(ctx.target, self.env)
         done = proc.run(launch.argv, cwd=launch.cwd, env=self.env, timeout=60)
         if not done.ok:
             raise StepFailed(f"qsub refused the job: {done.describe()}")
-        self.job_id = done.stdout.strip().splitlines()[-1].strip() if done.stdout.strip() else ""
-        if not re.match(r"^\d+", self.job_id):
+        self.job_id = PBS.parse_job_id(done.stdout)
+        if not self.job_id:
             raise StepFailed(f"qsub printed no job id: {done.stdout.strip()[:200]!r}")
-        seq = re.match(r"^\d+", self.job_id).group(0)  # type: ignore[union-attr]
+        seq = PBS.sequence(self.job_id)
         base = Path(launch.cwd) / launch.script.name
         self.out_file = Path(f"{base}.o{seq}")
         self.err_file = Path(f"{base}.e{seq}")
 
-    def _tool(self, name: str) -> str:
-        return find_tool(self.ctx.target, name, "pbs")
-
     def queued(self) -> bool:
-        r = proc.run([self._tool("qstat"), self.job_id], env=self.env, timeout=30)
-        if not r.ok:
-            return False  # PBS: "Unknown Job Id" once the job has finished
-        seq = self.job_id.split(".")[0]
-        for line in r.stdout.splitlines():
-            if line.strip().startswith(seq):
-                fields = line.split()
-                return len(fields) < 5 or fields[-2] not in ("F", "C", "X")
-        return False
+        return PBS.state(self.site, self.job_id).active is not False  # unknown: keep following
 
     def lines(self) -> Iterator[str]:
         out = FileFollower(self.out_file)
@@ -100,13 +93,12 @@ class PbsJob(Job):
         status = read_status(self.launch.status_file)
         if status is not None:
             return status
-        r = proc.run([self._tool("qstat"), "-xf", self.job_id], env=self.env, timeout=30)
-        m = re.search(r"Exit_status\s*=\s*(-?\d+)", r.stdout) if r.ok else None
-        return int(m.group(1)) if m else 1
+        code = PBS.exit_status(self.site, self.job_id)
+        return 1 if code is None else code
 
     def cancel(self) -> None:
         self.cancelled = True
-        proc.run([self._tool("qdel"), self.job_id], env=self.env, timeout=30)
+        PBS.cancel(self.site, self.job_id)
 
 
 def start(launch: Launch, ctx: RunContext) -> Job:

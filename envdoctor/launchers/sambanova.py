@@ -22,14 +22,17 @@ from pathlib import Path
 from typing import Iterator
 
 from envdoctor import proc
-from envdoctor.launchers.base import (FileFollower, Job, Launch, RunContext, find_tool, job_commands, shown_prelude,
+from envdoctor.launchers.base import (FileFollower, Job, Launch, RunContext, job_commands, shown_prelude,
                                       sleep_poll, write_script)
 from envdoctor.launchers.direct import job_command
+from envdoctor.schedulers import Site
+from envdoctor.schedulers.slurm import Slurm
 
 NAME = "sambanova"
 MODEL = "BertLarge"
 _SUBMITTED = re.compile(r"Submitted batch job (\d+)")
 FINISH_GRACE = 5.0
+SLURM = Slurm()
 
 
 def outputs(ctx: RunContext) -> tuple[Path, Path]:
@@ -59,12 +62,9 @@ class ScriptJob(Job):
         self.slurm_id = ""
         self.script_rc: int | None = None
 
-    def _tool(self, name: str) -> str:
-        return find_tool(self.ctx.target, name, "slurm")
-
     def queued(self) -> bool:
-        r = proc.run([self._tool("squeue"), "-h", "-j", self.slurm_id, "-o", "%T"], env=self.env, timeout=30)
-        return r.ok and bool(r.stdout.strip())
+        # The run job is the script's own: only a definite "listed" keeps envdoctor following it.
+        return SLURM.state(Site(self.ctx.target, self.env), self.slurm_id).active is True
 
     def lines(self) -> Iterator[str]:
         stdout = FileFollower(Path(self.launch.info["stdout"]))
@@ -130,7 +130,7 @@ class ScriptJob(Job):
         self.cancelled = True
         self.script.terminate(grace=3.0)
         if self.slurm_id:
-            proc.run([self._tool("scancel"), self.slurm_id], env=self.env, timeout=30)
+            SLURM.cancel(Site(self.ctx.target, self.env), self.slurm_id)
 
 
 def start(launch: Launch, ctx: RunContext) -> Job:

@@ -1,13 +1,13 @@
 """The Slurm launcher: `sbatch --parsable` of the job script, then follow it until it ends.
 
-The output file is read as it grows (and streamed); `squeue -h -j ID` is polled every
-0.2 s; Ctrl-C cancels with `scancel`. The exit status comes from the job script itself
-(it records it), else from `scontrol show job` or `sacct -c`. On a simulated node the
+The output file is read as it grows (and streamed); the job's state is polled every
+0.2 s and Ctrl-C cancels it, through `envdoctor.schedulers.slurm` (squeue, scancel). The
+exit status comes from the job script itself (it records it), else from the scheduler
+layer (`scontrol show job`, `sacct -c`). On a simulated node the
 node's `/opt/slurm/bin` commands are used: they go to a real Slurm when one answers.
 """
 from __future__ import annotations
 
-import re
 import shlex
 import time
 from pathlib import Path
@@ -18,6 +18,10 @@ from envdoctor.errors import StepFailed
 from envdoctor.launchers.base import (FileFollower, Job, Launch, RunContext, find_tool, read_status,
                                       job_commands, scheduler_params, shown_prelude, sleep_poll, write_script)
 from envdoctor.launchers.direct import job_command
+from envdoctor.schedulers import Site
+from envdoctor.schedulers.slurm import Slurm
+
+SLURM = Slurm()
 
 NAME = "slurm"
 FINISH_GRACE = 5.0  # seconds to wait for the output file to be complete after the job left the queue
@@ -44,24 +48,21 @@ class SlurmJob(Job):
     def __init__(self, launch: Launch, ctx: RunContext) -> None:
         self.launch, self.ctx = launch, ctx
         self.env = launch.env
+        self.site = Site(ctx.target, self.env)
+        # launch.argv is the shown `sbatch --parsable ...` with the node's sbatch: run it as is.
         done = proc.run(launch.argv, cwd=launch.cwd, env=self.env, timeout=60)
         if not done.ok:
             raise StepFailed(f"sbatch refused the job: {done.describe()}")
-        self.job_id = done.stdout.strip().splitlines()[-1].split(";")[0].strip() if done.stdout.strip() else ""
-        if not self.job_id.isdigit():
+        self.job_id = SLURM.parse_job_id(done.stdout)
+        if not self.job_id:
             raise StepFailed(f"sbatch printed no job id: {done.stdout.strip()[:200]!r}")
         self.output = Path(launch.info["output"].replace("%j", self.job_id))
         self.state = ""
 
-    def _tool(self, name: str) -> str:
-        return find_tool(self.ctx.target, name, "slurm")
-
     def queued(self) -> bool:
-        r = proc.run([self._tool("squeue"), "-h", "-j", self.job_id, "-o", "%T"], env=self.env, timeout=30)
-        if r.ok:
-            self.state = r.stdout.strip().splitlines()[0] if r.stdout.strip() else self.state
-            return bool(r.stdout.strip())
-        return "Invalid job id" not in r.stderr and not r.missing and r.returncode != 1
+        now = SLURM.state(self.site, self.job_id)
+        self.state = now.state or self.state
+        return now.active is not False  # unknown (a transient error): keep following
 
     def lines(self) -> Iterator[str]:
         follower = FileFollower(self.output)
@@ -88,22 +89,13 @@ class SlurmJob(Job):
         return code
 
     def final_state(self) -> tuple[str, int]:
-        """(JobState, exit code) from scontrol, else sacct -c; (\"\", 1) when neither knows."""
-        r = proc.run([self._tool("scontrol"), "show", "job", self.job_id], env=self.env, timeout=30)
-        m = re.search(r"JobState=(\S+).*?ExitCode=(\d+):(\d+)", r.stdout, re.S) if r.ok else None
-        if m:
-            return m.group(1), int(m.group(2)) or (128 + int(m.group(3)) if int(m.group(3)) else 0)
-        r = proc.run([self._tool("sacct"), "-c", "-n", "-P", "-j", self.job_id, "-o", "State,ExitCode"],
-                     env=self.env, timeout=30)
-        for line in r.stdout.splitlines() if r.ok else []:
-            state, _, code = line.partition("|")
-            if state:
-                return state.split()[0], int(code.split(":")[0] or 1)
-        return "", 1
+        """(JobState, exit code) as the scheduler layer reads them; (\"\", 1) when Slurm does not know."""
+        state, code = SLURM.final(self.site, self.job_id)
+        return state, 1 if code is None else code
 
     def cancel(self) -> None:
         self.cancelled = True
-        proc.run([self._tool("scancel"), self.job_id], env=self.env, timeout=30)
+        SLURM.cancel(self.site, self.job_id)
 
 
 def start(launch: Launch, ctx: RunContext) -> Job:
