@@ -22,8 +22,6 @@ from envdoctor.recipe import Edit, Step
 from envdoctor.steps import dotfiles
 from envdoctor.steps.base import Action, Context, Progress, command, fail, note, template
 
-read_text = dotfiles.read
-
 
 def is_done(step: Step, ctx: Context) -> str | None:
     edit, path = _edit(step, ctx), _file(step, ctx)
@@ -35,7 +33,7 @@ def is_done(step: Step, ctx: Context) -> str | None:
         if not os.path.exists(src):
             return f"{edit.copy_from} does not exist on this node"
         return None if _read_bytes(path) == _read_bytes(src) else f"{shown} differs from {edit.copy_from}"
-    text = read_text(path)
+    text = dotfiles.read(path)
     if text is None:
         return f"{shown} does not exist"
     try:
@@ -51,7 +49,7 @@ def plan(step: Step, ctx: Context) -> list[Action]:
     problem = _outside(ctx, edit, path)
     if problem:
         return [note(problem)]
-    old = read_text(path) if os.path.exists(path) else None
+    old = dotfiles.read(path) if os.path.exists(path) else None
     if edit.kind == "copy":
         src = ctx.path(edit.copy_from)
         if not os.path.exists(src):
@@ -82,7 +80,7 @@ def apply(step: Step, ctx: Context, progress: Progress) -> None:
             raise fail(step, f"{edit.copy_from} does not exist on this node", "check the node's datasets")
         dotfiles.write(ctx, path, _read_bytes(src))
         return
-    old = read_text(path)
+    old = dotfiles.read(path)
     if old is None:
         raise fail(step, f"{ctx.display(path)} does not exist", "its clone step must run first")
     try:

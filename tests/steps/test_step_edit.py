@@ -83,3 +83,22 @@ def test_refuses_symlink_out_of_the_clone(cloned):
     (configs / "model.yaml").symlink_to(outside / "model.yaml")
     with pytest.raises(StepFailed, match="outside"):
         edit.apply(step(cloned.recipe, "edit:cfg-copy" if False else "edit:cfg-yaml"), cloned.ctx(), NoProgress())
+
+
+def test_replace_edit_changes_only_the_replaced_text(cloned):
+    """Bytes that are not UTF-8, CRLF lines and separators around the text stay; so do a
+    hard link and the mode."""
+    import os
+
+    s, ctx = step(cloned.recipe, "edit:cfg-replace"), cloned.ctx()
+    run = cloned.home / "R_1/demo/run.sh"
+    original = b"#!/bin/bash\r\n# \xff\xfe " + "\u2028 \x0c \x85".encode() + b"\r\npython train.py --data /data/OLD/train\r\n"
+    run.write_bytes(original)
+    os.chmod(run, 0o751)
+    os.link(run, cloned.home / "run.sh.link")
+    inode = run.stat().st_ino
+    edit.apply(s, ctx, NoProgress())
+    new = original.replace(b"/data/OLD", str(cloned.root / "software/demo/data").encode())
+    assert run.read_bytes() == new and (cloned.home / "run.sh.link").read_bytes() == new
+    assert (run.stat().st_ino, run.stat().st_mode & 0o777) == (inode, 0o751)
+    assert edit.is_done(s, ctx) is None
