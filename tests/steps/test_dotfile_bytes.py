@@ -46,7 +46,7 @@ def _split_block(data: bytes) -> tuple[bytes, bytes, bytes]:
     return data[:start], data[start:stop], data[stop:]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(original=contents, later=contents)
 def test_bytes_outside_the_block_are_kept(node, original: bytes, later: bytes) -> None:
     bashrc = node.home / ".bashrc"

@@ -50,7 +50,7 @@ def _side_effects(home: Path) -> list[str]:
     return sorted(p.name for p in home.iterdir() if p.name.startswith("pwned") or p.name.startswith("<"))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(first=values, second=values, other=values)
 def test_hostile_values_round_trip_through_a_real_login_shell(node, first: str, second: str, other: str) -> None:
     for value in (first, second, other):
