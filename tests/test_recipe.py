@@ -42,7 +42,7 @@ def test_every_shipped_recipe_loads(path: Path) -> None:
 
 def test_catalog_has_the_releases_the_courses_use() -> None:
     cat = catalog()
-    assert cat.platforms() == ["cerebras", "graphcore", "groq", "sambanova"]
+    assert cat.platforms() == ["cerebras", "graphcore", "groq", "metis", "sambanova"]
     assert {r.release for r in cat.releases("cerebras")} == {"R_2.10.0", "R_2.3.0"}
     assert cat.get("cerebras").release == "R_2.10.0"
     assert cat.get("graphcore").repo("examples").ref == "v3.3.0"
