@@ -64,9 +64,17 @@ def _named_in(step: Step, recipe: Recipe, texts: Sequence[str]) -> bool:
 # --- the flow -------------------------------------------------------------------
 
 def _stamp(data: dict[str, Any]) -> dict[str, Any]:
+    from envdoctor.redact import redact_mapping
     from envdoctor.reports.json_report import stamp
 
-    return stamp(data)
+    # Redacted last: a plan quotes the values it writes (HTTPS_PROXY with its password).
+    return redact_mapping(stamp(data))
+
+
+def _redact(text: str) -> str:
+    from envdoctor.redact import redact_text
+
+    return redact_text(text)
 
 
 def _show_plan(recipe: Recipe, target: Target, steps: list[Step] | None, json_out: bool, title: str = "setup") -> int:
@@ -84,7 +92,7 @@ def _show_plan(recipe: Recipe, target: Target, steps: list[Step] | None, json_ou
     text = engine.render(plan, style_for(), title)
     if killed:
         text += f"a previous setup was interrupted during step {killed}: setup first removes what it had half made\n"
-    out(text)
+    out(_redact(text))
     return 0
 
 
@@ -99,7 +107,7 @@ def _run(recipe: Recipe, target: Target, steps: list[Step] | None, *, yes: bool,
         engine.recover(target, human)
         ctx = engine.make_context(recipe, target, yes=True)
         plan = engine.make_plan(ctx, steps)
-        human.write(engine.render(plan, style_for(human), title))
+        human.write(_redact(engine.render(plan, style_for(human), title)))
         human.flush()
         if plan.todo:
             engine.confirm(plan, yes, out=human)
