@@ -1,0 +1,126 @@
+"""Metis pieces without a node: the token file reading, the token check's verdicts, the fetch and
+inference-auth steps on a hand-made home."""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from envdoctor.errors import StepFailed
+from envdoctor.probe import Probe
+from envdoctor.recipe import catalog
+from envdoctor.results import Status
+from envdoctor.steps.base import Context, NoProgress
+from envdoctor.targets import Target
+
+TOKENS = ".globus/app/58fdd3bc-e1c3-4ce5-80ea-8d6b87cfb944/inference_app/tokens.json"
+RS = "681c10cc-f684-4540-bcd7-0b4df3bc26ef"
+SECRET = "AgSECRETSECRETSECRET0123456789"
+
+
+def write_tokens(home: Path, expires_in_hours: float) -> None:
+    path = home / TOKENS
+    path.parent.mkdir(parents=True)
+    record = {"resource_server": RS, "identity_id": "x", "scope": "s", "access_token": SECRET,
+              "refresh_token": "AgREFRESH", "expires_at_seconds": int(time.time() + expires_in_hours * 3600),
+              "token_type": "Bearer"}
+    path.write_text(json.dumps({"data": {"DEFAULT": {RS: record}}, "format_version": "2.0",
+                                "globus-sdk.version": "4.10.0"}), encoding="utf-8")
+    path.chmod(0o600)
+
+
+def home_target(tmp_path: Path, **meta: Any) -> Target:
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    return Target("sim" if meta else "real", str(home), "jdoe", "laptop", str(tmp_path) if meta else "", meta)
+
+
+def token_outcome(target: Target) -> Any:
+    from envdoctor.checks.inference import token
+    from envdoctor.collectors.inference import token_facts
+
+    recipe = catalog().get("metis")
+    facts = {"inference": {"token": token_facts(target, recipe), "online": "--offline"}}
+    return token(Probe("real", "metis", recipe.release, facts), recipe)
+
+
+@pytest.mark.parametrize("hours, status, says", [
+    (40, Status.OK, "valid"),
+    (-30, Status.WARN, "refreshes it"),  # issued 78 h ago: within the 7 days, get_access_token refreshes
+    (-7 * 24, Status.FAIL, "every 7 days"),  # issued 9 days ago
+])
+def test_token_verdicts(tmp_path: Path, hours: float, status: Status, says: str) -> None:
+    target = home_target(tmp_path)
+    write_tokens(Path(target.home), hours)
+    outcome = token_outcome(target)
+    assert outcome.status == status
+    assert says in outcome.why + " ".join(outcome.evidence)
+    assert SECRET not in json.dumps([outcome.why, outcome.fix, outcome.commands, outcome.evidence])
+
+
+def test_no_token_file_says_authenticate(tmp_path: Path) -> None:
+    outcome = token_outcome(home_target(tmp_path))
+    assert outcome.status == Status.FAIL
+    assert outcome.commands[-1] == "python inference_auth_token.py authenticate"
+
+
+def test_token_facts_never_hold_the_token(tmp_path: Path) -> None:
+    from envdoctor.collectors.inference import token_facts
+
+    target = home_target(tmp_path)
+    write_tokens(Path(target.home), 10)
+    facts = token_facts(target, catalog().get("metis"))
+    assert facts["present"] and not facts["expired"] and not facts["world_readable"]
+    assert SECRET not in json.dumps(facts) and "AgREFRESH" not in json.dumps(facts)
+
+
+def ctx(target: Target) -> Context:
+    return Context(catalog().get("metis"), target, dict(os.environ))
+
+
+def step(step_id: str) -> Any:
+    return next(s for s in catalog().get("metis").steps if s.id == step_id)
+
+
+def test_fetch_bundled_client_is_written_and_backed_up(tmp_path: Path) -> None:
+    from envdoctor.steps import fetch
+
+    c, s = ctx(home_target(tmp_path)), step("fetch-client")
+    assert "does not exist" in fetch.is_done(s, c)
+    assert fetch.plan(s, c)[-1].kind == "diff"
+    fetch.apply(s, c, NoProgress())
+    dest = Path(c.target.home) / "metis/metis_chat.py"
+    assert fetch.is_done(s, c) is None and "get_access_token()" in dest.read_text()
+    dest.write_text("# my own edits\n")
+    assert "differs" in fetch.is_done(s, c)
+    fetch.apply(s, c, NoProgress())
+    backups = list(dest.parent.glob("metis_chat.py.envdoctor-backup-*"))
+    assert len(backups) == 1 and backups[0].read_text() == "# my own edits\n"
+
+
+def test_fetch_url_plans_the_guides_wget_and_uses_the_nodes_copy(tmp_path: Path) -> None:
+    from envdoctor.steps import fetch
+
+    s = step("fetch-auth-helper")
+    url = str(s.get("url"))
+    copy = tmp_path / "copy.py"
+    copy.write_text("def get_access_token():\n    return 'x'\n")
+    target = home_target(tmp_path, upstreams={url: f"file://{copy}"}, mapped_roots=[])
+    c = ctx(target)
+    assert [a.text for a in fetch.plan(s, c)][-1] == f"cd ~/metis && wget {url}"
+    fetch.apply(s, c, NoProgress())
+    assert (Path(target.home) / "metis/inference_auth_token.py").read_text() == copy.read_text()
+
+
+def test_inference_auth_on_a_real_machine_asks_the_person(tmp_path: Path) -> None:
+    from envdoctor.steps import inference_auth
+
+    c, s = ctx(home_target(tmp_path)), step("authenticate")
+    assert "authenticate" in inference_auth.is_done(s, c)
+    assert any(a.kind == "note" and "browser" in a.text for a in inference_auth.plan(s, c))
+    with pytest.raises(StepFailed, match=r"python inference_auth_token.py authenticate"):
+        inference_auth.apply(s, c, NoProgress())
