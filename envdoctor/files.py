@@ -31,6 +31,18 @@ def atomic_open(path: str | os.PathLike[str], mode: int = 0o644, binary: bool = 
         raise
 
 
+def write_text_atomic(path: str | os.PathLike[str], text: str, mode: int = 0o644) -> None:
+    """Write via a temporary file in the same directory, then rename: never a half file.
+    A file that cannot be written is the user's to fix: one line, exit 2."""
+    from envdoctor.errors import UsageError
+
+    try:
+        with atomic_open(path, mode) as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
 # --- editing text files a person wrote (shell startup files, configs) ---------------
 #
 # Only "\n" ends a line for bash, so only "\n" ends a line here: str.splitlines() would

@@ -34,7 +34,7 @@ from envdoctor.results import CheckResult, Report, Status
 from envdoctor.targets import Target
 
 if TYPE_CHECKING:
-    from envdoctor.commands.check import CheckOptions
+    from envdoctor.diagnose import CheckOptions
 
 NODE_CATEGORIES = ("host", "shell", "conda", "python", "venv", "packages", "sdk", "hardware", "disk")
 POLL = 0.25
@@ -605,7 +605,7 @@ def add_in_job(report: Report, recipe: Recipe, target: Target, opts: CheckOption
         shutil.rmtree(root, ignore_errors=True)  # kept otherwise, for the job's output
     # Redacted last: the comparisons quote the job's and the prompt's values (an
     # `export https_proxy='http://user:pw@...'` fix is built from the prompt's value).
-    from envdoctor.commands.check import redact_result
+    from envdoctor.diagnose import redact_result
 
     added = tuple(redact_result(r) for r in tuple(extra_results) + tuple(new))
     return dataclasses.replace(report, results=report.results + added, extra={**report.extra, "in_job": info})

@@ -98,7 +98,7 @@ def redact(record: RunRecord) -> RunRecord:
 
 def save(record: RunRecord) -> Path:
     """Write the record, redacted first (in place: what `run` prints next is redacted too)."""
-    from envdoctor.commands.common import write_text_atomic
+    from envdoctor.files import write_text_atomic
 
     redact(record)
     path = runs_dir() / f"{record.id}.json"

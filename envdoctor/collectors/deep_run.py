@@ -25,7 +25,7 @@ def deep_run(ctx: ProbeContext) -> dict[str, Any] | None:
     ref = shortest(ctx.recipe)
     if ref is None:
         return {"run": None}
-    from envdoctor.commands.run import execute
+    from envdoctor.runner import execute
 
     rec = execute(ctx.recipe, ctx.target, ref, {}, echo=None, stream=False,
                   timeout=min(ref.timeout, DEEP_TIMEOUT), note="envdoctor check --deep").record

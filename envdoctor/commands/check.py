@@ -1,66 +1,15 @@
-"""`envdoctor check`: probe once, run the checks that apply, report."""
+"""`envdoctor check`: probe once, run the checks that apply, report (the diagnosis itself is
+`envdoctor.diagnose`)."""
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
-from pathlib import Path
-
 from envdoctor.commands.common import out, recipe_and_target, write_text_atomic
+from envdoctor.diagnose import CheckOptions, build_report, redact_result
 from envdoctor.errors import UsageError
-from envdoctor.recipe import Recipe
-from envdoctor.results import CheckResult, Report
+from envdoctor.results import Report
 from envdoctor.targets import Target
 
-
-@dataclass(frozen=True)
-class CheckOptions:
-    platform: str
-    release: str | None = None
-    target: str = "real"
-    sim_root: str | None = None
-    json_out: bool = False
-    junit: Path | None = None
-    offline: bool = False
-    only: tuple[str, ...] = ()
-    skip: tuple[str, ...] = ()
-    verbose: bool = False
-    fix: bool = False
-    dry_run: bool = False
-    yes: bool = False
-    deep: bool = False
-    in_job: bool = False
-    nodes: str | None = None
-    share: Path | None = None
-
-
-def build_report(recipe: Recipe, target: Target, opts: CheckOptions) -> Report:
-    """Probe the target once and run every selected check against it."""
-    from envdoctor import checks
-    from envdoctor.probe import ProbeContext, collect
-
-    started = time.monotonic()
-    unknown = checks.unknown_ids(opts.only + opts.skip)
-    if unknown:
-        raise UsageError(f"unknown check id {unknown[0]!r}; `envdoctor check {opts.platform} -v` lists the ids")
-    selected = checks.select(recipe, opts.only, opts.skip, opts.deep)
-    probe = collect(ProbeContext(target, recipe, offline=opts.offline, deep=opts.deep))
-    results = [redact_result(r) for r in checks.run_all(selected, probe, recipe)]
-    role = target.node_role(recipe.hosts.login, recipe.hosts.run)
-    return Report(recipe.platform, recipe.release, target.name, target.hostname, role, tuple(results),
-                  int((time.monotonic() - started) * 1000), user=target.user,
-                  extra={"collect_ms": dict(probe.timings_ms)})
-
-
-def redact_result(result: CheckResult) -> CheckResult:
-    """Evidence quotes dotfiles, env vars and command output: secrets must never reach a
-    report (terminal, JSON, JUnit, --share), so every result is redacted where it is made."""
-    from dataclasses import replace
-
-    from envdoctor.redact import redact_text
-
-    return replace(result, why=redact_text(result.why), fix=redact_text(result.fix),
-                   commands=tuple(map(redact_text, result.commands)),
-                   evidence=tuple(map(redact_text, result.evidence)))
+# CheckOptions, build_report and redact_result live in envdoctor.diagnose; importable here too.
+__all__ = ["CheckOptions", "build_report", "check", "redact_result"]
 
 
 _redacted = redact_result  # the name older callers use

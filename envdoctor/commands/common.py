@@ -1,11 +1,11 @@
 """Small pieces several commands share: loading recipe + target, writing output files."""
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 from envdoctor.errors import UsageError
+from envdoctor.files import write_text_atomic  # noqa: F401 - re-exported: the commands write files with it
 from envdoctor.recipe import Recipe, catalog
 from envdoctor.targets import Target, open_target
 
@@ -31,17 +31,6 @@ def platform_and_logs(args: tuple[Path, ...], option: str | None) -> tuple[str |
     if args and not args[0].exists() and str(args[0]) in catalog().platforms():
         return one_platform(str(args[0]), option), args[1:]
     return option, args
-
-
-def write_text_atomic(path: str | os.PathLike[str], text: str, mode: int = 0o644) -> None:
-    """Write via a temporary file in the same directory, then rename: never a half file."""
-    from envdoctor.files import atomic_open
-
-    try:
-        with atomic_open(path, mode) as fh:
-            fh.write(text)
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def out(text: str) -> None:

@@ -311,7 +311,7 @@ def bundle(output: Path, logs: tuple[Path, ...], platform: str | None, release: 
 
 def _check_report(recipe: Any, tgt: Any, release: str | None, target: str, sim_root: str | None, anonymize: bool,
                   notes: list[str]) -> Member | None:
-    from envdoctor.commands.check import CheckOptions, build_report
+    from envdoctor.diagnose import CheckOptions, build_report
 
     rd = _redactor(anonymize, tgt)
     try:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from envdoctor.commands.check import CheckOptions
+from envdoctor.diagnose import CheckOptions
 from envdoctor.injob import add_in_job
 from envdoctor.recipe import catalog
 from envdoctor.results import Report

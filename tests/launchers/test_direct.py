@@ -7,7 +7,7 @@ import time
 import pytest
 
 from envdoctor import runs
-from envdoctor.commands.run import execute
+from envdoctor.runner import execute
 from envdoctor.errors import UsageError
 from envdoctor.launchers.params import parse_sets
 

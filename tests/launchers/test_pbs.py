@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from envdoctor.commands.run import execute
+from envdoctor.runner import execute
 from envdoctor.errors import StepFailed
 from envdoctor.launchers.params import parse_sets
 

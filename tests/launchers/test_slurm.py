@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from envdoctor.commands.run import execute
+from envdoctor.runner import execute
 from envdoctor.launchers.params import parse_sets
 
 pytestmark = pytest.mark.slurm
