@@ -52,7 +52,7 @@ def test_fresh_node_setup_check_and_runs(metis_wheels: Any, sim_node: Any, cli: 
         assert after[cid]["status"] == "ok", after[cid]
     assert check_json(cli, root, "--offline")["inference.endpoint"]["status"] == "skip"
 
-    rc_small, small = run_json(cli, root, "max_tokens=16")
+    rc_small, small = run_json(cli, root, "max_tokens=16", "stream=true")  # server-sent events
     rc_big, big = run_json(cli, root, "max_tokens=400")
     assert rc_small == rc_big == 0
     for rec in (small, big):

@@ -124,3 +124,20 @@ def test_inference_auth_on_a_real_machine_asks_the_person(tmp_path: Path) -> Non
     assert any(a.kind == "note" and "browser" in a.text for a in inference_auth.plan(s, c))
     with pytest.raises(StepFailed, match=r"python inference_auth_token.py authenticate"):
         inference_auth.apply(s, c, NoProgress())
+
+
+def test_client_defaults_are_the_recipes() -> None:
+    """Only --set parameters are passed as flags, so the client's own defaults must be the recipe's."""
+    import ast
+
+    from envdoctor.steps.fetch import bundled_path
+
+    tree = ast.parse(bundled_path("metis_chat.py").read_text(encoding="utf-8"))
+    defaults = {}
+    for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "add_argument"):
+        flag = ast.literal_eval(call.args[0])
+        kw = {k.arg: k.value for k in call.keywords}
+        defaults[flag] = ast.literal_eval(kw["default"]) if "default" in kw else \
+            (False if "action" in kw and ast.literal_eval(kw["action"]) == "store_true" else None)
+    run = catalog().get("metis").run("chat")
+    assert {p.flag: p.default for p in run.params} == defaults

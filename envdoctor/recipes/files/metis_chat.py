@@ -34,7 +34,7 @@ PROMPTS = (
 def arguments(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="gpt-oss-120b")
-    parser.add_argument("--max-tokens", type=int, default=128)
+    parser.add_argument("--max-tokens", type=int, default=150)
     parser.add_argument("--temperature", type=float, default=0.2)
     parser.add_argument("--requests", type=int, default=3)
     parser.add_argument("--stream", action="store_true", help="stream the answer (server-sent events)")
