@@ -107,13 +107,14 @@ def download(python_version: str, interpreter: str = "") -> Path:
     < "3.11"`) are those of the Python that installs them."""
     from envdoctor import proc
 
-    cache = wheel_cache(python_version)
-    cache.mkdir(parents=True, exist_ok=True)
     minor = ".".join(python_version.split(".")[:2])
     if not interpreter:
         from envdoctor.targets.sim import interpreters
 
-        interpreter = interpreters.play(minor).path
+        played = interpreters.play(minor)  # the host interpreter a node's `minor` is played by
+        interpreter, minor = played.path, ".".join(played.version.split(".")[:2])
+    cache = wheel_cache(minor)
+    cache.mkdir(parents=True, exist_ok=True)
     done = proc.run([interpreter, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
                      "--only-binary=:all:", "-d", str(cache), *REAL_WHEELS], timeout=600)
     if not done.ok or not _cached(cache):
