@@ -29,7 +29,22 @@ def test_alias_bomb_is_one_line_naming_the_file(tmp_path: Path) -> None:
     bomb = tmp_path / "bomb.yaml"
     bomb.write_text(ALIAS_BOMB)
     done = envdoctor("platforms", env=_env(tmp_path), timeout=60)
-    one_line_exit_2(done, "bomb.yaml", "alias")
+    one_line_exit_2(done, "bomb.yaml", "anchor")
+    assert done.elapsed < 30  # type: ignore[attr-defined]
+
+
+def test_alias_bomb_inside_a_valid_recipe(tmp_path: Path) -> None:
+    """A shipped recipe, renamed, with a bomb under its free-form `extra:` (which is walked
+    when the recipe is validated and cached): refused before anything expands it."""
+    from envdoctor.recipe import RECIPE_DIR
+
+    text = (RECIPE_DIR / "groq.yaml").read_text().replace("platform: groq", "platform: bombed", 1)
+    assert "platform: bombed" in text and "\nextra:" not in text
+    bomb = ['extra:', '  a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    bomb += [f"  a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 8)]
+    (tmp_path / "bombed.yaml").write_text(text.rstrip("\n") + "\n" + "\n".join(bomb) + "\n")
+    done = envdoctor("platforms", env=_env(tmp_path), timeout=60)
+    one_line_exit_2(done, "bombed.yaml", "anchor")
     assert done.elapsed < 30  # type: ignore[attr-defined]
 
 
