@@ -32,7 +32,7 @@ def read(kind: str, *material: str | bytes) -> Any:
     """The cached value for this key material, or None."""
     try:
         return json.loads(_file(kind, *material).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # a damaged or planted file is a miss, never a crash
         return None
 
 
