@@ -15,8 +15,14 @@ HttpError, body {"detail": ...}), errors.py (codes and statuses), auth.py (messa
 due to Globus Group restrictions."; every auth failure is 401, never 403), services.py (429
 "Tokens/minute limit exceeded"), endpoints/endpoint.py (404 "The requested endpoint
 '<slug>' does not exist."), endpoints/metis.py (503 "'<model>' is not currently live on
-Metis."), schemas/endpoints.py (list-endpoints shape). The gateway has no GET /v1/models
-route for Metis: the guide lists models with list-endpoints (`jq '.clusters.metis'`).
+Metis."), schemas/endpoints.py and schemas/clusters.py (list-endpoints and jobs shapes). The
+gateway has no GET /v1/models route for Metis: the guide lists models with list-endpoints
+(`jq '.clusters.metis'`).
+Unsourced: the identity-provider domains in the policy message (a deployment setting, empty in
+the gateway's env.example; "anl.gov, alcf.anl.gov" follows the guide's "ANL or ALCF
+credentials"), and the body of a 404 for a route the gateway does not have (Django's own page
+in production; ninja-style JSON here). The live service could not be reached from the machine
+this was written on, so no answer was compared byte for byte with it.
 
 State (issued tokens, the Globus session, the model catalogue, planted faults) is a JSON
 file on the node, written by the stand-in auth helper and by `envdoctor sim create --fault`.
