@@ -463,6 +463,11 @@ class Streamed:
         if rest:
             yield rest
 
+    def poll(self) -> int | None:
+        """The leader's exit status if it has ended (what is left of its group is killed
+        then), else None."""
+        return _end(self.popen) if _leader_ended(self.popen) else None
+
     def wait(self, timeout: float | None = None) -> int:
         """The leader's exit status once it has ended (what is left of its group is killed
         then); raises subprocess.TimeoutExpired after `timeout` seconds."""

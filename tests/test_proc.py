@@ -160,10 +160,12 @@ def test_stream_lines_end_with_the_leader_not_with_a_daemon() -> None:
 
 def test_stream_wait_is_bounded() -> None:
     s = proc.stream(["sleep", "30"])
+    assert s.poll() is None
     with pytest.raises(subprocess.TimeoutExpired):
         s.wait(timeout=0.2)
     s.terminate(grace=1)
-    assert s.popen.returncode == -signal.SIGTERM
+    assert s.popen.returncode == -signal.SIGTERM and s.poll() == -signal.SIGTERM
+    assert not proc.live_groups()
 
 
 TREE = """\

@@ -71,10 +71,10 @@ class ScriptJob(Job):
         compile_out = FileFollower(Path(self.launch.info["compile_out"]))
         started = time.monotonic()
         try:
-            while self.script.popen.poll() is None:
+            while self.script.poll() is None:
                 yield from self._scan(stdout.read() + compile_out.read())
                 sleep_poll(started)
-            self.script_rc = self.script.popen.wait()
+            self.script_rc = self.script.wait()
             yield from self._scan(stdout.rest() + compile_out.rest())
         finally:
             stdout.close()
@@ -114,7 +114,7 @@ class ScriptJob(Job):
         return "Duration:" in text or "does not exist, exiting" in text
 
     def wait(self) -> int:
-        rc = self.script_rc if self.script_rc is not None else self.script.popen.wait()
+        rc = self.script_rc if self.script_rc is not None else self.script.wait()
         if rc != 0:
             return rc
         if not self.slurm_id:
