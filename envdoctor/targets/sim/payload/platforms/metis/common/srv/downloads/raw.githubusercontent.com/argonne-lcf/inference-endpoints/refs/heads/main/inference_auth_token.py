@@ -60,11 +60,29 @@ def _issue(state, session, identity):
     return access, exp
 
 
+def _prompt_login():
+    """globus_sdk's command-line login flow (login_flows/command_line_login_flow_manager.py):
+    the URL, then a code read from stdin; no terminal -> CommandLineLoginFlowEOFError."""
+    from globus_sdk.login_flows import CommandLineLoginFlowEOFError
+
+    login_prompt = "Please authenticate with Globus here:"
+    print(f"\n{login_prompt}\n{'-' * len(login_prompt)}\n"
+          f"https://auth.globus.org/v2/oauth2/authorize?client_id={AUTH_CLIENT_ID}&scope={GATEWAY_SCOPE}"
+          f"\n{'-' * len(login_prompt)}\n", flush=True)
+    try:
+        return input("Enter the resulting Authorization Code here: ").strip()
+    except EOFError as e:
+        msg = ("An EOF was read when an authorization code was expected."
+               " (Are you running this in an interactive terminal?)")
+        raise CommandLineLoginFlowEOFError(msg) from e
+
+
 def _login():
-    print("Please authenticate with Globus here:")
-    print("-" * 36)
-    print(f"https://auth.globus.org/v2/oauth2/authorize?client_id={AUTH_CLIENT_ID}&scope={GATEWAY_SCOPE}")
-    print("-" * 36)
+    # The simulated node has no browser: the sign-in succeeds without a code.
+    login_prompt = "Please authenticate with Globus here:"
+    print(f"\n{login_prompt}\n{'-' * len(login_prompt)}\n"
+          f"https://auth.globus.org/v2/oauth2/authorize?client_id={AUTH_CLIENT_ID}&scope={GATEWAY_SCOPE}"
+          f"\n{'-' * len(login_prompt)}\n")
     state = _globus()
     identity = state.get("identity", "student@anl.gov")
     session = secrets.token_hex(8)
@@ -91,8 +109,12 @@ class _Authorizer:
         state = _globus()
         grant = state.get("refresh_tokens", {}).get(self.token.get("refresh_token") or "")
         if grant is None:
-            raise globus_sdk.GlobusError("('POST', 'https://auth.globus.org/v2/oauth2/token', None, 400, "
-                                         "'Error', 'invalid_grant')")
+            # the real UserApp hands the failure to the helper's DomainBasedErrorHandler
+            print(f"Encountered error 'Token expired at {time.strftime('%Y-%m-%dT%H:%M:%S', time.localtime(self.expires_at))}', initiating login...")
+            _prompt_login()
+            _login()
+            self.__init__(_read_tokens())
+            return
         access, exp = _issue(state, grant["session"], state.get("identity"))
         _save_globus(state)
         self.token.update(access_token=access, expires_at_seconds=exp)
@@ -103,9 +125,10 @@ class _Authorizer:
 def get_auth_object(force=False):
     if force or not os.path.isfile(TOKENS_PATH):
         if not force:
-            # The real UserApp starts the command-line login flow here, and waits for the code.
-            print("Please authenticate with Globus here:")
-            input("Enter the resulting Authorization Code here: ")
+            # The real UserApp finds no token (MissingTokenError), and the helper's
+            # DomainBasedErrorHandler starts the command-line login, which waits for a code.
+            print(f"Encountered error 'No token data for {GATEWAY_CLIENT_ID}', initiating login...")
+            _prompt_login()
         _login()
     return _Authorizer(_read_tokens())
 
