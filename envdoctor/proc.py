@@ -373,7 +373,7 @@ def _pump_until_done(popen: subprocess.Popen[bytes], pipes: _Pipes, deadline: fl
 def _naps() -> Iterator[float]:
     """Sleeps that start short (a leader is usually exiting when its pipes close) and
     grow to _POLL."""
-    nap = 0.001
+    nap = 0.0001
     while True:
         yield nap
         nap = min(nap * 2, _POLL)
