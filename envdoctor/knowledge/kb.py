@@ -340,6 +340,82 @@ def required_words(pattern: str) -> frozenset[str]:
     return frozenset(w for s in _candidate_sets(parsed.data, False, False) if len(s) == 1 for w in s)
 
 
+def _digit_values(items: Any) -> bool:
+    for op, av in items:
+        if op is _c.LITERAL and chr(av).isdigit():
+            return True
+        if op is _c.IN:
+            for sub_op, sub_av in av:
+                if sub_op is _c.LITERAL and chr(sub_av).isdigit():
+                    return True
+                if sub_op is _c.RANGE and (48 <= sub_av[0] <= 57 or 48 <= sub_av[1] <= 57):
+                    return True
+        elif op is _c.SUBPATTERN:
+            if _digit_values(av[-1].data):
+                return True
+        elif op is _c.BRANCH:
+            if any(_digit_values(alt.data) for alt in av[1]):
+                return True
+        elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT) or op is getattr(_c, "POSSESSIVE_REPEAT", None):
+            if _digit_values(av[2].data):
+                return True
+        elif op in (_c.ASSERT, _c.ASSERT_NOT):
+            if _digit_values(av[1].data):
+                return True
+        elif op is getattr(_c, "ATOMIC_GROUP", None):
+            if _digit_values(av.data):
+                return True
+    return False
+
+
+@lru_cache(maxsize=None)
+def digits_matter(pattern: str) -> bool:
+    """Can the answer of `pattern` change when one digit of a line is replaced by another? Only
+    if it names digit values (a literal 5, [0-4]); \\d, \\w and the like treat all digits alike."""
+    return _digit_values(_p.parse(pattern).data)
+
+
+@lru_cache(maxsize=None)
+def digits_relaxed(pattern: str) -> re.Pattern[str] | None:
+    """`pattern` with every digit value generalised to \\d (a literal 5, a class [0-4]): it
+    matches whenever the original does, and its answer never depends on which digits a line has.
+    None if the rewrite does not compile (then nothing may be concluded from it)."""
+    out, i, n = [], 0, len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < n:
+            out.append(pattern[i:i + 2])
+            i += 2
+        elif ch == "{":
+            j = pattern.find("}", i)
+            j = n - 1 if j < 0 else j
+            out.append(pattern[i:j + 1])  # a quantifier's counts are not digit values
+            i = j + 1
+        elif ch == "[":
+            j = i + 1
+            if j < n and pattern[j] == "^":
+                j += 1
+            if j < n and pattern[j] == "]":
+                j += 1
+            while j < n and pattern[j] != "]":
+                j += 2 if pattern[j] == "\\" else 1
+            body = pattern[i:j + 1]
+            if any(c.isdigit() for c in re.sub(r"\\.", "", body)):
+                body = r"[\s\S]" if body.startswith("[^") else "[" + re.sub(r"\d-\d|\d", "", body[1:-1]) + r"\d]"
+            out.append(body)
+            i = j + 1
+        elif ch.isdigit():
+            out.append(r"\d")
+            i += 1
+        else:
+            out.append(ch)
+            i += 1
+    try:
+        return re.compile("".join(out))
+    except re.error:
+        return None
+
+
 @lru_cache(maxsize=None)
 def literal_run(pattern: str) -> str:
     """The longest run of literal characters every match of `pattern` contains (lower-cased;

@@ -21,13 +21,14 @@ cut into pieces that keep the line's number.
 from __future__ import annotations
 
 import re
-from bisect import insort
+from bisect import bisect_left, insort
 from collections import Counter, deque
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
-from envdoctor.knowledge.kb import Fault, KnowledgeBase, Signature, literal_run, render_texts
+from envdoctor.knowledge.kb import (Fault, KnowledgeBase, Signature, digits_matter, digits_relaxed, literal_run,
+                                    render_texts)
 
 BLOCK = 1 << 20
 MAX_LINE = 1 << 20
@@ -37,7 +38,8 @@ SHAPE_CACHE_BYTES = 16 << 20
 WRAP_WIDTHS = frozenset({80, 100, 120, 132, 150, 160, 200, 250})
 SOFT_WRAP_MIN = 60
 SOFT_WRAP_MAX = 100
-MAX_VARIANTS = 3            # distinct names (commands, modules ...) reported per fault family
+MAX_VARIANTS = 3            # distinct names (commands, modules ...) reported per fault family ...
+MAX_NAMES = 32              # ... chosen (the earliest in the log) among at most this many tracked
 ERROR_LINES_HEAD = 100      # error-looking lines kept for the ranked fallback: the first ...
 ERROR_LINES_TAIL = 100      # ... and the last (a run's real error is often at its end)
 # Words of a line's shape that make it look like an error (for the ranked fallback only).
@@ -57,6 +59,12 @@ for _b in range(256):
 _table[10] = 10
 SHAPE = bytes(_table)
 DIGITS = b"0123456789"
+# A line's key for settled answers: the line itself with every digit made 0 (job ids, times and
+# sizes differ from line to line; what the signatures answer does not, see _settleable).
+_keytab = bytearray(range(256))
+for _b in DIGITS:
+    _keytab[_b] = ord("0")
+KEY = bytes(_keytab)
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,16 @@ class Finding:
             "fix": self.fix, "commands": list(self.commands), "lines": list(self.lines),
             "confidence": self.confidence, "harmless": self.harmless,
         }
+
+
+class _EncodedMatch:
+    """A str match that answers groupdict() in bytes, like a match of a bytes pattern."""
+
+    def __init__(self, m: Any) -> None:
+        self._m = m
+
+    def groupdict(self) -> dict[str, bytes | None]:
+        return {k: (v.encode("utf-8") if v is not None else None) for k, v in self._m.groupdict().items()}
 
 
 def _decode(raw: bytes) -> str:
@@ -138,6 +156,12 @@ class Matcher:
         # context) always gets the same answer: once known, later lines of that shape are only
         # counted, in C (Counter/list.index), never decoded or searched again.
         self._settleable = [k < self._n_fault_sigs for k in range(len(sigs))]
+        # Signatures that name digit values (Errno 101, HTTP 5xx): lines of one key may differ in
+        # their answer, so a settled key runs just these again on each of its lines.
+        self._digit_sig = [digits_matter(sig.pattern) for sig in sigs]
+        self._residual: dict[bytes, tuple[tuple[Fault, tuple[Signature, ...]], ...]] = {}
+        self._bytes_rx: dict[str, Any] = {}
+        self._block_near: dict[str, list[int]] = {}  # context -> lines of the current block holding it
         self._settled: dict[bytes, tuple[tuple[Fault, tuple[tuple[str, str], ...]], ...]] = {}
         # Settled shapes whose answer has a fault with a near-context rule: those lines are still
         # looked at one by one, but only for the context (no decoding, no signature search).
@@ -150,6 +174,7 @@ class Matcher:
             if not all(runs):
                 self._near_literals[name] = None
         self._near_memo: dict[tuple[str, int], bool] = {}  # (context, line number) -> holds it
+        self._shape_tests: dict[str, Any] = {}
         self._errshapes: set[bytes] = set()
         self._err_head: dict[bytes, tuple[int, str]] = {}
         self._err_tail: deque = deque(maxlen=ERROR_LINES_TAIL)
@@ -230,7 +255,7 @@ class Matcher:
 
         if self._stale:
             self._index_anchors()
-            self._forget()
+            self._forget(keep_settled=True)
             self._stale = False
         uniq = set(shapes)
         novel = uniq.difference(self._seen)
@@ -242,11 +267,6 @@ class Matcher:
             lines = block.split(b"\n")
             self._collect_errors(errs, shapes, lines, first_num)
         hot = uniq.intersection(self._cand)
-        if hot:
-            settled = hot.intersection(self._settled).difference(self._settled_near)
-            if settled:
-                self._count_settled(settled, shapes, first_num)
-                hot -= settled
         if not hot and not self._deferred:
             self._remember_tail(block, first_num, n)
             return
@@ -255,87 +275,110 @@ class Matcher:
         base = len(self._ctx_lines)
         self._ctx_lines = self._ctx_lines + lines
         self._ctx_nums = self._ctx_nums + list(range(first_num, first_num + n))
-        eager: dict[bytes, int] = {}
         if hot:
-            eager = self._settle_eagerly(hot, shapes, base)
-            done = hot.intersection(eager).intersection(self._settled).difference(self._settled_near)
-            if done:
-                self._count_settled(done, shapes, first_num, eager)
-                hot -= done
-        edges: list[int] = []
-        if hot:
-            light = hot.intersection(self._settled_near)
-            if light:
-                edges = self._count_light(light, shapes, lines, first_num, eager)
-                hot -= light
-        if hot or edges:
-            cand, words, toks, light = self._cand, self._words, self._tokens, self._settled_near
-            for i in self._positions(hot, shapes, edges):
-                s = shapes[i]
-                if eager.get(s) == i:
-                    continue
-                if s in light:
-                    self._deferred.append((base + i, (), s))
-                    continue
-                strong, weak = cand[s]
-                if weak:
-                    # Words missing from this line: only a wrapped neighbour can supply them.
-                    edge = i == 0 or i + 1 == n  # neighbour in another block: stay on the safe side
-                    if edge:
-                        extra = weak
-                    elif not (_continues(lines[i - 1], lines[i]) or _continues(lines[i], lines[i + 1])):
-                        extra = ()
-                    else:
-                        # One word may be missing: a hard wrap at the terminal width cuts one word.
-                        near = toks(shapes[i - 1]) | toks(s) | toks(shapes[i + 1])
-                        extra = tuple(k for k in weak
-                                      if len(words[k] - near) <= (1 if len(words[k]) >= 3 else 0))
-                    if extra:
-                        strong = tuple(sorted(strong + extra))
-                if strong:
-                    # Only plain fault signatures (no context, marker or near rule) may settle
-                    # the line's shape; see _evaluate for wrap candidates.
-                    settle = all(self._settleable[k] for k in strong)
-                    self._deferred.append((base + i, strong, s if settle else b""))
+            self._hot_lines(hot, shapes, lines, block, base, first_num)
         self._evaluate_pending(final=False)
 
+    def _hot_lines(self, hot: set[bytes], shapes: list[bytes], lines: list[bytes], block: bytes, base: int,
+                   first_num: int) -> None:
+        """The block's candidate lines. Lines whose key (see KEY) has a settled answer are
+        counted in bulk; the first line of every other key is evaluated now, so that its key can
+        settle; whatever remains is looked at line by line (deferred until its window is here)."""
+        keys = block.translate(KEY).split(b"\n")
+        ukeys = set(keys)
+        known = ukeys.intersection(self._settled)
+        pend = {k for k in ukeys.difference(known) if k.translate(SHAPE, DIGITS) in hot}
+        eager = self._settle_eagerly(pend, keys, shapes, base) if pend else {}
+        known.update(k for k in eager if k in self._settled)
+        light = known.intersection(self._settled_near)
+        fast = known.difference(light)
+        if fast:
+            self._count_settled(fast, keys, first_num, eager)
+        edges = self._count_light(light, keys, shapes, lines, first_num, eager) if light else []
+        rest = pend.difference(known)
+        if not rest and not edges:
+            return
+        n = len(shapes)
+        cand, words, toks = self._cand, self._words, self._tokens
+        for i in self._positions(rest, keys, edges):
+            k = keys[i]
+            if eager.get(k) == i:
+                continue
+            if k in light:
+                self._deferred.append((base + i, (), k))
+                continue
+            s = shapes[i]
+            strong, weak = cand[s]
+            if weak:
+                # Words missing from this line: only a wrapped neighbour can supply them.
+                edge = i == 0 or i + 1 == n  # neighbour in another block: stay on the safe side
+                if edge:
+                    extra = weak
+                elif not (_continues(lines[i - 1], lines[i]) or _continues(lines[i], lines[i + 1])):
+                    extra = ()
+                else:
+                    # One word may be missing: a hard wrap at the terminal width cuts one word.
+                    near = toks(shapes[i - 1]) | toks(s) | toks(shapes[i + 1])
+                    extra = tuple(j for j in weak
+                                  if len(words[j] - near) <= (1 if len(words[j]) >= 3 else 0))
+                if extra:
+                    strong = tuple(sorted(strong + extra))
+            if strong:
+                # Only plain fault signatures (no context, marker or digit value) may settle the
+                # line's key; see _evaluate for wrap candidates.
+                settle = all(self._settleable[j] for j in strong)
+                self._deferred.append((base + i, strong, k if settle else b""))
+
     @staticmethod
-    def _positions(hot: set[bytes], shapes: list[bytes], extra: list[int]) -> list[int]:
-        """Indices of the lines whose shape is in `hot` (plus `extra`), in order: found with
-        list.index (C) when few shapes are hot, by one pass otherwise."""
-        if len(hot) > 16:
-            return sorted(set(i for i, s in enumerate(shapes) if s in hot).union(extra))
+    def _positions(wanted: set[bytes], items: list[bytes], extra: list[int]) -> list[int]:
+        """Indices of the items in `wanted` (plus `extra`), in order: found with list.index (C)
+        when few are wanted, by one pass otherwise."""
+        if len(wanted) > 16:
+            return sorted(set(i for i, s in enumerate(items) if s in wanted).union(extra))
         out = list(extra)
-        for s in hot:
+        for s in wanted:
             pos = -1
             try:
                 while True:
-                    pos = shapes.index(s, pos + 1)
+                    pos = items.index(s, pos + 1)
                     out.append(pos)
             except ValueError:
                 pass
         out.sort()
         return out
 
-    def _count_light(self, light: set[bytes], shapes: list[bytes], lines: list[bytes], first_num: int,
-                     skip: dict[bytes, int]) -> list[int]:
-        """Settled shapes whose answer has a near-context rule: the plain faults are counted in
-        bulk; each near rule is checked on the block's own lines (set lookups on the scanned
-        literals, the regex only on lines that hold one, memoised). Lines too close to the block's
-        edges for their window are returned, to be looked at the usual way."""
+    def _count_light(self, light: set[bytes], keys: list[bytes], shapes: list[bytes], lines: list[bytes],
+                     first_num: int, skip: dict[bytes, int]) -> list[int]:
+        """Settled keys whose answer has a near-context rule or digit-value signatures: the plain
+        faults are counted in bulk; near rules are looked up in the block's sorted list of lines
+        that hold the context; digit-value signatures run on each line (see _count_residual).
+        Lines too close to the block's edges for their window are returned, to be looked at the
+        usual way."""
         n, w = len(shapes), self._window
         edges: list[int] = []
         contexts = self.kb.contexts
-        for s in light:
-            answer = self._settled[s]
-            done = skip.get(s, -1)
+        self._block_near = {}
+        where: dict[bytes, list[int]] = {}
+        if len(light) > 2:
+            for i, k in enumerate(keys):  # one pass for all of them
+                if k in light:
+                    where.setdefault(k, []).append(i)
+        else:
+            for k in light:
+                where[k] = self._positions({k}, keys, [])
+        for key in light:
+            answer = self._settled[key]
+            done = skip.get(key, -1)
             inner: list[int] = []
-            for i in self._positions({s}, shapes, []):
+            for i in where.get(key, ()):
                 if i == done:
                     continue
                 (inner if w <= i < n - w else edges).append(i)
             if not inner:
                 continue
+            residual = self._residual.get(key)
+            if residual:
+                self._count_residual(residual, inner, shapes, lines, first_num)
             for fault, caps in answer:
                 rules = [(c, True) for c in fault.when if contexts[c].scope == "near"] + \
                         [(c, False) for c in fault.unless if contexts[c].scope == "near"]
@@ -343,74 +386,178 @@ class Matcher:
                     self._record(fault, caps, len(inner), [first_num + i for i in inner[:MAX_LINES_KEPT]])
                     continue
                 ok = [i for i in inner
-                      if all(self._near_in_block(c, i, lines, first_num) == want for c, want in rules)]
+                      if all(self._near_in_block(c, i, shapes, lines, first_num) == want for c, want in rules)]
                 if ok:
                     self._record(fault, caps, len(ok), [first_num + i for i in ok[:MAX_LINES_KEPT]])
         return edges
 
-    def _near_in_block(self, name: str, i: int, lines: list[bytes], first_num: int) -> bool:
-        w = self.kb.contexts[name].window
-        runs = self._near_literals.get(name)
-        if runs is not None:
-            window = b"\n".join(lines[i - w:i + w + 1]).lower()
-            if not any(r in window for r in runs):
-                return False  # one C pass rules the whole window out
-        return any(self._holds(name, first_num + k, lines[k]) for k in range(i - w, i + w + 1))
+    def _count_residual(self, residual: tuple[tuple[Fault, tuple[Signature, ...]], ...], inner: list[int],
+                        shapes: list[bytes], lines: list[bytes], first_num: int) -> None:
+        """The digit-value faults of a settled key on its lines in this block: each line searched
+        as bytes (no decoding) by those signatures only, the hits recorded per fault and name."""
+        contexts = self.kb.contexts
+        groups: dict[tuple[str, tuple[tuple[str, str], ...]], list[int]] = {}  # by id: Fault hashes slowly
+        for fault, fsigs in residual:
+            rxs = [self._bytes_regex(sig) for sig in fsigs]
+            named = bool(fault.placeholders or fault.lookup)
+            rules = [(c, True) for c in fault.when if contexts[c].scope == "near"] + \
+                    [(c, False) for c in fault.unless if contexts[c].scope == "near"]
+            for i in inner:
+                raw = lines[i]
+                for rx in rxs:
+                    m = rx.search(raw)
+                    if m is None:
+                        continue
+                    if rules and not all(self._near_in_block(c, i, shapes, lines, first_num) == want
+                                         for c, want in rules):
+                        break
+                    caps = tuple(sorted((k, v.decode("utf-8", "replace")) for k, v in m.groupdict().items() if v)) \
+                        if named else ()
+                    groups.setdefault((fault.id, caps), []).append(i)
+                    break
+        for (fid, caps), idxs in groups.items():
+            self._record(self.kb.by_id[fid], caps, len(idxs), [first_num + i for i in idxs[:MAX_LINES_KEPT]])
 
-    def _forget(self) -> None:
+    def _bytes_regex(self, sig: Signature) -> Any:
+        """The signature compiled for bytes (the digit-value ones are ASCII); str if it is not."""
+        got = self._bytes_rx.get(sig.pattern)
+        if got is None:
+            try:
+                got = re.compile(sig.pattern.encode("ascii"))
+            except (UnicodeEncodeError, re.error):
+                rx = sig.regex
+
+                class _Decoding:  # same interface, decodes first
+                    @staticmethod
+                    def search(raw: bytes) -> Any:
+                        m = rx.search(_decode(raw))
+                        return None if m is None else _EncodedMatch(m)
+                got = _Decoding
+            self._bytes_rx[sig.pattern] = got
+        return got
+
+    def _run_residual(self, residual: tuple[tuple[Fault, tuple[Signature, ...]], ...], text: str, num: int,
+                      idx: int | None) -> None:
+        """The digit-value faults of a settled key, on one of its lines (regex only)."""
+        for fault, fsigs in residual:
+            for sig in fsigs:
+                m = sig.regex.search(text)
+                if m is not None:
+                    caps = tuple(sorted((k, v) for k, v in m.groupdict().items() if v)) if fault.placeholders \
+                        or fault.lookup else ()
+                    if idx is None or not (fault.when or fault.unless):
+                        self._record(fault, caps, 1, [num])
+                    else:
+                        self._hit(fault, idx, num, caps)
+                    break
+
+    def _near_in_block(self, name: str, i: int, shapes: list[bytes], lines: list[bytes], first_num: int) -> bool:
+        """Does a line within the context's window of line i (of this block) hold it? The block's
+        holding lines are found once (shapes first, then the patterns), then bisected."""
+        held = self._block_near.get(name)
+        if held is None:
+            may = self._shape_may_hold(name)
+            maybe = {s for s in set(shapes) if may(s)}
+            held = self._block_near[name] = [j for j in self._positions(maybe, shapes, [])
+                                             if self._holds(name, first_num + j, lines[j])] if maybe else []
+        if not held:
+            return False
+        w = self.kb.contexts[name].window
+        k = bisect_left(held, i - w)
+        return k < len(held) and held[k] <= i + w
+
+    def _shape_may_hold(self, name: str) -> Any:
+        """A test on a line's shape that every line holding the near context passes: its
+        literals, in shape form, are substrings of the shape (cached per shape)."""
+        got = self._shape_tests.get(name)
+        if got is None:
+            runs = self._near_literals.get(name)
+            if runs is None:
+                got = lambda shape: True  # noqa: E731 - no literal: every line may hold it
+            else:
+                forms = [r.translate(SHAPE, DIGITS).strip() for r in runs]
+                cache: dict[bytes, bool] = {}
+
+                def got(shape: bytes) -> bool:
+                    hit = cache.get(shape)
+                    if hit is None:
+                        if len(cache) > 65536:
+                            cache.clear()
+                        hit = cache[shape] = any(f in shape for f in forms)
+                    return hit
+            self._shape_tests[name] = got
+        return got
+
+    def _forget(self, keep_settled: bool = False) -> None:
+        """Drop the per-shape caches. A retired marker changes which signatures are candidates,
+        not what the fault signatures answer: settled answers may stay."""
         self._seen.clear()
         self._cand.clear()
         self._tokcache.clear()
-        self._settled.clear()
-        self._settled_near.clear()
+        if not keep_settled:
+            self._settled.clear()
+            self._settled_near.clear()
+            self._residual.clear()
         self._errshapes.clear()
         self._seen_bytes = 0
 
-    def _settle_eagerly(self, hot: set[bytes], shapes: list[bytes], base: int) -> dict[bytes, int]:
-        """Evaluate now the first line of each shape that is new in this block and may settle,
-        so that its other lines in the block are counted with it rather than each searched.
-        Returns shape -> index (in the block) of the line evaluated."""
+    def _settle_eagerly(self, pend: set[bytes], keys: list[bytes], shapes: list[bytes], base: int
+                        ) -> dict[bytes, int]:
+        """Evaluate now the first line of each key new in this block whose shape may settle, so
+        that the key's other lines are counted with it rather than each searched. Returns
+        key -> index (in the block) of the line evaluated."""
         out: dict[bytes, int] = {}
         limit = len(self._ctx_lines) - self._window  # its window of following lines is here
-        for s in hot:
-            if s in self._settled:
-                continue
-            strong = self._cand[s][0]
-            if not strong or not all(self._settleable[k] for k in strong):
-                continue
-            i = shapes.index(s)
+        for i, k in sorted((keys.index(k), k) for k in pend):  # in line order: a family's first names
             if base + i >= limit:
                 continue
-            self._evaluate(base + i, strong, s)
-            if s in self._settled or not self._cand[s][1]:
-                out[s] = i  # else the line is looked at again below, with its wrap candidates
+            strong, weak = self._cand[shapes[i]]
+            if not strong or not all(self._settleable[j] for j in strong):
+                continue
+            self._evaluate(base + i, strong, k)
+            if k in self._settled or not weak:
+                out[k] = i  # else the line is looked at again, with its wrap candidates
         return out
 
-    def _count_settled(self, settled: set[bytes], shapes: list[bytes], first_num: int,
+    def _count_settled(self, settled: set[bytes], keys: list[bytes], first_num: int,
                        skip: dict[bytes, int] | None = None) -> None:
-        """Lines whose shape has a known answer: count them per fault; line numbers only while
-        a finding still keeps fewer than MAX_LINES_KEPT of them. `skip`: a line per shape that
-        was already counted (evaluated eagerly)."""
-        counts = Counter(shapes) if len(settled) > 4 else None
-        for s in settled:
+        """Lines whose key has a known answer: count them per fault. Line numbers are looked up
+        (list.index, C) only where they can still be among a finding's first MAX_LINES_KEPT.
+        `skip`: a line per key that was already counted (evaluated eagerly)."""
+        counts = Counter(keys) if len(settled) > 4 else None
+        hits, variants = self._hits, self._variants
+        # A family's first names are its findings: keys that may add a name go in line order.
+        naming = [k for k in settled if any(caps and (f.id, caps) not in hits and variants.get(f.id, 0) < MAX_NAMES
+                                            for f, caps in self._settled[k])]
+        if naming:
+            naming.sort(key=keys.index)
+            order = naming + [k for k in settled if k not in set(naming)]
+        else:
+            order = list(settled)
+        for s in order:
             answer = self._settled[s]
             if not answer:
                 continue
-            c = counts[s] if counts is not None else shapes.count(s)
+            c = counts[s] if counts is not None else keys.count(s)
             done = skip.get(s, -1) if skip else -1
             if done >= 0:
                 c -= 1
             if c <= 0:
                 continue
             nums: list[int] = []
-            if any(len(self._hits.get((f.id, caps), (0, ()))[1]) < MAX_LINES_KEPT for f, caps in answer):
+            first = keys.index(s) if done != keys.index(s) else keys.index(s, done + 1)
+            if any(self._may_keep(f.id, caps, first_num + first) for f, caps in answer):
                 pos = -1
                 while len(nums) < min(c, MAX_LINES_KEPT):
-                    pos = shapes.index(s, pos + 1)
+                    pos = keys.index(s, pos + 1)
                     if pos != done:
                         nums.append(first_num + pos)
             for fault, caps in answer:
                 self._record(fault, caps, c, nums)
+
+    def _may_keep(self, fid: str, caps: tuple[tuple[str, str], ...], num: int) -> bool:
+        rec = self._hits.get((fid, caps))
+        return rec is None or len(rec[1]) < MAX_LINES_KEPT or num < rec[1][-1]
 
     def _collect_errors(self, errs: set[bytes], shapes: list[bytes], lines: list[bytes], first_num: int) -> None:
         """Keep error-looking lines (one per shape) for the ranked fallback: the first
@@ -488,10 +635,13 @@ class Matcher:
 
     # -- one candidate line ------------------------------------------------------------------
 
-    def _evaluate(self, idx: int, sig_ids: tuple[int, ...], shape: bytes = b"") -> None:
-        if not sig_ids:  # a settled shape with a near rule: its answer is known, check the rules
-            for fault, caps in self._settled.get(shape, ()):
+    def _evaluate(self, idx: int, sig_ids: tuple[int, ...], key: bytes = b"") -> None:
+        if not sig_ids:  # a settled key with a near rule or digit values: check those only
+            for fault, caps in self._settled.get(key, ()):
                 self._hit(fault, idx, self._ctx_nums[idx], caps)
+            residual = self._residual.get(key)
+            if residual:
+                self._run_residual(residual, _decode(self._ctx_lines[idx]), self._ctx_nums[idx], idx)
             return
         lines, nums = self._ctx_lines, self._ctx_nums
         text = _decode(lines[idx])
@@ -499,7 +649,7 @@ class Matcher:
         own: list[tuple[Fault, tuple[tuple[str, str], ...]]] = []  # matched on the line alone
         matched: list[tuple[Fault, tuple[tuple[str, str], ...], int, bool]] = []
         done: set[str] = set()
-        settle = bool(shape) and shape not in self._settled
+        settle = bool(key) and key not in self._settled
         for sid in sig_ids:
             sig = self.sigs[sid]
             owner = sig.owner
@@ -552,13 +702,29 @@ class Matcher:
             self._hit(fault, idx, at, caps)
             if alone:
                 own.append((fault, caps))
-        if settle and (own or not self._cand.get(shape, ((), ()))[1]):
+        if settle and (own or not self._cand.get(key.translate(SHAPE, DIGITS), ((), ()))[1]):
             # A line that is itself a known message is taken as whole, not as the piece of a
-            # wrapped one: its shape settles even if it holds words of other (wrap) candidates.
+            # wrapped one: its key settles even if it holds words of other (wrap) candidates.
             # A line that matched nothing settles only if no wrap could ever complete a match.
-            self._settled[shape] = tuple(own)
-            if any(self._has_near(f.id) for f, _ in own):
-                self._settled_near.add(shape)
+            digit_faults = {self.sigs[j].owner for j in sig_ids if self._digit_sig[j]}
+            if digit_faults:
+                # A digit-value signature whose digit-relaxed form does not match the key cannot
+                # match any line of it; the others are answered line by line.
+                ktext = _decode(key)
+                live = {self.sigs[j].owner for j in sig_ids if self._digit_sig[j]
+                        and (digits_relaxed(self.sigs[j].pattern) is None
+                             or digits_relaxed(self.sigs[j].pattern).search(ktext))}
+                digit_faults = {f for f in digit_faults if f in live}
+            if digit_faults:  # answered per line: the faults with live digit-value signatures
+                by_owner: dict[str, list[Signature]] = {}
+                for j in sig_ids:
+                    if self.sigs[j].owner in digit_faults:
+                        by_owner.setdefault(self.sigs[j].owner, []).append(self.sigs[j])
+                self._residual[key] = tuple((self.kb.by_id[o], tuple(v)) for o, v in by_owner.items())
+                own = [t for t in own if t[0].id not in digit_faults]
+            self._settled[key] = tuple(own)
+            if digit_faults or any(self._has_near(f.id) for f, _ in own):
+                self._settled_near.add(key)
 
     def _join(self, idx: int) -> tuple[str, list[tuple[int, int]], int, int]:
         """The candidate line with its soft-wrapped neighbours ([] spans if there are none), and
@@ -621,13 +787,13 @@ class Matcher:
 
     def _record(self, fault: Fault, caps: tuple[tuple[str, str], ...], count: int, nums: list[int]) -> None:
         """`count` more lines of `fault` (with these captured names); `nums`: some of their line
-        numbers. Findings are per fault, and per distinct name for a family (at most
-        MAX_VARIANTS names; later names count towards the first)."""
+        numbers. Findings are per fault, and per distinct name for a family (MAX_NAMES names are
+        tracked, later ones count towards the first; _findings keeps the earliest)."""
         key = (fault.id, caps)
         rec = self._hits.get(key)
         if rec is None:
             seen = self._variants.get(fault.id, 0)
-            if caps and seen >= MAX_VARIANTS:
+            if caps and seen >= MAX_NAMES:
                 first = next(k for k in self._hits if k[0] == fault.id)
                 rec = self._hits[first]
             else:
@@ -684,7 +850,7 @@ class Matcher:
             if fault.specialises:
                 removed.add(fault.specialises)
         order = {f.id: i for i, f in enumerate(self.faults)}
-        matched = self._merge_bare_variants(matched)
+        matched = self._earliest_variants(self._merge_bare_variants(matched))
         findings = []
         for count, lines, _, fault, caps in matched:
             if fault.id in removed:
@@ -720,6 +886,27 @@ class Matcher:
                 first[1] = sorted(set(first[1]) | set(rec[1]))[:MAX_LINES_KEPT]
                 continue
             out.append(rec)
+        return out
+
+    @staticmethod
+    def _earliest_variants(recs: list[list[Any]]) -> list[list[Any]]:
+        """At most MAX_VARIANTS names per family: those seen first in the log (independent of the
+        order lines were looked at); the others' lines count towards the earliest."""
+        by_fault: dict[str, list[list[Any]]] = {}
+        for rec in recs:
+            by_fault.setdefault(rec[3].id, []).append(rec)
+        out = []
+        for group in by_fault.values():
+            if len(group) <= MAX_VARIANTS:
+                out.extend(group)
+                continue
+            group.sort(key=lambda r: r[1][:1] or [1 << 62])
+            keep, rest = group[:MAX_VARIANTS], group[MAX_VARIANTS:]
+            first = keep[0]
+            for r in rest:
+                first[0] += r[0]
+                first[1] = sorted(set(first[1]) | set(r[1]))[:MAX_LINES_KEPT]
+            out.extend(keep)
         return out
 
     def error_lines(self) -> list[tuple[int, str]]:
