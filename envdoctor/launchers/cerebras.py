@@ -22,7 +22,7 @@ from typing import Any, Iterator
 
 from envdoctor import proc
 from envdoctor.errors import StepFailed
-from envdoctor.launchers.base import Job, Launch, RunContext, find_tool, shown_prelude, write_script
+from envdoctor.launchers.base import Job, Launch, RunContext, find_tool, model_dir, shown_prelude, write_script
 from envdoctor.launchers.direct import DirectJob, job_command
 
 NAME = "cerebras"
@@ -154,6 +154,9 @@ def prepare(ctx: RunContext) -> Launch:
     script, status = write_script(ctx, "job.sh", [argv])
     shown = [ctx.show(a) if a.startswith("/") else a for a in argv]
     display = usage_warnings(ctx, ctx.target.process_env()) + shown_prelude(ctx) + [shlex.join(shown)]
+    if "{model_dir}" in " ".join(ctx.run.command):
+        display.append(f"# --model_dir {model_dir(ctx)} is new for this run (a reused one would resume from its last "
+                       "checkpoint); earlier model directories are left as they are")
     files = [Path(config)] if config and os.path.isabs(config) else []
     return Launch(NAME, display, ("bash", str(script)), ctx.workdir, ctx.target.process_env(), script, status,
                   files=files, info={"config": config})
