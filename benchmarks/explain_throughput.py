@@ -14,6 +14,11 @@ Then times, on the same file:
   - `grep -E -n -f SIGS FILE` (SIGS: every signature, context and platform marker translated to
     POSIX ERE), in the current locale and with LC_ALL=C,
 and prints MB/s for each and the ratio explain/grep. No pass/fail: the aim is >= 0.5.
+
+Then (--dense-mb, default --mb) the in-process matcher on a log in which every line is a fault
+message (the knowledge base's one-line examples, every digit varied: a worst case for answering
+lines by their key) against a clean log of the same size, and prints matching lines/s and the
+ratio dense/clean (aim: <= 2).
 Times are wall-clock and CPU (user+sys of the child, or process time in-process); on a busy
 machine the CPU figures are the fairer comparison.
 """
