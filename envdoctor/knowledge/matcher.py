@@ -292,9 +292,10 @@ class Matcher:
         known.update(k for k in eager if k in self._settled)
         light = known.intersection(self._settled_near)
         fast = known.difference(light)
+        counts = Counter(keys) if len(fast) + len(light) > 4 else None
         if fast:
-            self._count_settled(fast, keys, first_num, eager)
-        edges = self._count_light(light, keys, shapes, lines, first_num, eager) if light else []
+            self._count_settled(fast, keys, first_num, eager, counts)
+        edges = self._count_light(light, keys, shapes, lines, first_num, eager, counts or Counter(keys)) if light else []
         rest = pend.difference(known)
         if not rest and not edges:
             return
@@ -348,48 +349,86 @@ class Matcher:
         return out
 
     def _count_light(self, light: set[bytes], keys: list[bytes], shapes: list[bytes], lines: list[bytes],
-                     first_num: int, skip: dict[bytes, int]) -> list[int]:
-        """Settled keys whose answer has a near-context rule or digit-value signatures: the plain
-        faults are counted in bulk; near rules are looked up in the block's sorted list of lines
-        that hold the context; digit-value signatures run on each line (see _count_residual).
-        Lines too close to the block's edges for their window are returned, to be looked at the
-        usual way."""
-        n, w = len(shapes), self._window
-        edges: list[int] = []
-        contexts = self.kb.contexts
+                     first_num: int, skip: dict[bytes, int], counts: Counter[bytes]) -> list[int]:
+        """Settled keys whose answer has a near-context rule or digit-value signatures. Plain
+        faults are counted in bulk; a near rule is decided from the block's lines that hold the
+        context (few): the key's lines within their windows, found around them; digit-value
+        signatures run on each of the key's lines (see _count_residual). Lines too close to the
+        block's edges for their window are returned, to be looked at the usual way."""
+        n, w = len(keys), self._window
         self._block_near = {}
+        edges = [j for j in chain(range(0, min(w, n)), range(max(w, n - w), n))
+                 if keys[j] in light and skip.get(keys[j]) != j]
+        outside = set(edges)
+        contexts = self.kb.contexts
+        resid = {k for k in light if k in self._residual}
         where: dict[bytes, list[int]] = {}
-        if len(light) > 2:
+        if len(resid) > 2:
             for i, k in enumerate(keys):  # one pass for all of them
-                if k in light:
+                if k in resid:
                     where.setdefault(k, []).append(i)
         else:
-            for k in light:
+            for k in resid:
                 where[k] = self._positions({k}, keys, [])
         for key in light:
-            answer = self._settled[key]
             done = skip.get(key, -1)
-            inner: list[int] = []
-            for i in where.get(key, ()):
-                if i == done:
-                    continue
-                (inner if w <= i < n - w else edges).append(i)
-            if not inner:
+            excluded = outside | {done}
+            c = counts[key] - sum(1 for j in excluded if 0 <= j < n and keys[j] == key)
+            if c <= 0:
                 continue
-            residual = self._residual.get(key)
-            if residual:
-                self._count_residual(residual, inner, shapes, lines, first_num)
-            for fault, caps in answer:
-                rules = [(c, True) for c in fault.when if contexts[c].scope == "near"] + \
-                        [(c, False) for c in fault.unless if contexts[c].scope == "near"]
-                if not rules:
-                    self._record(fault, caps, len(inner), [first_num + i for i in inner[:MAX_LINES_KEPT]])
+            if key in where:
+                inner = [i for i in where[key] if i not in excluded]
+                self._count_residual(self._residual[key], inner, shapes, lines, first_num)
+            for fault, caps in self._settled[key]:
+                rules = [(ctx, True) for ctx in fault.when if contexts[ctx].scope == "near"] + \
+                        [(ctx, False) for ctx in fault.unless if contexts[ctx].scope == "near"]
+                within: set[int] | None = None
+                bad: set[int] = set()
+                for ctx, want in rules:
+                    near = self._key_near(ctx, key, keys, shapes, lines, first_num, excluded)
+                    if want:
+                        within = near if within is None else within & near
+                    else:
+                        bad |= near
+                if within is not None:
+                    ok = sorted(within - bad)
+                    if ok:
+                        self._record(fault, caps, len(ok), [first_num + i for i in ok[:MAX_LINES_KEPT]])
                     continue
-                ok = [i for i in inner
-                      if all(self._near_in_block(c, i, shapes, lines, first_num) == want for c, want in rules)]
-                if ok:
-                    self._record(fault, caps, len(ok), [first_num + i for i in ok[:MAX_LINES_KEPT]])
+                cnt = c - len(bad)
+                if cnt <= 0:
+                    continue
+                nums: list[int] = []
+                if self._may_keep(fault.id, caps, first_num + keys.index(key)):
+                    pos = -1
+                    while len(nums) < min(cnt, MAX_LINES_KEPT):
+                        pos = keys.index(key, pos + 1)
+                        if pos not in excluded and pos not in bad:
+                            nums.append(first_num + pos)
+                self._record(fault, caps, cnt, nums)
         return edges
+
+    def _key_near(self, ctx: str, key: bytes, keys: list[bytes], shapes: list[bytes], lines: list[bytes],
+                  first_num: int, excluded: set[int]) -> set[int]:
+        """Lines of `key` (in this block) within the window of a line that holds context `ctx`."""
+        held = self._held(ctx, shapes, lines, first_num)
+        win, n = self.kb.contexts[ctx].window, len(keys)
+        out: set[int] = set()
+        for h in held:
+            for j in range(max(0, h - win), min(n, h + win + 1)):
+                if keys[j] == key and j not in excluded:
+                    out.add(j)
+        return out
+
+    def _held(self, name: str, shapes: list[bytes], lines: list[bytes], first_num: int) -> list[int]:
+        """The lines of the current block that hold near context `name` (sorted; computed once)."""
+        held = self._block_near.get(name)
+        if held is None:
+            may = self._shape_may_hold(name)
+            maybe = {s for s in set(shapes) if may(s)}
+            held = self._block_near[name] = [j for j in self._positions(maybe, shapes, [])
+                                             if self._holds(name, first_num + j, lines[j])] if maybe else []
+        return held
 
     def _count_residual(self, residual: tuple[tuple[Fault, tuple[Signature, ...]], ...], inner: list[int],
                         shapes: list[bytes], lines: list[bytes], first_num: int) -> None:
@@ -454,12 +493,7 @@ class Matcher:
     def _near_in_block(self, name: str, i: int, shapes: list[bytes], lines: list[bytes], first_num: int) -> bool:
         """Does a line within the context's window of line i (of this block) hold it? The block's
         holding lines are found once (shapes first, then the patterns), then bisected."""
-        held = self._block_near.get(name)
-        if held is None:
-            may = self._shape_may_hold(name)
-            maybe = {s for s in set(shapes) if may(s)}
-            held = self._block_near[name] = [j for j in self._positions(maybe, shapes, [])
-                                             if self._holds(name, first_num + j, lines[j])] if maybe else []
+        held = self._held(name, shapes, lines, first_num)
         if not held:
             return False
         w = self.kb.contexts[name].window
@@ -520,11 +554,12 @@ class Matcher:
         return out
 
     def _count_settled(self, settled: set[bytes], keys: list[bytes], first_num: int,
-                       skip: dict[bytes, int] | None = None) -> None:
+                       skip: dict[bytes, int] | None = None, counts: Counter[bytes] | None = None) -> None:
         """Lines whose key has a known answer: count them per fault. Line numbers are looked up
         (list.index, C) only where they can still be among a finding's first MAX_LINES_KEPT.
         `skip`: a line per key that was already counted (evaluated eagerly)."""
-        counts = Counter(keys) if len(settled) > 4 else None
+        if counts is None and len(settled) > 4:
+            counts = Counter(keys)
         hits, variants = self._hits, self._variants
         # A family's first names are its findings: keys that may add a name go in line order.
         naming = [k for k in settled if any(caps and (f.id, caps) not in hits and variants.get(f.id, 0) < MAX_NAMES
