@@ -25,6 +25,8 @@ _MODULES = {
 # How to show and compare each metric: (label, unit, +1 when higher is better, -1 lower, 0 neutral).
 INFO: dict[str, tuple[str, str, int]] = {
     "samples_per_sec": ("throughput", "samples/s", 1),
+    "total_samples_per_sec": ("total throughput (all instances)", "samples/s", 1),
+    "instances": ("data-parallel instances", "", 0),
     "throughput": ("throughput", "samples/s", 1),
     "global_rate": ("global rate", "samples/s", 1),
     "rate": ("rate", "samples/s", 1),
@@ -37,7 +39,7 @@ INFO: dict[str, tuple[str, str, int]] = {
     "loss": ("loss", "", -1),
     "eval_loss": ("eval loss", "", -1),
     "train_seconds": ("training time", "s", -1),
-    "duration_seconds": ("duration (log)", "s", -1),
+    "duration_seconds": ("duration in the log", "s", -1),
     "train_loop_seconds": ("train loop time", "s", -1),
     "compile_seconds": ("compile time", "s", -1),
     "tokens_per_sec": ("tokens/s", "tokens/s", 1),

@@ -6,8 +6,9 @@
     time to first token 1.1981s   Total Latency 1.5310s   tokens/second overall 2.7777
     {'e2e_train_time': 1185.63, 'e2e_training_tokens_per_second': 4421.99, ...}
 
-With several data-parallel instances each prints its own `e2e samples_per_sec`; the
-throughput reported is their mean, as the course computes it.
+With several data-parallel instances each prints its own `e2e samples_per_sec`:
+`samples_per_sec` is their mean (one instance's throughput), `total_samples_per_sec` their
+sum (the job's throughput, which grows with the number of instances), `instances` how many.
 """
 from __future__ import annotations
 
@@ -39,6 +40,8 @@ class SambanovaParser(Parser):
             m = _INNER.search(text)
             if m:
                 self.mean("samples_per_sec", float(m.group("sps")))
+                self.set("total_samples_per_sec", self.metrics.values.get("total_samples_per_sec", 0.0)
+                         + float(m.group("sps")))
                 self.mean("train_loop_seconds", float(m.group("t")))
                 self.set("epochs", int(m.group("e")))
                 self.set("global_steps", int(m.group("g")))

@@ -96,6 +96,9 @@ def test_sambanova_script_compiles_then_submits_its_own_run(cli: Cli, sambanova_
     for rec, n in ((a, 1), (b, 2)):  # the run job got the copy's --ntasks
         run_out = Path(sambanova_node.home, "BertLarge", rec["id"], "BertLarge.out").read_text()
         assert f"on {n} data-parallel instance(s)" in run_out
+        assert rec["metrics"]["instances"] == n, "each instance prints its own throughput line"
+    # Data parallelism scales the job's throughput, as on the real system (each instance has its RDUs).
+    assert b["metrics"]["total_samples_per_sec"] > 1.3 * a["metrics"]["total_samples_per_sec"]
     _compare(cli, a, b, "loss")
 
 
