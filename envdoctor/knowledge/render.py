@@ -26,14 +26,20 @@ def render(findings: list[Finding], style: Style, source: str = "") -> str:
         return (style.bold("envdoctor explain") + f": no known fault recognised{where}.\n"
                 + style.dim("  (The knowledge base covers the ALCF AI Testbed's documented faults; "
                             "`envdoctor check PLATFORM` inspects the environment itself.)\n"))
-    head = f"{len(causes)} likely cause{'s' if len(causes) != 1 else ''}"
+    if causes and all(f.ranked for f in causes):
+        # The ranked fallback: nothing matched exactly; say so, these are resemblances.
+        head = (f"no known message matched exactly; {len(causes)} closest known fault"
+                f"{'s' if len(causes) != 1 else ''} (lower confidence)")
+    else:
+        head = f"{len(causes)} likely cause{'s' if len(causes) != 1 else ''}"
     if harmless:
         head += f", {len(harmless)} harmless message{'s' if len(harmless) != 1 else ''}"
     out = [style.bold("envdoctor explain") + f": {head}{where}", ""]
     bullet = "✗" if style.unicode else "XX"
     for i, f in enumerate(causes, 1):
         out.append(style.paint(f"{i}. [{bullet}] ", "31") + style.bold(f.title) + style.dim(f"  {f.fault}"))
-        out.append(style.dim(f"    {_lines(f)} · confidence {f.confidence:.2f} · {f.category}"))
+        how = " · resembles this line" if f.ranked else ""
+        out.append(style.dim(f"    {_lines(f)} · confidence {f.confidence:.2f} · {f.category}{how}"))
         out.extend(_block("cause: ", f.cause))
         out.extend(_block("fix:   ", f.fix))
         for cmd in f.commands:

@@ -77,3 +77,12 @@ def test_lines_of_harmless_messages_do_not_feed_the_fallback() -> None:
             "error failed invalid\n")
     found = explain_text(text)
     assert [f.fault for f in found] == ["graphcore.type-coerced-harmless"]
+
+
+def test_text_output_says_when_findings_are_only_resemblances() -> None:
+    from envdoctor.knowledge import render_findings
+
+    out = render_findings(explain_text("sbatch failed: the partition you asked for is not valid here"))
+    assert "no known message matched exactly" in out and "resembles this line" in out
+    exact = render_findings(explain_text("sbatch: error: Batch job submission failed: Invalid partition name specified"))
+    assert "likely cause" in exact and "resembles" not in exact
