@@ -11,14 +11,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, TypeVar
 
+from envdoctor import metrics
 from envdoctor.errors import RecipeError, RecipeErrors, UsageError, closest
+from envdoctor.launchers import names as launcher_names
 
 SCHEMA_VERSION = 1
 RECIPE_DIR = Path(__file__).with_name("recipes")
 ENV_KINDS = ("venv", "conda", "system")
 SCHEDULER_KINDS = ("slurm", "pbs", "appliance", "none")
 SUBMIT_FROM = ("run", "login", "any")
-LAUNCHERS = ("direct", "slurm", "pbs", "cerebras", "sambanova")
+LAUNCHERS = launcher_names()  # defined once, in envdoctor.launchers
 PARAM_TYPES = ("int", "float", "str", "bool")
 EDIT_KINDS = ("yaml", "replace", "copy")
 
@@ -446,7 +448,7 @@ class Run:
         return cls(name, n.str("title", name), n.str("kind", "training", choices=("training", "inference")),
                    n.str("launcher", required=True, choices=LAUNCHERS), n.str("workdir", required=True),
                    n.strs("command"), n.strs("compile_command"), n.str("config"), n.strs("scheduler_flags"),
-                   tuple(Param.load(k, v) for k, v in n.named("params")), n.str("metrics", required=True),
+                   tuple(Param.load(k, v) for k, v in n.named("params")), n.str("metrics", required=True, choices=tuple(metrics.names())),
                    n.strs("sanity"), tuple((str(k), float(v)) for k, v in perf.items()), n.number("timeout", 3600.0) or 3600.0,
                    tuple((str(k), str(v)) for k, v in env.items()), n.str("script"), _argvs(n, "prepare"))
 

@@ -2,38 +2,23 @@
 
 A check module defines functions decorated with `@check(...)`; each returns an `Outcome`.
 The runner turns an exception into an `error` result and cuts a check that hangs, so one
-bad check never stops the others. Modules are listed explicitly in CHECK_MODULES, in
-report order.
+bad check never stops the others. The check modules are imported by name in `modules()`, in
+report order: a missing or misspelt module is an ImportError, never a report that is
+silently missing its checks.
 """
 from __future__ import annotations
 
-import importlib
 import re
 import threading
 import time
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Callable, Iterable, Sequence
 
 from envdoctor.probe import Probe
 from envdoctor.recipe import Recipe
 from envdoctor.results import CATEGORIES, CheckResult, Status
 
-CHECK_MODULES = (
-    "envdoctor.checks.host",
-    "envdoctor.checks.shell",
-    "envdoctor.checks.conda",
-    "envdoctor.checks.python",
-    "envdoctor.checks.packages",
-    "envdoctor.checks.repo",
-    "envdoctor.checks.config",
-    "envdoctor.checks.network",
-    "envdoctor.checks.disk",
-    "envdoctor.checks.scheduler",
-    "envdoctor.checks.sdk",
-    "envdoctor.checks.inference",
-    "envdoctor.checks.run",
-    "envdoctor.checks.drift",
-)
 ID_RE = re.compile(r"[a-z]+(\.[a-z0-9]+(-[a-z0-9]+)*)+")
 CHECK_TIMEOUT = 5.0
 
@@ -98,15 +83,20 @@ def check(id: str, category: str, title: str, *, applies: Callable[[Recipe], boo
     return register
 
 
+def modules() -> tuple[ModuleType, ...]:
+    """The check modules, in report order. Imported here (they import this module's `check`);
+    each is a name, so a missing or misspelt module fails loudly."""
+    from envdoctor.checks import (conda, config, disk, drift, host, inference, network, packages, python, repo, run,
+                                  scheduler, sdk, shell)
+
+    return (host, shell, conda, python, packages, repo, config, network, disk, scheduler, sdk, inference, run, drift)
+
+
 def registry() -> dict[str, Check]:
     """All checks, in report order (module order, then definition order)."""
-    for mod in CHECK_MODULES:
-        try:
-            importlib.import_module(mod)
-        except ModuleNotFoundError as exc:
-            if exc.name != mod:
-                raise
-    return dict(_REGISTRY)
+    rank = {m.__name__: i for i, m in enumerate(modules())}
+    ordered = sorted(_REGISTRY.values(), key=lambda c: rank.get(c.fn.__module__, len(rank)))  # stable
+    return {c.id: c for c in ordered}
 
 
 def select(recipe: Recipe, only: Iterable[str] = (), skip_ids: Iterable[str] = (), deep: bool = False) -> list[Check]:

@@ -1,26 +1,53 @@
 """Launchers: how a reference run starts on each platform (`launcher:` in a recipe's run).
 
-Every module has the same small interface (see `base`): `prepare(ctx) -> Launch` (the
-exact commands, shown before anything starts), `start(launch, ctx) -> Job`, and the
-Job's `lines()`, `wait()`, `cancel()`.
+Every module has the same small interface, the `Launcher` protocol (see `base`):
+`prepare(ctx) -> Launch` (the exact commands, shown before anything starts),
+`start(launch, ctx) -> Job`, and the Job's `lines()`, `wait()`, `cancel()`.
+
+`LAUNCHERS` is the one list of launcher names: a recipe's `launcher:` is validated against
+it when the recipe loads. The modules are imported on first use (loading a recipe, or
+`check`, never needs them).
 """
 from __future__ import annotations
 
 import importlib
-from types import ModuleType
+from typing import TYPE_CHECKING, Mapping, Protocol, cast
 
 from envdoctor.errors import UsageError, closest
 
-REGISTRY = {
+if TYPE_CHECKING:
+    from envdoctor.launchers.base import Job, Launch, RunContext
+
+# launcher name -> module (imported by `get`, each checked against `Launcher`)
+LAUNCHERS: Mapping[str, str] = {
     "direct": "envdoctor.launchers.direct",
     "slurm": "envdoctor.launchers.slurm",
     "pbs": "envdoctor.launchers.pbs",
     "cerebras": "envdoctor.launchers.cerebras",
     "sambanova": "envdoctor.launchers.sambanova",
 }
+REGISTRY = LAUNCHERS  # the name older callers use
 
 
-def get(name: str) -> ModuleType:
-    if name not in REGISTRY:
-        raise UsageError(f"unknown launcher {name!r}: {closest(name, sorted(REGISTRY))}")
-    return importlib.import_module(REGISTRY[name])
+class Launcher(Protocol):
+    """The interface of a launcher module."""
+
+    NAME: str
+
+    def prepare(self, ctx: RunContext) -> Launch: ...
+
+    def start(self, launch: Launch, ctx: RunContext) -> Job: ...
+
+
+def names() -> tuple[str, ...]:
+    return tuple(LAUNCHERS)
+
+
+def get(name: str) -> Launcher:
+    if name not in LAUNCHERS:
+        raise UsageError(f"unknown launcher {name!r}: {closest(name, sorted(LAUNCHERS))}")
+    module = importlib.import_module(LAUNCHERS[name])
+    for attr in ("prepare", "start"):
+        if not callable(getattr(module, attr, None)):  # a half-written launcher module fails here, by name
+            raise TypeError(f"launcher module {LAUNCHERS[name]} has no {attr}()")
+    return cast("Launcher", module)

@@ -1,13 +1,16 @@
 """Setup step kinds: one module each, the same small interface, an explicit registry.
 
 This file holds the schema of each kind's recipe fields (used when a recipe is loaded)
-and the registry of kind modules (imported lazily: `check` never needs them).
+and the registry of kind modules, `registry() -> dict[str, StepKind]` (built on first use:
+`check` never needs them).
 """
 from __future__ import annotations
 
-import importlib
-from types import ModuleType
-from typing import Any, Mapping
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Dict, Mapping
+
+if TYPE_CHECKING:
+    from envdoctor.steps.base import StepKind
 
 # kind -> {field: (type, required, reference kind or "")}
 STEP_FIELDS: Mapping[str, Mapping[str, tuple[type, bool, str]]] = {
@@ -26,23 +29,6 @@ STEP_FIELDS: Mapping[str, Mapping[str, tuple[type, bool, str]]] = {
     "fetch": {"url": (str, False, ""), "bundled": (str, False, ""), "dest": (str, True, "")},
     "inference-auth": {"helper": (str, True, "")},
 }
-
-# kind -> module under envdoctor.steps
-_MODULES: Mapping[str, str] = {
-    "conda-install": "conda_install",
-    "shell-init": "shell_init",
-    "conda-env": "conda_env",
-    "venv": "venv",
-    "pip": "pip",
-    "git": "git",
-    "edit": "edit",
-    "env-vars": "env_vars",
-    "conda-base": "conda_base",
-    "sdk-enable": "sdk_enable",
-    "fetch": "fetch",
-    "inference-auth": "inference_auth",
-}
-
 
 def validate_step(kind: str, fields: Mapping[str, Any], names: Mapping[str, set[str]]) -> tuple[str, str] | None:
     """(key, problem) for the first thing wrong with a step's fields, or None."""
@@ -70,6 +56,34 @@ def validate_step(kind: str, fields: Mapping[str, Any], names: Mapping[str, set[
     return None
 
 
-def module(kind: str) -> ModuleType:
+@lru_cache(maxsize=None)
+def registry() -> Dict[str, StepKind]:
+    """kind -> the module implementing it (a `StepKind`: is_done, plan, apply; steps/base.py).
+    Built on first use, so that `check` never imports the step modules; each is imported by
+    name, so a missing module fails here, and mypy checks every one against the protocol."""
+    from envdoctor.steps import (conda_base, conda_env, conda_install, edit, env_vars, fetch, git, inference_auth,
+                                 pip, sdk_enable, shell_init, venv)
+
+    kinds: Dict[str, StepKind] = {
+        "conda-install": conda_install,
+        "shell-init": shell_init,
+        "conda-env": conda_env,
+        "venv": venv,
+        "pip": pip,
+        "git": git,
+        "edit": edit,
+        "env-vars": env_vars,
+        "conda-base": conda_base,
+        "sdk-enable": sdk_enable,
+        "fetch": fetch,
+        "inference-auth": inference_auth,
+    }
+    missing = set(STEP_FIELDS) ^ set(kinds)
+    if missing:  # the schema and the implementations name the same kinds
+        raise RuntimeError(f"step kinds without both a schema and a module: {', '.join(sorted(missing))}")
+    return kinds
+
+
+def module(kind: str) -> StepKind:
     """The module implementing a step kind (see steps/base.py for its interface)."""
-    return importlib.import_module(f"envdoctor.steps.{_MODULES[kind]}")
+    return registry()[kind]
