@@ -124,7 +124,7 @@ def _whole(kind: str) -> _Handler:
 
 def _group(kind: str, *names: str) -> _Handler:
     """Mask the first named group that matched (quoted values: only inside the quotes)."""
-    def handler(m: "re.Match[str]") -> List[Span]:
+    def handler(m: re.Match[str]) -> List[Span]:
         for n in names:
             if m.group(n) is not None:
                 v = m.group(n)
@@ -143,7 +143,7 @@ _KEY_BEGIN = re.compile(r"-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY( BLOCK)?-----"
 _KEY_END = re.compile(r"-----END ((?:[A-Z0-9]+ )*)PRIVATE KEY( BLOCK)?-----")
 
 
-def _key_block(m: "re.Match[str]") -> List[Span]:
+def _key_block(m: re.Match[str]) -> List[Span]:
     kind = m.group(1) or ""
     return [Span(m.start(), m.start(), m.end(), "private key",
                  f"-----BEGIN {kind}PRIVATE KEY----- {MASK} -----END {kind}PRIVATE KEY-----")]
@@ -154,7 +154,7 @@ _URL_CRED = re.compile(r"(?P<scheme>(?<![A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]{
 _PLAIN_USER = re.compile(r"[A-Za-z_][A-Za-z0-9._\-]{0,31}")
 
 
-def _url(m: "re.Match[str]") -> List[Span]:
+def _url(m: re.Match[str]) -> List[Span]:
     user, pw = m.group("user"), m.group("pw")
     spans = []
     if user and user != MASK and not (_PLAIN_USER.fullmatch(user) and not _looks_like_token(user)):
@@ -213,7 +213,7 @@ _KAGGLE_KEY = re.compile(r"(?i)[\"']?\bkey[\"']?\s*[:=]\s*[\"']?(?P<v>[0-9a-f]{3
 
 
 # (kind, gates, pattern, handler)
-_RULES: Tuple[Tuple[str, Tuple[str, ...], "re.Pattern[str]", _Handler], ...] = tuple(
+_RULES: Tuple[Tuple[str, Tuple[str, ...], re.Pattern[str], _Handler], ...] = tuple(
     (kind, gates, re.compile(pat) if isinstance(pat, str) else pat,
      handler if handler is not None else _whole(kind))
     for kind, gates, pat, handler in (
@@ -286,7 +286,7 @@ _RULES: Tuple[Tuple[str, Tuple[str, ...], "re.Pattern[str]", _Handler], ...] = t
 )
 
 
-def _env_assign(m: "re.Match[str]") -> List[Span]:
+def _env_assign(m: re.Match[str]) -> List[Span]:
     if not name_is_secret(m.group("name")):
         return []
     return _group("secret variable", "dq", "sq", "bare")(m)
@@ -424,7 +424,7 @@ class Redactor:
             s = self._name_re.sub(self._mask_name, s)
         return s
 
-    def _mask_name(self, m: "re.Match[str]") -> str:
+    def _mask_name(self, m: re.Match[str]) -> str:
         self.counts["user/host name"] += 1
         return self._names[m.group(1)]
 

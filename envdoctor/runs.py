@@ -84,9 +84,7 @@ def work_dir(run_id: str) -> Path:
 def redact(record: RunRecord) -> RunRecord:
     """The record with every secret masked, IN PLACE (its log tail, commands, parameters and
     fingerprint quote the job's output and environment), and returned."""
-    from envdoctor.redact import redact_mapping
-
-    from envdoctor.redact import Redactor
+    from envdoctor.redact import Redactor, redact_mapping
 
     clean = RunRecord.from_dict(redact_mapping(record.to_dict()))
     # The tail as the stream it is: a private key block spans several of its lines.

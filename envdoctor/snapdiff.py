@@ -264,8 +264,8 @@ class _Diff:
             if ea.get(name) != eb.get(name) and (canon(name) in self.required or canon(name) in self.vendor):
                 self.add(f"packages.editable.{name}", "packages", ea.get(name), eb.get(name),
                          f"{name} is installed from a different clone (or not editable) in one", 87)
-        ua = set((_get(pa, "user_site.dists") or {}))
-        ub = set((_get(pb, "user_site.dists") or {}))
+        ua = set(_get(pa, "user_site.dists") or {})
+        ub = set(_get(pb, "user_site.dists") or {})
         if ua != ub:
             shadow = sorted(n for n in ua ^ ub if canon(n) in self.required or canon(n) in self.vendor
                             or canon(n) in HEAVY_PACKAGES)

@@ -47,10 +47,10 @@ def test_version_names_envdoctor_and_the_python() -> None:
 
 def test_version_after_other_options_goes_through_typer() -> None:
     """`--version` is a real option of the app (typer's eager callback), not only the fast path."""
-    from envdoctor.__main__ import main
-
     import contextlib
     import io
+
+    from envdoctor.__main__ import main
 
     out = io.StringIO()
     with contextlib.redirect_stdout(out):

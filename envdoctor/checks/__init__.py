@@ -86,8 +86,22 @@ def check(id: str, category: str, title: str, *, applies: Callable[[Recipe], boo
 def modules() -> tuple[ModuleType, ...]:
     """The check modules, in report order. Imported here (they import this module's `check`);
     each is a name, so a missing or misspelt module fails loudly."""
-    from envdoctor.checks import (conda, config, disk, drift, host, inference, network, packages, python, repo, run,
-                                  scheduler, sdk, shell)
+    from envdoctor.checks import (
+        conda,
+        config,
+        disk,
+        drift,
+        host,
+        inference,
+        network,
+        packages,
+        python,
+        repo,
+        run,
+        scheduler,
+        sdk,
+        shell,
+    )
 
     return (host, shell, conda, python, packages, repo, config, network, disk, scheduler, sdk, inference, run, drift)
 

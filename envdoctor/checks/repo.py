@@ -15,9 +15,7 @@ def clone_commands(repo: Repo) -> list[str]:
     parent = repo.dest.rstrip("/").rsplit("/", 1)[0]
     cmds = [f"mkdir -p {parent}"] if parent not in ("~", "") else []
     cmds.append(f"git clone {repo.url} {repo.dest}")
-    if repo.ref_kind == "tag":
-        cmds.append(f"cd {repo.dest} && git checkout {repo.ref}")
-    elif repo.ref not in ("main", "master"):
+    if repo.ref_kind == "tag" or repo.ref not in ("main", "master"):
         cmds.append(f"cd {repo.dest} && git checkout {repo.ref}")
     return cmds
 

@@ -308,7 +308,7 @@ def recipe_commands(ctx: ProbeContext) -> tuple[str, ...]:
 # The login shell is started once per probe and shared: the sdk collector runs the vendor
 # commands in the environment it reaches instead of starting login shells of its own.
 # Keyed by id(ctx) with a weak reference to check identity (ids are reused after a context dies).
-_LOGIN: "OrderedDict[int, tuple[weakref.ref[ProbeContext], Future[dict[str, Any]]]]" = OrderedDict()
+_LOGIN: OrderedDict[int, tuple[weakref.ref[ProbeContext], Future[dict[str, Any]]]] = OrderedDict()
 _LOGIN_LOCK = threading.Lock()
 
 

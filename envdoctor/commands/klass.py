@@ -18,8 +18,7 @@ from envdoctor.errors import UsageError
 
 def report(inputs: tuple[Path, ...], html: Path | None, csv: Path | None, roster: Path | None,
            junit: Path | None) -> int:
-    from envdoctor.classroom import aggregate, loader
-    from envdoctor.classroom import roster as roster_mod
+    from envdoctor.classroom import aggregate, loader, roster as roster_mod
 
     if not inputs:
         raise UsageError("give a --share directory or report files")
@@ -186,8 +185,7 @@ def _known_platforms() -> tuple[str, ...]:
 
 def accounts(roster: Path, platform: str, release: str | None, group: str | None, partition: str | None,
              json_out: bool) -> int:
-    from envdoctor.classroom import accounts as acc
-    from envdoctor.classroom import roster as roster_mod
+    from envdoctor.classroom import accounts as acc, roster as roster_mod
     from envdoctor.recipe import catalog
 
     recipe = catalog().get(platform, release)

@@ -27,8 +27,15 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
-from envdoctor.knowledge.kb import (Fault, KnowledgeBase, Signature, digits_matter, digits_relaxed, literal_run,
-                                    render_texts)
+from envdoctor.knowledge.kb import (
+    Fault,
+    KnowledgeBase,
+    Signature,
+    digits_matter,
+    digits_relaxed,
+    literal_run,
+    render_texts,
+)
 
 BLOCK = 1 << 20
 MAX_LINE = 1 << 20

@@ -4,8 +4,19 @@ from __future__ import annotations
 from typing import Iterator
 
 from envdoctor import proc
-from envdoctor.launchers.base import (Job, Launch, RunContext, expand, job_commands, model_dir, param_flags, read_status,
-                                      script_copy, shown_prelude, write_script)
+from envdoctor.launchers.base import (
+    Job,
+    Launch,
+    RunContext,
+    expand,
+    job_commands,
+    model_dir,
+    param_flags,
+    read_status,
+    script_copy,
+    shown_prelude,
+    write_script,
+)
 
 NAME = "direct"
 

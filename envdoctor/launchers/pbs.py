@@ -14,8 +14,18 @@ from typing import Iterator
 
 from envdoctor import proc
 from envdoctor.errors import StepFailed
-from envdoctor.launchers.base import (FileFollower, Job, Launch, RunContext, find_tool, read_status,
-                                      job_commands, shown_prelude, sleep_poll, write_script)
+from envdoctor.launchers.base import (
+    FileFollower,
+    Job,
+    Launch,
+    RunContext,
+    find_tool,
+    job_commands,
+    read_status,
+    shown_prelude,
+    sleep_poll,
+    write_script,
+)
 from envdoctor.launchers.direct import job_command
 from envdoctor.schedulers import Site
 from envdoctor.schedulers.pbs import Pbs

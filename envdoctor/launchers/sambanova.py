@@ -22,8 +22,16 @@ from pathlib import Path
 from typing import Iterator
 
 from envdoctor import proc
-from envdoctor.launchers.base import (FileFollower, Job, Launch, RunContext, job_commands, shown_prelude,
-                                      sleep_poll, write_script)
+from envdoctor.launchers.base import (
+    FileFollower,
+    Job,
+    Launch,
+    RunContext,
+    job_commands,
+    shown_prelude,
+    sleep_poll,
+    write_script,
+)
 from envdoctor.launchers.direct import job_command
 from envdoctor.schedulers import Site
 from envdoctor.schedulers.slurm import Slurm

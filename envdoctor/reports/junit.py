@@ -12,7 +12,6 @@ from xml.etree import ElementTree as ET
 
 from envdoctor.results import Report
 
-
 # Characters XML 1.0 cannot carry at all, even escaped: C0 controls but tab, newline and
 # carriage return; lone surrogates; U+FFFE and U+FFFF. A report text may hold any of them
 # (terminal colour codes in evidence, a hand-edited file), and one makes the whole file invalid.

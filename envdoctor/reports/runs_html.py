@@ -12,8 +12,18 @@ import html
 import math
 from typing import Callable, Sequence
 
-from envdoctor.reports.runs_common import (Table, build, fmt, header, label, metric_header, row, section_title,
-                                           sections, varies)
+from envdoctor.reports.runs_common import (
+    Table,
+    build,
+    fmt,
+    header,
+    label,
+    metric_header,
+    row,
+    section_title,
+    sections,
+    varies,
+)
 from envdoctor.runs import RunRecord
 
 W, H, LEFT, BOTTOM, TOP, RIGHT = 460, 260, 64, 44, 22, 16

@@ -61,8 +61,20 @@ def registry() -> Dict[str, StepKind]:
     """kind -> the module implementing it (a `StepKind`: is_done, plan, apply; steps/base.py).
     Built on first use, so that `check` never imports the step modules; each is imported by
     name, so a missing module fails here, and mypy checks every one against the protocol."""
-    from envdoctor.steps import (conda_base, conda_env, conda_install, edit, env_vars, fetch, git, inference_auth,
-                                 pip, sdk_enable, shell_init, venv)
+    from envdoctor.steps import (
+        conda_base,
+        conda_env,
+        conda_install,
+        edit,
+        env_vars,
+        fetch,
+        git,
+        inference_auth,
+        pip,
+        sdk_enable,
+        shell_init,
+        venv,
+    )
 
     kinds: Dict[str, StepKind] = {
         "conda-install": conda_install,

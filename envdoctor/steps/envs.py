@@ -3,12 +3,10 @@ from __future__ import annotations
 
 import json
 import os
-
 from typing import Sequence
 
 from envdoctor.recipe import Step
-from envdoctor.steps.base import (Action, Context, Progress, command, fail, last_line, note, shell_join,
-                                  topmost_missing)
+from envdoctor.steps.base import Action, Context, Progress, command, fail, last_line, note, shell_join, topmost_missing
 
 # One python process in the env, as it really runs (so with ~/.local when the env lets it
 # in: a package there shadows the env's own): its version, prefix, user site, and every

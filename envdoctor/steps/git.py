@@ -14,7 +14,16 @@ import os
 from envdoctor.proc import Completed
 from envdoctor.recipe import Repo, Step
 from envdoctor.steps.base import (
-    LONG_TIMEOUT, Action, Context, Progress, command, fail, last_line, move_aside, note, topmost_missing,
+    LONG_TIMEOUT,
+    Action,
+    Context,
+    Progress,
+    command,
+    fail,
+    last_line,
+    move_aside,
+    note,
+    topmost_missing,
 )
 
 # Never prompt for a password (a moved or private repo would hang setup), give up on a

@@ -16,9 +16,9 @@ import os
 import shutil
 import tempfile
 
+from envdoctor import files
 from envdoctor.recipe import Step
 from envdoctor.steps import dotfiles, envs
-from envdoctor import files
 from envdoctor.steps.base import Action, Context, Progress, command, fail, last_line, note
 
 CONDA_BEGIN = "# >>> conda initialize >>>"

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from envdoctor.classroom import aggregate, loader
-from envdoctor.classroom import roster as roster_mod
-
 from classroom_data import write_report
+
+from envdoctor.classroom import aggregate, loader, roster as roster_mod
 
 
 def _data(share: Path, roster_text: str = ""):

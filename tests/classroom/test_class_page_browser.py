@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from classroom_data import PLANTED, write_report
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

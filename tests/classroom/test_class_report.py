@@ -7,10 +7,9 @@ import json
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from envdoctor.classroom import aggregate, loader
-from envdoctor.classroom import roster as roster_mod
-
 from classroom_data import PLANTED, write_report
+
+from envdoctor.classroom import aggregate, loader, roster as roster_mod
 
 
 def _course(share: Path) -> None:

@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from classroom_data import report_dict
 
 SECRET = "ROOT-ONLY-SECRET-7f3a9c"

@@ -9,11 +9,10 @@ import stat
 from pathlib import Path
 
 import pytest
+from conftest import as_user
 
 from envdoctor.results import CheckResult, Report, Status
 from envdoctor.share import write_shared
-
-from conftest import as_user
 
 
 def _report(user: str) -> Report:

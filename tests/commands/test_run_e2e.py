@@ -6,14 +6,13 @@ Graphcore and SambaNova also go through the real single-node Slurm when it is in
 from __future__ import annotations
 
 import json
-
-from envdoctor.reports.runs_common import metric_header
 import os
 from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
 
+from envdoctor.reports.runs_common import metric_header
 from envdoctor.targets import Target
 
 Cli = Callable[..., "tuple[int, str, str]"]

@@ -9,7 +9,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from test_inputs_files import envdoctor, one_line_exit_2
 
 # The "billion laughs": 9 levels of 9 aliases each, 9**9 strings once expanded.

@@ -8,10 +8,10 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from secret_corpus import SHAPES
 
 from envdoctor.commands import snapshot as cmd
 from envdoctor.redact import MASK
-from secret_corpus import SHAPES
 
 NODE = SimpleNamespace(user="alice", hostname="gc-login-01")
 ONE_LINE = [s for s in SHAPES if "\n" not in s.text]

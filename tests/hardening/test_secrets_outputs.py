@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Callable, Dict, List
 
 import pytest
-
 from secret_corpus import SHAPES, Shape
 
 Cli = Callable[..., "tuple[int, str, str]"]

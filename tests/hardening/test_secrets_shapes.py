@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from secret_corpus import ORDINARY, SHAPES, Shape
 
 from envdoctor.redact import MASK, OVERLAP, WINDOW, Redactor, redact_env, redact_mapping, redact_text
-from secret_corpus import ORDINARY, SHAPES, Shape
 
 IDS = [s.name for s in SHAPES]
 

@@ -100,7 +100,6 @@ def ready_node(metis_wheels: Any, tmp_path_factory: pytest.TempPathFactory) -> A
 
 def _plant(target: Any, fault: str) -> Callable[[], None]:
     """Plant `fault` with the same function `sim create --fault` uses; returns the undo."""
-    import shutil
     from pathlib import Path
 
     from envdoctor.recipe import catalog

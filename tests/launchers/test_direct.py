@@ -7,9 +7,9 @@ import time
 import pytest
 
 from envdoctor import runs
-from envdoctor.runner import execute
 from envdoctor.errors import UsageError
 from envdoctor.launchers.params import parse_sets
+from envdoctor.runner import execute
 
 
 def test_direct_run_streams_parses_and_records(toy) -> None:

@@ -12,10 +12,10 @@ from envdoctor.recipe import LAUNCHERS, load
 
 
 def test_recipe_uses_the_one_launcher_list() -> None:
-    assert LAUNCHERS == tuple(launchers.LAUNCHERS)
+    assert tuple(launchers.LAUNCHERS) == LAUNCHERS
     for name in LAUNCHERS:
         module = launchers.get(name)
-        assert module.NAME == name and callable(module.prepare) and callable(module.start)
+        assert name == module.NAME and callable(module.prepare) and callable(module.start)
     with pytest.raises(UsageError, match="did you mean slurm"):
         launchers.get("slurmm")
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from envdoctor.runner import execute
 from envdoctor.errors import StepFailed
 from envdoctor.launchers.params import parse_sets
+from envdoctor.runner import execute
 
 
 @pytest.fixture

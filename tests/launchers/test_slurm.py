@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from envdoctor.runner import execute
 from envdoctor.launchers.params import parse_sets
+from envdoctor.runner import execute
 
 pytestmark = pytest.mark.slurm
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from snaphelp import leaked
 
 from envdoctor import snapshot
 from envdoctor.recipe import catalog
-from snaphelp import leaked
 
 
 @pytest.fixture

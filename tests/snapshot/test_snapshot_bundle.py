@@ -6,9 +6,9 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from snaphelp import SECRETS, leaked
 
 from envdoctor.commands import snapshot as cmd
-from snaphelp import SECRETS, leaked
 
 
 def _members(path: Path) -> dict[str, bytes]:

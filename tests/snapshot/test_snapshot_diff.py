@@ -5,11 +5,11 @@ import json
 from pathlib import Path
 
 import pytest
+from snaphelp import leaked
 
 from envdoctor import snapshot
 from envdoctor.recipe import catalog
 from envdoctor.snapdiff import compare, version_change
-from snaphelp import leaked
 
 
 def _snap(home_node, user="alice", broken=()):

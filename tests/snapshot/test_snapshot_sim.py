@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from snaphelp import leaked
 
 from envdoctor import snapshot
 from envdoctor.commands.common import recipe_and_target
 from envdoctor.snapdiff import compare
-from snaphelp import leaked
 
 pytestmark = pytest.mark.slow
 

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from stepkit import UPSTREAM, Node, _upstream, _wheelhouse, host_pythons, make_wheel
 
 from envdoctor.targets import Target
-from stepkit import UPSTREAM, Node, _upstream, _wheelhouse, host_pythons, make_wheel
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,6 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-
 from envdoctor.recipe import Recipe, load
 from envdoctor.steps.base import Context
 from envdoctor.targets import Target

@@ -11,8 +11,7 @@ import subprocess
 from dataclasses import replace
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from envdoctor.recipe import Step, Variable
 from envdoctor.steps import env_vars

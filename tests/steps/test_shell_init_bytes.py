@@ -7,7 +7,6 @@ a form feed or U+2028 inside a comment, a hard link and the mode are all kept.
 from __future__ import annotations
 
 import os
-import subprocess
 
 import pytest
 

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 import pytest
+from stepkit import MODEL_YAML, step
 
 from envdoctor.errors import StepFailed
 from envdoctor.recipe import Step
 from envdoctor.steps import edit
 from envdoctor.steps.base import NoProgress
-
-from stepkit import MODEL_YAML, step
 
 
 @pytest.fixture

@@ -11,13 +11,12 @@ import sys
 import textwrap
 
 import pytest
+from stepkit import step
 
 from envdoctor import engine
 from envdoctor.errors import StepFailed, UsageError
 from envdoctor.reports import Style
 from envdoctor.steps import venv
-
-from stepkit import step
 
 
 def test_plan_apply_then_nothing_to_do(node):
@@ -75,9 +74,8 @@ def test_lock_is_exclusive_and_names_the_holder(node):
         """)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"
-        with pytest.raises(UsageError, match=rf"another envdoctor setup is running .*pid {holder.pid}"):
-            with engine.locked(node.target):
-                pass
+        with pytest.raises(UsageError, match=rf"another envdoctor setup is running .*pid {holder.pid}"), engine.locked(node.target):
+            pass
     finally:
         holder.kill()
         holder.wait()

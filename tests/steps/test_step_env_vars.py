@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import subprocess
 
+from stepkit import step
+
 from envdoctor.recipe import Step
 from envdoctor.steps import env_vars
 from envdoctor.steps.base import NoProgress
-
-from stepkit import step
 
 
 def _login(node, script: str) -> str:

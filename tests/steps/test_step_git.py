@@ -3,10 +3,10 @@ from __future__ import annotations
 import os
 import subprocess
 
+from stepkit import git, step
+
 from envdoctor.steps import git as git_step
 from envdoctor.steps.base import NoProgress
-
-from stepkit import git, step
 
 
 def _clone(node, ref: str = "v1") -> None:

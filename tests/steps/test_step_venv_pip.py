@@ -4,13 +4,11 @@ import os
 import subprocess
 
 import pytest
+from stepkit import host_pythons, step
 
 from envdoctor.errors import StepFailed
-from envdoctor.steps import envs, pip, venv
+from envdoctor.steps import envs, git as git_step, pip, venv
 from envdoctor.steps.base import NoProgress
-from envdoctor.steps import git as git_step
-
-from stepkit import host_pythons, step
 
 
 def _py(node, *code: str) -> str:

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
+from simhelpers import git, shell
 
 from envdoctor.recipe import catalog
 from envdoctor.targets import Target
 from envdoctor.targets.sim import faults as fault_mod
 from envdoctor.targets.sim.node import SimNode
-from simhelpers import git, shell
 
 pytestmark = pytest.mark.slow
 

@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
+from simhelpers import git, shell
 
 from envdoctor.recipe import catalog
-from simhelpers import git, shell
 
 PLATFORMS = ["cerebras", "graphcore", "groq", "sambanova"]
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from envdoctor.targets.sim import shell as sim_shell
 from envdoctor.targets import Target
+from envdoctor.targets.sim import shell as sim_shell
 
 ENVDOCTOR = (sys.executable, "-m", "envdoctor")
 HAVE_NAMESPACE = sim_shell.namespace_available() == ""

@@ -19,9 +19,8 @@ import os
 import sys
 import time
 
-from openai import OpenAI
-
 from inference_auth_token import get_access_token
+from openai import OpenAI
 
 BASE_URL = "https://inference-api.alcf.anl.gov/resource_server/metis/api/v1"
 PROMPTS = (

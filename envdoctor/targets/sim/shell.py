@@ -21,7 +21,6 @@ under the node's directory in it.
 from __future__ import annotations
 
 import os
-import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence

@@ -30,7 +30,7 @@ def settings() -> dict:
         return json.load(fh)
 
 
-def fail(kind: str, message: str, code: int = 1) -> "NoReturn":  # noqa: F821
+def fail(kind: str, message: str, code: int = 1) -> NoReturn:  # noqa: F821
     sys.stderr.write(f"\n{kind}: {message}\n\n" if kind else message + "\n")
     sys.exit(code)
 

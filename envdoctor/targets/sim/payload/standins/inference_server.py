@@ -67,9 +67,8 @@ class State:
         self.lock = threading.Lock()
 
     def read(self) -> dict[str, Any]:
-        with self.lock:
-            with open(self.path, encoding="utf-8") as fh:
-                return json.load(fh)
+        with self.lock, open(self.path, encoding="utf-8") as fh:
+            return json.load(fh)
 
     def update(self, fn: Any) -> None:
         with self.lock:
