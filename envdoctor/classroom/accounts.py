@@ -244,6 +244,7 @@ def _slurm(pw: pwd.struct_passwd, partition: str | None, env: dict[str, str] | N
                            why=f"sbatch --test-only did not answer in {SUBMIT_TIMEOUT:g} s (is slurmctld up?)",
                            fix="run `scontrol ping`; retry when the controller answers", evidence=evidence)
     low = last.lower()
+    cmds: tuple[str, ...]
     if "invalid partition" in low:
         fix, cmds = f"check --partition: {partition!r} is not a partition of this cluster", ("sinfo -s",)
     elif "reservation" in low:

@@ -58,9 +58,9 @@ class Slurm:
             return m.group(1), code or (128 + sig if sig else 0)
         r = site.run([site.tool("slurm", "sacct"), "-c", "-n", "-P", "-j", job_id, "-o", "State,ExitCode"])
         for line in r.stdout.splitlines() if r.ok else []:
-            state, _, code = line.partition("|")
+            state, _, exit_code = line.partition("|")
             if state:
-                return state.split()[0], int(code.split(":")[0] or 1)
+                return state.split()[0], int(exit_code.split(":")[0] or 1)
         return "", None
 
     def exit_status(self, site: Site, job_id: str) -> int | None:
