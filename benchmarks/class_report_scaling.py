@@ -13,6 +13,7 @@ and prints each with its ratio to `read`. The issue's target: about as long as r
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import random
@@ -107,11 +108,11 @@ def main() -> int:
             share = generate(base, n)
             out = base / f"out-{n}"
             out.mkdir(exist_ok=True)
-            t_read = best_of(lambda: read_only(share), args.repeat)
-            t_pipe = best_of(lambda: pipeline(share, out), args.repeat)
+            t_read = best_of(functools.partial(read_only, share), args.repeat)
+            t_pipe = best_of(functools.partial(pipeline, share, out), args.repeat)
             argv = [sys.executable, "-m", "envdoctor", "class", "report", str(share), "--html", str(out / "cli.html"),
                     "--csv", str(out / "cli.csv")]
-            t_cli = best_of(lambda: subprocess.run(argv, capture_output=True), max(1, args.repeat))
+            t_cli = best_of(functools.partial(subprocess.run, argv, capture_output=True), max(1, args.repeat))
             size = (out / "class.html").stat().st_size
             print(f"{n:>8}  {t_read * 1000:7.1f}ms  {t_pipe * 1000:7.1f}ms {t_pipe / t_read:6.2f}  "
                   f"{t_cli * 1000:7.1f}ms {t_cli / t_read:6.2f}  {size / 1e6:.1f} MB", flush=True)

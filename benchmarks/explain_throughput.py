@@ -205,7 +205,7 @@ def _child_cpu() -> float:
 
 def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, int, str]:
     start, cpu = time.perf_counter(), _child_cpu()
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.run(cmd, capture_output=True, env=env)
     elapsed = time.perf_counter() - start
     return elapsed, _child_cpu() - cpu, proc.returncode, proc.stdout.decode("utf-8", "replace")
 

@@ -320,10 +320,7 @@ def _triggered(s: str) -> bool:
 
 
 def _has(low: str, gates: Tuple[str, ...]) -> bool:
-    for g in gates:
-        if g in low:
-            return True
-    return False
+    return any(g in low for g in gates)
 
 
 def find_spans(s: str) -> List[Span]:
@@ -332,7 +329,7 @@ def find_spans(s: str) -> List[Span]:
         return []
     low = s.lower()
     spans: List[Span] = []
-    for kind, gates, pattern, handler in _RULES:
+    for _kind, gates, pattern, handler in _RULES:
         if gates and not _has(low, gates):
             continue
         for m in pattern.finditer(s):

@@ -8,7 +8,7 @@ and active in the user's shell.
 from __future__ import annotations
 
 import shlex
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 from envdoctor.checks import Outcome, check, fail, ok, skip, warn
 from envdoctor.checks.host import current_env, facts, is_simulated
@@ -253,7 +253,9 @@ def _active(probe: Probe, recipe: Recipe) -> Outcome:
 
 
 def _register(prefix: str, kinds: tuple[str, ...], step_exists: str) -> None:
-    applies: Callable[[Recipe], bool] = lambda r: r.environment.kind in kinds
+    def applies(r: Recipe) -> bool:
+        return r.environment.kind in kinds
+
     noun = "conda env" if prefix == "conda.env" else "environment"
     check(f"{prefix}-exists" if prefix == "conda.env" else f"{prefix}.exists", prefix.split(".")[0],
           f"the course's {noun} exists", step=step_exists, applies=applies)(_exists)

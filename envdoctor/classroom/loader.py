@@ -236,9 +236,9 @@ def load_one(path: str, root: str = "") -> Loaded | Bad:
         return bad("corrupt", f"not UTF-8 text ({exc.reason} at byte {exc.start})")
     except json.JSONDecodeError as exc:
         text = raw.decode("utf-8", errors="replace").rstrip()
-        if exc.pos >= len(text) - 1 or exc.msg.startswith("Unterminated string"):
-            if text.lstrip().startswith(("{", "[")):
-                return bad("truncated", f"the JSON stops early (line {exc.lineno}): the file was cut off")
+        cut_short = exc.pos >= len(text) - 1 or exc.msg.startswith("Unterminated string")
+        if cut_short and text.lstrip().startswith(("{", "[")):
+            return bad("truncated", f"the JSON stops early (line {exc.lineno}): the file was cut off")
         return bad("corrupt", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
     except RecursionError:
         return bad("corrupt", "JSON nested too deeply")

@@ -153,7 +153,7 @@ def failure_help(rec: RunRecord, recipe: Recipe) -> str:
     findings = explain_log(rec.log, recipe.platform)
     if findings:
         lines.append("  envdoctor explain:")
-        lines += ["    " + l for l in findings.rstrip().splitlines()]
+        lines += ["    " + line for line in findings.rstrip().splitlines()]
     lines.append(f"  full log: {rec.log}")
     return "\n".join(lines)
 

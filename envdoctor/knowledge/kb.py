@@ -362,7 +362,7 @@ def _digit_values(items: Any) -> bool:
         elif op in (_c.ASSERT, _c.ASSERT_NOT):
             if _digit_values(av[1].data):
                 return True
-        elif op is getattr(_c, "ATOMIC_GROUP", None):
+        elif op is getattr(_c, "ATOMIC_GROUP", None):  # noqa: SIM102 (same shape as each opcode above)
             if _digit_values(av.data):
                 return True
     return False

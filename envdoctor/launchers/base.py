@@ -15,7 +15,9 @@ status is known whatever the scheduler can tell.
 """
 from __future__ import annotations
 
+import functools
 import os
+import re
 import shlex
 import time
 from dataclasses import dataclass, field
@@ -161,8 +163,6 @@ def script_copy(ctx: RunContext) -> str:
     """`{script}` of the run's command: the script itself (relative, as the course types it),
     or, when a parameter that lives in the script is set, a per-run COPY with that constant
     changed (the user's clone is never edited). A constant the script no longer has is an error."""
-    import re
-
     from envdoctor.errors import StepFailed
 
     run = ctx.run
@@ -181,10 +181,16 @@ def script_copy(ctx: RunContext) -> str:
             raise StepFailed(f"{ctx.show(str(source))} no longer sets {p.name} (no match for {p.script!r}); "
                              f"edit a copy of the script by hand, or run without --set {p.name}")
         value = str(ctx.explicit[p.name])
-        text = rx.sub(lambda m: m.group(0)[:m.start(1) - m.start(0)] + value + m.group(0)[m.end(1) - m.start(0):], text)
+        text = rx.sub(functools.partial(_with_group1, value=value), text)
     dest = ctx.run_dir / source.name
     dest.write_text(text, encoding="utf-8")
     return str(dest)
+
+
+def _with_group1(m: re.Match[str], value: str) -> str:
+    """The match's text with its first group replaced by `value` (the parameter's new setting)."""
+    whole, at = m.group(0), m.start(0)
+    return whole[:m.start(1) - at] + value + whole[m.end(1) - at:]
 
 
 def job_commands(ctx: RunContext, argv: list[str]) -> list[list[str]]:

@@ -26,7 +26,8 @@ _EVAL_METRIC = re.compile(rf"(?:^|\s)-\s*eval/(?P<k>[A-Za-z0-9_]+) = (?P<v>{NUMB
 
 class CerebrasParser(Parser):
     name = "cerebras"
-    keywords = ('Device=', 'sample(s) in', 'completed successfully!', 'Training Complete.', 'Compile was successful!', 'Found existing cached compile', 'Avg Eval Loss:', 'eval/')
+    keywords = ('Device=', 'sample(s) in', 'completed successfully!', 'Training Complete.', 'Compile was successful!',
+                'Found existing cached compile', 'Avg Eval Loss:', 'eval/')
 
     def line(self, text: str) -> bool:
         if "Device=" in text:

@@ -33,7 +33,8 @@ _SIMPLE = (
 
 class SambanovaParser(Parser):
     name = "sambanova"
-    keywords = ('e2e samples_per_sec', 'Duration:', 'Loss:', 'time to first token', 'Total Latency', 'tokens/second', 'e2e_train', 'average_loss:', 'Finished training.')
+    keywords = ('e2e samples_per_sec', 'Duration:', 'Loss:', 'time to first token', 'Total Latency', 'tokens/second',
+                'e2e_train', 'average_loss:', 'Finished training.')
 
     def line(self, text: str) -> bool:
         if "e2e samples_per_sec" in text:

@@ -148,7 +148,7 @@ def _grid(out: list[str], data: ClassData) -> None:
         out.append(f"<tr data-user=\"{escape(user)}\" data-statuses=\"{' '.join(statuses)}\" "
                    f"data-search=\"{_search(user, name, email, *data.platforms, *ids)}\">"
                    f"<td><a href=\"#u-{escape(user)}\">{escape(user)}</a></td><td>{escape(name)}</td>")
-        for p, c in zip(data.platforms, cells):
+        for _platform, c in zip(data.platforms, cells):
             out.append(_cell(c) if c else "<td class=\"none\" data-status=\"\" title=\"not expected on this platform\">&middot;</td>")
         out.append("</tr>")
     out.append("</tbody></table>")

@@ -143,7 +143,7 @@ def upstream(tmp: Path, name: str, tags: Iterable[str], files: dict[str, str] | 
     work = tmp / f"{name}-work"
     work.mkdir(parents=True)
     git("init", "-q", "-b", "main", cwd=work)
-    for i, tag in enumerate(tags):
+    for tag in tags:
         (work / "VERSION").write_text(f"{tag}\n")
         for rel, text in (files or {}).items():
             (work / rel).parent.mkdir(parents=True, exist_ok=True)

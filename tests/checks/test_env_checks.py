@@ -90,7 +90,7 @@ def test_pyvenv_cfg_inconsistent(node: Node) -> None:
     env = cerebras_node(node)
     cfg = env / "pyvenv.cfg"
     cfg.write_text(cfg.read_text().replace("version_info = 3.11", "version_info = 3.11.0.final.0\n#"))
-    text = "\n".join(l for l in cfg.read_text().splitlines() if not l.startswith("version"))
+    text = "\n".join(line for line in cfg.read_text().splitlines() if not line.startswith("version"))
     cfg.write_text(text + "\nversion_info = 3.11.0.final.0\n")
     r = env_results(node)["venv.healthy"]
     if sys.version_info[:3] == (3, 11, 0):

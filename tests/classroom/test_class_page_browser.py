@@ -74,7 +74,9 @@ def test_class_page_in_headless_chromium(browser, tmp_path: Path, cli) -> None:
     # The grid: 7 students (4 reporting, zoe missing, eve and hal with unusable reports) x 2 platforms.
     rows = browser.find_elements("css selector", "#grid tbody tr")
     assert [r.get_attribute("data-user") for r in rows] == ["ann", "ben", "cat", "dan", "eve", "hal", "zoe"]
-    count = lambda s: len(browser.find_elements("css selector", f'#grid td.cell[data-status="{s}"]'))
+    def count(s: str) -> int:
+        return len(browser.find_elements("css selector", f'#grid td.cell[data-status="{s}"]'))
+
     # eve and hal are expected on groq only (where they sent something), zoe on groq (the roster)
     assert (count("ok"), count("warn"), count("fail"), count("error"), count("missing")) == (2, 1, 4, 3, 1)
     summary = {e.get_attribute("data-status"): int(e.get_attribute("data-count"))

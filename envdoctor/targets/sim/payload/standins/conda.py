@@ -396,8 +396,8 @@ def cmd_config(args: list[str]) -> int:
     if "--set" in opts:
         i = args.index("--set")
         key, value = args[i + 1], args[i + 2] if i + 2 < len(args) else ""
-        lines = [l for l in (open(rc, encoding="utf-8").read().splitlines() if os.path.exists(rc) else [])
-                 if not l.startswith(key + ":")]
+        lines = [ln for ln in (open(rc, encoding="utf-8").read().splitlines() if os.path.exists(rc) else [])
+                 if not ln.startswith(key + ":")]
         with open(rc, "w", encoding="utf-8") as fh:
             fh.write("\n".join(lines + [f"{key}: {value}"]) + "\n")
         return 0

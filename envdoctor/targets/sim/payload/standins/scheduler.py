@@ -558,7 +558,7 @@ def squeue(args: list[str]) -> int:
                   "N": host}
         if fmt:
             import re
-            print(re.sub(r"%[.\-]?\d*([a-zA-Z])", lambda m: str(values.get(m.group(1), "")), fmt))
+            print(re.sub(r"%[.\-]?\d*([a-zA-Z])", lambda m, values=values: str(values.get(m.group(1), "")), fmt))
         else:
             print(f"{j['id']:>18} {j['partition'][:9]:>9} {j['name'][:8]:>8} {j['user'][:8]:>8} {st:>2} "
                   f"{values['M']:>10} {j.get('nodes', '1'):>6} {values['R']}")
