@@ -5,6 +5,8 @@ frozen objects, never raw dicts.
 """
 from __future__ import annotations
 
+import builtins
+import functools
 import os
 import re
 from dataclasses import dataclass, field
@@ -73,7 +75,9 @@ class Node:
             raise self.error(key, f"{text!r} is not one of {', '.join(choices)}")
         return text
 
-    def bool(self, key: str, default: bool = False) -> bool:
+    # From here on `str` and `bool` in this class body name the methods above: annotations
+    # say builtins.str and builtins.bool.
+    def bool(self, key: builtins.str, default: builtins.bool = False) -> builtins.bool:
         value = self._raw(key, False)
         if value is None:
             return default
@@ -81,7 +85,7 @@ class Node:
             raise self.error(key, "expected true or false")
         return value
 
-    def number(self, key: str, default: float | None = None) -> float | None:
+    def number(self, key: builtins.str, default: float | None = None) -> float | None:
         value = self._raw(key, False)
         if value is None:
             return default
@@ -89,7 +93,7 @@ class Node:
             raise self.error(key, "expected a number")
         return float(value)
 
-    def strs(self, key: str) -> tuple[str, ...]:
+    def strs(self, key: builtins.str) -> tuple[builtins.str, ...]:
         value = self._raw(key, False)
         if value is None:
             return ()
@@ -99,7 +103,7 @@ class Node:
             raise self.error(key, "expected a list of strings")
         return tuple(str(v) for v in value)
 
-    def child(self, key: str, required: bool = False) -> Node | None:
+    def child(self, key: builtins.str, required: builtins.bool = False) -> Node | None:
         value = self._raw(key, required)
         if value is None:
             return None
@@ -107,7 +111,7 @@ class Node:
             raise self.error(key, "expected a mapping")
         return Node(value, self.path, self._join(key), self._line_of(key))
 
-    def items(self, key: str) -> Iterator[Node]:
+    def items(self, key: builtins.str) -> Iterator[Node]:
         """The elements of a list of mappings."""
         value = self._raw(key, False)
         if value is None:
@@ -120,7 +124,7 @@ class Node:
                 raise RecipeError(self.path, sub._line_of_item(i), f"{sub.keypath}[{i}]", "expected a mapping")
             yield Node(item, self.path, f"{sub.keypath}[{i}]", sub._line_of_item(i))
 
-    def named(self, key: str) -> Iterator[tuple[str, Node]]:
+    def named(self, key: builtins.str) -> Iterator[tuple[builtins.str, Node]]:
         """The entries of a mapping of name -> mapping."""
         sub = self.child(key)
         if sub is None:
@@ -130,7 +134,7 @@ class Node:
             assert node is not None
             yield str(name), node
 
-    def raw(self, key: str) -> Any:
+    def raw(self, key: builtins.str) -> Any:
         """A free-form value (validated by the caller), converted to plain Python."""
         return _plain(self._raw(key, False))
 
@@ -524,7 +528,7 @@ class _Problems:
 
     def each(self, n: Node, key: str, loader: Callable[[Node], T]) -> tuple[T, ...]:
         items = self(lambda: list(n.items(key)), [])
-        built = (self(lambda item=item: _build(item, loader)) for item in items)
+        built = (self(functools.partial(_build, item, loader)) for item in items)
         return tuple(b for b in built if b is not None)
 
 
@@ -544,7 +548,7 @@ def _load_step(item: Node, names: dict[str, set[str]], index: int) -> Step:
 def _load_steps(n: Node, names: dict[str, set[str]], p: _Problems) -> tuple[Step, ...]:
     steps: list[Step] = []
     for index, item in enumerate(p(lambda: list(n.items("steps")), [])):
-        step = p(lambda item=item, index=index: _load_step(item, names, index))
+        step = p(functools.partial(_load_step, item, names, index))
         if step is None:
             continue
         if step.id in {s.id for s in steps}:
@@ -646,7 +650,7 @@ def _validate(data: Any, path: Path) -> Recipe:
         repos=repos, edits=edits, variables=variables, network=p(lambda: n.strs("network")),
         proxy=p(lambda: n.str("proxy")), disk_gb=p(lambda: n.number("disk_gb", 1.0)) or 0.0,
         sdk=p.each(n, "sdk", SdkCommand.load), steps=_load_steps(n, names, p),
-        runs=tuple(r for r in (p(lambda name=name, rn=rn: _build(rn, lambda x: Run.load(name, x))) for name, rn in runs) if r),
+        runs=tuple(r for r in (p(functools.partial(_build, rn, functools.partial(Run.load, name))) for name, rn in runs) if r),
         user_site_ok=p(lambda: n.bool("user_site_ok")), extra=p(lambda: n.raw("extra")) or {},
     )
     p(n.done)

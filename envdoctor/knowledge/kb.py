@@ -16,21 +16,22 @@ keeps them honest: a signature can never be silently unreachable.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from envdoctor.errors import RecipeError
 from envdoctor.recipe import Node
 from envdoctor.results import CATEGORIES
 
-try:  # Python 3.11+
-    import re._constants as _c  # type: ignore[import-not-found]
-    import re._parser as _p  # type: ignore[import-not-found]
-except ImportError:  # pragma: no cover - Python 3.9/3.10
-    import sre_constants as _c  # type: ignore[no-redef]
-    import sre_parse as _p  # type: ignore[no-redef]
+if sys.version_info >= (3, 11):  # the regex parser moved into re (the old modules warn)
+    import re._constants as _c
+    import re._parser as _p
+else:  # pragma: no cover - Python 3.8 to 3.10
+    import sre_constants as _c
+    import sre_parse as _p
 
 KB_DIR = Path(__file__).parent
 KB_PATH = KB_DIR / "faults.yaml"
@@ -116,7 +117,7 @@ class Fault:
     examples: tuple[str, ...] = ()
     counter_examples: tuple[str, ...] = ()
     line: int | None = None
-    lookup: tuple[str, str] = ()    # (table, named group): the row the log's name selects
+    lookup: tuple[()] | tuple[str, str] = ()  # (table, named group): the row the log's name selects
     refines: tuple[str, ...] = ()   # on a line both match, only this one counts (the other is generic)
     defaults: tuple[tuple[str, str], ...] = ()  # text for a named group a signature does not capture
     placeholders: frozenset = frozenset()  # {name}s its texts use (empty: plain texts)
@@ -423,7 +424,7 @@ def literal_run(pattern: str) -> str:
     best, run = "", []
     for op, av in _p.parse(pattern).data:
         if op is _c.LITERAL:
-            run.append(chr(av))
+            run.append(chr(cast(int, av)))  # a LITERAL's argument is its code point
             continue
         if op is _c.AT:
             continue  # \b, ^, $ match no character
@@ -518,7 +519,7 @@ def _placeholders(*texts: str) -> set[str]:
 
 
 def _check_template(n: Node, fid: str, sigs: tuple[Signature, ...], texts: tuple[str, ...],
-                    lookup: tuple[str, str], tables: dict[str, dict[str, dict[str, Any]]],
+                    lookup: tuple[()] | tuple[str, str], tables: dict[str, dict[str, dict[str, Any]]],
                     defaults: dict[str, str]) -> frozenset:
     """The {name}s a fault's texts use must be a named group of every signature (or have a
     default), NAME_top for such a group (its first dotted part), or a field of the lookup table.
@@ -582,7 +583,7 @@ def _load_fault(n: Node, contexts: dict[str, Context], tables: dict[str, dict[st
     if not examples:
         raise n.error("examples", "every fault needs at least one example log text it matches")
     lk = n.child("lookup")
-    lookup: tuple[str, str] = ()
+    lookup: tuple[()] | tuple[str, str] = ()
     if lk is not None:
         lookup = (lk.str("table", required=True), lk.str("key", required=True))
         lk.done()

@@ -175,11 +175,10 @@ class Matcher:
         self._settled_near: set[bytes] = set()
         # A near context's patterns each need a literal run: a window line without any of them
         # (a substring test on the lower-cased bytes) is ruled out without decoding it.
-        self._near_literals = {c.name: tuple(literal_run(p.pattern).encode() for p in c.patterns)
-                               for c in kb.contexts.values() if c.scope == "near"}
-        for name, runs in list(self._near_literals.items()):
-            if not all(runs):
-                self._near_literals[name] = None
+        literals = {c.name: tuple(literal_run(p.pattern).encode() for p in c.patterns)
+                    for c in kb.contexts.values() if c.scope == "near"}
+        self._near_literals: dict[str, tuple[bytes, ...] | None] = {
+            name: runs if all(runs) else None for name, runs in literals.items()}
         self._near_memo: dict[tuple[str, int], bool] = {}  # (context, line number) -> holds it
         self._shape_tests: dict[str, Any] = {}
         self._errshapes: set[bytes] = set()
@@ -754,8 +753,7 @@ class Matcher:
                 # match any line of it; the others are answered line by line.
                 ktext = _decode(key)
                 live = {self.sigs[j].owner for j in sig_ids if self._digit_sig[j]
-                        and (digits_relaxed(self.sigs[j].pattern) is None
-                             or digits_relaxed(self.sigs[j].pattern).search(ktext))}
+                        and ((relaxed := digits_relaxed(self.sigs[j].pattern)) is None or relaxed.search(ktext))}
                 digit_faults = {f for f in digit_faults if f in live}
             if digit_faults:  # answered per line: the faults with live digit-value signatures
                 by_owner: dict[str, list[Signature]] = {}
