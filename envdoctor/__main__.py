@@ -57,8 +57,9 @@ def _help_key(args: list[str]) -> str | None:
     except ValueError:
         columns = 0
     if columns <= 0:  # as shutil.get_terminal_size, which click asks
+        stdout = sys.__stdout__  # None when Python started without one
         try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+            columns = os.get_terminal_size(stdout.fileno()).columns if stdout is not None else 0
         except (AttributeError, ValueError, OSError):
             columns = 0
     from envdoctor import __version__

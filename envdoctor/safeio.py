@@ -108,7 +108,7 @@ def _stdin_binary() -> IO[bytes]:
     if buf is not None:
         return buf
     # A text stream without a buffer (an embedding program, tests): encode what it gives.
-    return _EncodedText(stdin)
+    return io.BufferedReader(_EncodedText(stdin))
 
 
 class _EncodedText(io.RawIOBase):

@@ -219,8 +219,8 @@ class _Diff:
                      "~/.bash_profile sources ~/.bashrc in only one: login shells miss ~/.bashrc there", 82)
 
     def path(self) -> None:
-        ea = [e.get("dir") for e in _get(self.a, "path.entries") or [] if isinstance(e, Mapping)]
-        eb = [e.get("dir") for e in _get(self.b, "path.entries") or [] if isinstance(e, Mapping)]
+        ea = [str(e.get("dir") or "") for e in _get(self.a, "path.entries") or [] if isinstance(e, Mapping)]
+        eb = [str(e.get("dir") or "") for e in _get(self.b, "path.entries") or [] if isinstance(e, Mapping)]
         if ea == eb or not (ea or eb):
             return
         only_a = [p for p in ea if p not in eb]

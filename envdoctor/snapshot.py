@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import configparser
 import datetime
+import functools
 import hashlib
 import json
 import os
@@ -470,7 +471,7 @@ class _Builder:
                                                                                      "envs_dirs", "pkgs_dirs")))
         git = proc.run(("git", "config", "--global", "--get-regexp", r"^https?\."), env=self.run_env(), timeout=CMD_TIMEOUT)
         if git.ok and git.stdout.strip():
-            out["git"] = dict(line.split(" ", 1) if " " in line else (line, "") for line in git.stdout.splitlines()[:20])
+            out["git"] = {k: v for k, _, v in (line.partition(" ") for line in git.stdout.splitlines()[:20])}
         return out
 
     def pip_config(self, env: Mapping[str, str]) -> dict[str, Any]:
@@ -544,7 +545,7 @@ class _Builder:
             return {}
         out: dict[str, Any] = {}
         for edit in self.r.edits:
-            out[edit.name] = self.safe(f"config {edit.name}", lambda e=edit: self.one_config(e))
+            out[edit.name] = self.safe(f"config {edit.name}", functools.partial(self.one_config, edit))
         return out
 
     def one_config(self, edit: Any) -> dict[str, Any]:
@@ -583,7 +584,7 @@ class _Builder:
             except Exception as exc:  # noqa: BLE001 - any YAML problem is a fact, not a crash
                 info["error"] = f"not valid YAML ({type(exc).__name__})"
                 return info
-            values: dict[str, Any] = {}
+            values = {}
             for key, _ in edit.set:
                 values[key] = _dotted(data, key)
             for key, value in _find_keys(data, set(edit.path_keys)):
@@ -596,7 +597,8 @@ class _Builder:
     def disk(self, env: Mapping[str, str]) -> dict[str, Any]:
         pd = self.facts.get("disk")
         if pd:
-            out = {"home": {k: pd["home"][k] for k in ("free_gb", "total_gb", "error") if k in (pd.get("home") or {})}}
+            out: dict[str, Any] = {"home": {k: pd["home"][k] for k in ("free_gb", "total_gb", "error")
+                                            if k in (pd.get("home") or {})}}
             if self.r is not None:
                 out["needed_gb"] = self.r.disk_gb
             if pd.get("quota"):

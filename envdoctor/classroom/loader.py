@@ -363,19 +363,22 @@ def _interpret(data: Any, path: str, user_hint: str, platform_hint: str, mtime: 
             others.append((c["id"], str(c.get("category", "")), str(c.get("title", "")), status))
     if platform_hint and platform_hint != platform:
         notes.append(f"file name says {platform_hint}, the report says {platform}")
-    host = data.get("host") if isinstance(data.get("host"), dict) else {}
+    given = data.get("host")
+    host = given if isinstance(given, dict) else {}
     cell = "fail" if counts["fail"] else "error" if counts["error"] else "warn" if counts["warn"] else "ok"
     if notes and cell == "ok":
         cell = "warn"
-    exit_code = data.get("exit_code") if isinstance(data.get("exit_code"), int) else int(cell in ("fail", "error"))
+    stated = data.get("exit_code")
+    exit_code = stated if isinstance(stated, int) else int(cell in ("fail", "error"))
     return Loaded(path, str(user), platform, str(data.get("release", "")), str(data.get("target", "")),
                   str(host.get("hostname", "")), str(host.get("node_role", "")), version, exit_code, cell, counts,
                   problems, others, _int(data.get("duration_ms")), mtime, notes)
 
 
 def _problem(c: dict[str, Any], status: str) -> dict[str, Any]:
-    commands = c.get("commands") if isinstance(c.get("commands"), list) else []
-    evidence = c.get("evidence") if isinstance(c.get("evidence"), list) else []
+    commands, evidence = c.get("commands"), c.get("evidence")
+    commands = commands if isinstance(commands, list) else []
+    evidence = evidence if isinstance(evidence, list) else []
     # Reports written by `check --share` are redacted already; hand-made ones may not be,
     # and the class page is shared: mask secrets again in what the page shows.
     return _redact({"id": c["id"], "category": str(c.get("category", "")), "title": str(c.get("title", "") or c["id"]),

@@ -129,7 +129,7 @@ def _error(body: Any) -> dict[str, str]:
 
 def models_of(answer: Mapping[str, Any], cluster: str) -> list[str] | None:
     """The models a list-endpoints answer gives for `cluster` (None when it gives none)."""
-    data = answer.get("json")
+    data: Any = answer.get("json")  # any JSON: a shape other than expected is a TypeError/KeyError below
     try:
         frameworks = data["clusters"][cluster]["frameworks"]
         return sorted({str(m) for fw in frameworks.values() for m in fw.get("models", [])})

@@ -11,9 +11,14 @@ import hashlib
 import io
 import itertools
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from envdoctor.commands.common import err, out, write_text_atomic
 from envdoctor.errors import UsageError
+
+if TYPE_CHECKING:  # for the annotations only: the command imports the classroom lazily
+    from envdoctor.classroom.aggregate import ClassData
+    from envdoctor.classroom.loader import Loaded
 
 
 def report(inputs: tuple[Path, ...], html: Path | None, csv: Path | None, roster: Path | None,
@@ -46,7 +51,7 @@ def plural(n: int, word: str, many: str = "") -> str:
     return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
-def summary_text(data, html: Path | None = None, csv_path: Path | None = None, junit: Path | None = None,
+def summary_text(data: ClassData, html: Path | None = None, csv_path: Path | None = None, junit: Path | None = None,
                  junit_errors: list[str] | None = None) -> str:
     """The terminal summary: one line of counts, the top faults with their whole fix, every
     warning about the shared directory, and every unusable input."""
@@ -101,7 +106,7 @@ def csv_cell(value: object) -> object:
     return value
 
 
-def render_csv(data) -> str:
+def render_csv(data: ClassData) -> str:
     buf = io.StringIO(newline="")
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
@@ -137,17 +142,17 @@ def junit_file_name(user: str) -> str:
     return name + ".xml"
 
 
-def write_junit(data, directory: Path) -> tuple[list[Path], list[str]]:
+def write_junit(data: ClassData, directory: Path) -> tuple[list[Path], list[str]]:
     """One JUnit file per student (one testsuite per platform), for course CI dashboards.
     A student whose file cannot be written is reported; the others are still written."""
     from envdoctor.reports import junit as junit_mod
 
     written, errors = [], []
     for user in data.students:
-        reports = [data.cells[(user, p)].report for p in data.platforms
-                   if (user, p) in data.cells and data.cells[(user, p)].report is not None]
+        reports = [r for r in (data.cells[(user, p)].report for p in data.platforms if (user, p) in data.cells)
+                   if r is not None]
         dicts = [_with_ownership(r) for r in reports]
-        names = [f"envdoctor.{user}.{r.platform}" for r in reports]  # type: ignore[union-attr]
+        names = [f"envdoctor.{user}.{r.platform}" for r in reports]
         missing = [p for p in data.platforms if (user, p) in data.cells and data.cells[(user, p)].report is None]
         for p in missing:
             c = data.cells[(user, p)]
@@ -165,7 +170,7 @@ def write_junit(data, directory: Path) -> tuple[list[Path], list[str]]:
     return written, errors
 
 
-def _with_ownership(rep) -> dict:
+def _with_ownership(rep: Loaded) -> dict[str, Any]:
     """The report for JUnit, with its ownership warnings (if any) as one more, warning, test case."""
     data = rep.as_report_dict()
     if rep.trust:
@@ -178,7 +183,7 @@ def _known_platforms() -> tuple[str, ...]:
     try:
         from envdoctor.recipe import catalog
 
-        return tuple(catalog().platforms())  # type: ignore[attr-defined]
+        return tuple(catalog().platforms())
     except Exception:  # noqa: BLE001 - a roster check must not depend on the catalog's API
         return ("cerebras", "sambanova", "graphcore", "groq")
 

@@ -161,7 +161,7 @@ def failure_help(rec: RunRecord, recipe: Recipe) -> str:
 def explain_log(path: str, platform: str) -> str:
     """The findings of `envdoctor explain` on the log, where that module exists."""
     try:
-        from envdoctor.knowledge import explain_text, render_findings  # type: ignore[attr-defined]
+        from envdoctor.knowledge import explain_text, render_findings
     except ImportError:
         return ""
     try:

@@ -123,10 +123,11 @@ class Parser:
         """Feed a block of complete lines: lines without a keyword are skipped in C (regex),
         which is what makes multi-gigabyte logs fast."""
         self.metrics.lines += text.count("\n") + text.count("\r") - text.count("\r\n")
-        if self._scan is None:
+        scan = self._scan
+        if scan is None:
             words = "|".join(re.escape(k) for k in self.keywords) or "(?!)"
-            type(self)._scan = re.compile(words)
-        scan, pos, size = self._scan, 0, len(text)
+            scan = type(self)._scan = re.compile(words)
+        pos, size = 0, len(text)
         while True:
             m = scan.search(text, pos)
             if m is None:

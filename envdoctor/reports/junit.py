@@ -47,7 +47,8 @@ def _suite(data: Mapping[str, Any], suite_name: str) -> ET.Element:
         if c.get("status") in counts:
             counts[str(c["status"])] += 1
     platform = str(data.get("platform", ""))
-    host = data.get("host") if isinstance(data.get("host"), Mapping) else {}
+    given = data.get("host")
+    host = given if isinstance(given, Mapping) else {}
     suite = ET.Element("testsuite", {
         "name": suite_name or f"envdoctor.{platform}",
         "tests": str(len(checks)),

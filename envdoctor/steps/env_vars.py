@@ -243,7 +243,7 @@ def _overridden(ctx: Context, path: str, text: str, variables: list[Variable]) -
     for index in range(len(lines) - 1, blocks[0][1], -1):
         match = _EXPORT.match(lines[index].rstrip("\n"))
         name = match.group(1) if match else ""
-        if name not in wanted or name in seen or any(first <= index <= last for first, last in blocks):
+        if match is None or name not in wanted or name in seen or any(first <= index <= last for first, last in blocks):
             continue
         seen.add(name)
         if _words(match.group(2)) != [wanted[name]]:

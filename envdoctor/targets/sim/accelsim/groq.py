@@ -14,7 +14,7 @@ import json
 import math
 import os
 import random
-from typing import Callable, List, Sequence, Tuple
+from typing import Callable, List, Sequence, Tuple, TypeVar
 
 from .common import now, say, spearman, table
 
@@ -71,10 +71,16 @@ def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     return dot / (na * nb) if na and nb else 0.0
 
 
-def timed(batches: Sequence[Sequence[object]], prepare: Callable[[object], object],
-          model: Callable[[object], object]) -> Tuple[List[object], float, float, int]:
+ItemT = TypeVar("ItemT")
+ReadyT = TypeVar("ReadyT")
+OutT = TypeVar("OutT")
+Padded = Tuple[List[int], List[int]]  # token ids, attention mask
+
+
+def timed(batches: Sequence[Sequence[ItemT]], prepare: Callable[[ItemT], ReadyT],
+          model: Callable[[ReadyT], OutT]) -> Tuple[List[OutT], float, float, int]:
     """Run every batch; returns outputs, end-to-end seconds, on-chip seconds, inputs."""
-    outputs: List[object] = []
+    outputs: List[OutT] = []
     e2e = chip = 0.0
     inputs = 0
     for batch in batches:
@@ -122,22 +128,22 @@ def minilm(max_seq_length: int = 128, batch_size: int = 2, seed: int = 0, rebuil
         gold.append(5.0 * share)
     say("Preprocessing data.")
 
-    def prepare(pair: object) -> object:
-        a, b = pair  # type: ignore[misc]
+    def prepare(pair: Tuple[List[int], List[int]]) -> Tuple[Padded, Padded]:
+        a, b = pair
         return pad(a, max_seq_length), pad(b, max_seq_length)
 
-    def model(item: object) -> float:
-        (ia, ma), (ib, mb) = item  # type: ignore[misc]
+    def model(item: Tuple[Padded, Padded]) -> float:
+        (ia, ma), (ib, mb) = item
         return cosine(embed(emb, ia, ma), embed(emb, ib, mb))
 
     say("Running inference on GroqChip.")
     batches = [pairs[i:i + batch_size] for i in range(0, len(pairs), batch_size)]
     scores, e2e, chip, _ = timed(batches, prepare, model)
-    rho = spearman([float(s) for s in scores], gold)  # type: ignore[arg-type]
+    rho = spearman(scores, gold)
     say("Running inference using PyTorch model (CPU).")
     singles = [[p] for p in pairs]  # the host model takes one input at a time
     cpu_scores, cpu_e2e, _, _ = timed(singles, prepare, model)
-    cpu_rho = spearman([float(s) for s in cpu_scores], gold)  # type: ignore[arg-type]
+    cpu_rho = spearman(cpu_scores, gold)
     report("Spearman Rank Correlation Coefficient", ("%.4f" % cpu_rho, len(singles), 1, cpu_e2e),
            ("%.4f" % rho, len(batches), batch_size, e2e, chip))
     return 0
@@ -166,18 +172,18 @@ def bert_tiny(max_seq_length: int = 128, batch_size: int = 1, seed: int = 0, reb
         data.append((words, label))
     say("Preprocessing data.")
 
-    def prepare(item: object) -> object:
-        words, label = item  # type: ignore[misc]
+    def prepare(item: Tuple[List[int], bool]) -> Tuple[Padded, bool]:
+        words, label = item
         return pad(words, max_seq_length), label
 
-    def model(item: object) -> bool:
-        (ids, mask), label = item  # type: ignore[misc]
+    def model(item: Tuple[Padded, bool]) -> bool:
+        (ids, mask), label = item
         pooled = embed(head, ids, mask)
         base = embed(emb, ids, mask)
         score = sum((p - q) * d for p, q, d in zip(pooled, base, direction))
         return (score > 0) == label
 
-    def accuracy(hits: List[object], n: int) -> str:
+    def accuracy(hits: List[bool], n: int) -> str:
         return "%.2f%%" % (100.0 * sum(bool(h) for h in hits) / max(n, 1))
 
     say("Running inference on GroqChip.")
