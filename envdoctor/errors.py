@@ -106,7 +106,10 @@ def run_guarded(fn: Callable[[], int]) -> int:
     try:
         return int(fn())
     except EnvdoctorError as exc:
-        print(f"envdoctor: {exc}", file=sys.stderr)
+        from envdoctor.redact import redact_text
+
+        # Messages quote what the user gave (URLs, values, command lines): redacted last.
+        print(f"envdoctor: {redact_text(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("envdoctor: interrupted", file=sys.stderr)
@@ -121,8 +124,10 @@ def run_guarded(fn: Callable[[], int]) -> int:
             print(exc.format_message())
             return EXIT_OK
         # typer/click usage errors: one line, exit 2, no traceback.
+        from envdoctor.redact import redact_text
+
         msg = " ".join(exc.format_message().split())
-        print(f"envdoctor: {msg}", file=sys.stderr)
+        print(f"envdoctor: {redact_text(msg)}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
         return EXIT_OK

@@ -349,7 +349,9 @@ def _conda(c: _Compared) -> list[CheckResult]:
         if lt == "function" and jt != "function":
             state = "not found" if not jt else "on PATH but not initialised (conda activate fails: " \
                                                  "\"Run 'conda init' before 'conda activate'\")"
-            out.append(_r("injob.env.conda", "conda", "conda works in a job", Status.FAIL if env.kind == "conda" else Status.WARN,
+            # A warning, as `conda.shell-init` says of the same fault at the prompt: the runs envdoctor
+            # launches carry the hook in their job script; the user's own scripts need it too.
+            out.append(_r("injob.env.conda", "conda", "conda works in a job", Status.WARN,
                           f"conda is {state} {where}, while your prompt has it: the conda initialize block of "
                           f"~/.bashrc is not run by batch shells (it sits after the interactive guard, or the job "
                           f"does not read ~/.bashrc)",

@@ -95,7 +95,8 @@ def test_plan_shows_the_course_commands_and_diffs(fresh_groq: Path) -> None:
     assert "$ ~/miniconda3/bin/conda init bash" in text
     assert "$ git clone --branch main https://github.com/groq/groqflow.git ~/groqflow" in text
     assert "$ conda create -n groqflow python=3.10.12 -y" in text
-    assert "$ cd ~/groqflow && pip install -e ." in text
+    assert "$ cd ~/groqflow && pip list --format=freeze > frozen.txt" in text  # the guide pins what the env has
+    assert "$ cd ~/groqflow && pip install -r frozen.txt -e ." in text
     assert "$ pip install soundfile datasets==2.21.0" in text
     data = plan_json("groq", fresh_groq)
     assert data["schema"] == "envdoctor/setup-plan@1"

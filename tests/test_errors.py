@@ -47,8 +47,14 @@ def test_cli_usage_errors_are_one_line(cli) -> None:
     rc, out, err = cli("check")
     assert rc == 2 and err.count("\n") == 1 and "Missing argument" in err
     rc, out, err = cli("check", "nosuch")
-    assert rc == 2 and err == "envdoctor: unknown platform 'nosuch': choose one of: cerebras, graphcore, groq, sambanova\n"
+    assert rc == 2 and err == "envdoctor: unknown platform 'nosuch': choose one of: cerebras, graphcore, groq, metis, sambanova\n"
     rc, out, err = cli("check", "groq", "--target", "moon")
     assert rc == 2 and "unknown target 'moon'" in err
     rc, out, err = cli("check", "groq", "--target", "sim", "--sim-root", "/nonexistent/sim")
     assert rc == 2 and "is not a simulated node" in err
+
+
+def test_error_messages_are_redacted(cli) -> None:
+    """A refused value is quoted back to the user; a password in it never is."""
+    rc, _, err = cli("explain", "https://user:hunter2secret@example.org/log.txt")
+    assert rc == 2 and "hunter2secret" not in err and len(err.strip().splitlines()) == 1

@@ -89,7 +89,7 @@ def test_yaml_syntax_error_has_a_line(tmp_path: Path) -> None:
 
 
 def test_unreadable_recipe_is_a_usage_error(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="cannot read recipe"):
+    with pytest.raises(UsageError, match=r"missing.yaml: no such file \(a recipe was expected\)"):
         load(tmp_path / "missing.yaml")
 
 

@@ -84,7 +84,7 @@ def test_case_c_block_behind_interactive_guard(node: Node) -> None:
     node.write(".bash_profile", PROFILE_SOURCING)
     node.write(".bashrc", "# ~/.bashrc\n" + GUARD + "alias ll='ls -l'\n" + node.conda_block())
     r = check(node)["conda.shell-init"]
-    assert r.status == Status.FAIL, r  # groq runs are PBS jobs using conda: they fail, as check --in-job shows
+    assert r.status == Status.WARN, r  # groq runs are PBS jobs using conda; the same severity as check --in-job
     assert "~/.bashrc line 2 (`case $- in`)" in r.why
     assert "lines 7-20" in r.why and "PBS" in r.why
     assert 'eval "$(~/miniconda3/bin/conda shell.bash hook)"' in r.commands
@@ -100,7 +100,7 @@ def test_case_c_other_guard_spellings(node: Node) -> None:
     for guard in ('[ -z "$PS1" ] && return\n', "[[ $- != *i* ]] && return\n"):
         node.write(".bashrc", "# rc\n" + guard + node.conda_block())
         r = check(node)["conda.shell-init"]
-        assert r.status == Status.FAIL
+        assert r.status == Status.WARN
         assert "~/.bashrc line 2" in r.why
 
 
