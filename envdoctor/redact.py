@@ -122,7 +122,7 @@ _E = r"(?![A-Za-z0-9_\-])"
 _WORDISH = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
-def _starts_word(m: "re.Match[str]", chars: frozenset = _WORDISH) -> bool:
+def _starts_word(m: re.Match[str], chars: frozenset = _WORDISH) -> bool:
     i = m.start()
     return i == 0 or m.string[i - 1] not in chars
 
@@ -295,7 +295,7 @@ _RULES: Tuple[Tuple[str, Tuple[str, ...], re.Pattern[str], _Handler], ...] = tup
 )
 
 
-def _env_assign(m: "re.Match[str]") -> List[Span]:
+def _env_assign(m: re.Match[str]) -> List[Span]:
     """NAME=value where NAME (found backwards from its secret-sounding end) says secret."""
     text, start = m.string, m.start()
     if m.end("suffix") < len(text) and text[m.end("suffix")] in _IDENT:
