@@ -36,7 +36,7 @@ else:  # pragma: no cover - Python 3.8 to 3.10
 KB_DIR = Path(__file__).parent
 KB_PATH = KB_DIR / "faults.yaml"
 SCHEMA = "envdoctor/faults@1"
-PLATFORMS = ("cerebras", "sambanova", "graphcore", "groq")
+PLATFORMS = ("cerebras", "sambanova", "graphcore", "groq", "metis")  # every recipe platform (a test checks)
 SCOPES = ("anywhere", "near")
 MAX_WINDOW = 20
 ID_RE = re.compile(r"^[a-z0-9]+(?:[.-][a-z0-9]+)*\.[a-z0-9]+(?:-[a-z0-9]+)*$")

@@ -134,3 +134,11 @@ def test_bulk_counting_equals_line_by_line() -> None:
     assert limit and limit[0][0] == sum("DUE TO TIME LIMIT" in ln for ln in lines)
     errors = [k for k in fast if k[0] == "network.http-server-error"]
     assert errors and fast[errors[0]][0] == sum("HTTP Error 503" in ln for ln in lines)  # 404 is not a 5xx
+
+
+def test_every_recipe_platform_is_known_to_the_knowledge_base() -> None:
+    """`explain --platform P` and entries' `platforms:` accept every platform a recipe defines."""
+    from envdoctor.knowledge.kb import PLATFORMS
+    from envdoctor.recipe import catalog
+
+    assert sorted(PLATFORMS) == catalog().platforms()
