@@ -32,6 +32,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from envdoctor.errors import run_guarded
 
+    if args[:1] == ["--install-completion"]:  # not typer's: it rewrites ~/.bashrc whole (commands/completion.py)
+        from envdoctor.commands.completion import install
+
+        return run_guarded(lambda: install(args[1] if len(args) > 1 else None))
+
     def _app() -> int:
         from envdoctor.cli import app
 
