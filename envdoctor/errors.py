@@ -94,7 +94,7 @@ def _click_exceptions() -> Any:
     try:
         from typer._click import exceptions
     except ImportError:
-        from click import exceptions  # type: ignore[no-redef]
+        from click import exceptions  # type: ignore[no-redef]  # the same module, when typer does not vendor click
     return exceptions
 
 

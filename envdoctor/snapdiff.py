@@ -257,7 +257,8 @@ class _Diff:
             a, b = da.get(name, (None, None))[1], db.get(name, (None, None))[1]
             if a == b:
                 continue
-            shown = (da.get(name) or db.get(name))[0]  # type: ignore[index]
+            entry = da.get(name) or db.get(name)
+            shown = entry[0] if entry else name
             self.package(f"packages.dists.{shown}", name, shown, a, b)
         ea, eb = pa.get("editable") or {}, pb.get("editable") or {}
         for name in sorted(set(ea) | set(eb)):

@@ -104,7 +104,7 @@ def _bash_has_sys_bashrc() -> bool:
     """Debian-built bash reads /etc/bash.bashrc for interactive shells (SYS_BASHRC)."""
     path = proc.which("bash")
     try:
-        return bool(path) and b"/etc/bash.bashrc" in Path(path).read_bytes()  # type: ignore[arg-type]
+        return path is not None and b"/etc/bash.bashrc" in Path(path).read_bytes()
     except OSError:
         return False
 

@@ -310,8 +310,8 @@ class _suppress:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, *exc: object) -> bool:
-        return exc[0] is not None and issubclass(exc[0], OSError)  # type: ignore[arg-type]
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
+        return exc_type is not None and issubclass(exc_type, OSError)
 
 
 # --- templated recipe values -------------------------------------------------

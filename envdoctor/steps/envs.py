@@ -100,7 +100,8 @@ def inspect(ctx: Context, refresh: bool = False) -> dict[str, object] | None:
                 except (ValueError, IndexError):
                     facts = None
         ctx.cache[key] = facts
-    return ctx.cache[key]  # type: ignore[return-value]
+    memo = ctx.cache[key]
+    return memo if isinstance(memo, dict) else None
 
 
 def forget(ctx: Context) -> None:

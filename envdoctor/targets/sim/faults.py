@@ -12,6 +12,7 @@ import shutil
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Callable
 
 from envdoctor.errors import UsageError, closest
@@ -75,7 +76,7 @@ def _inference(r: Recipe) -> bool:
     return _inf().has_inference(r)
 
 
-def _inf():  # type: ignore[no-untyped-def]
+def _inf() -> ModuleType:
     from envdoctor.targets.sim import inference
 
     return inference

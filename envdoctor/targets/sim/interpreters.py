@@ -11,6 +11,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass
+from typing import AbstractSet
 
 from envdoctor import proc
 from envdoctor.errors import UsageError
@@ -69,7 +70,7 @@ def _as_tuple(version: str) -> tuple[int, int]:
     return (parts + [0, 0])[0], (parts + [0, 0])[1]
 
 
-def play(version: str, exclude: set[tuple[int, int]] = frozenset()) -> Interpreter:  # type: ignore[assignment]
+def play(version: str, exclude: AbstractSet[tuple[int, int]] = frozenset()) -> Interpreter:
     """The host interpreter that plays recipe Python `version` ("3.8", "3.10.12").
 
     Same minor when virtualenv can seed it, else the nearest seedable minor (newer first:

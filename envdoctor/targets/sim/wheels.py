@@ -145,8 +145,8 @@ def inferenceModel(model, options=None):
 
 def standin_dists(accelsim_dir: str | os.PathLike[str] | None) -> list[Dist]:
     """Every stand-in distribution of the wheelhouse (accelsim only when its source exists)."""
-    has_accel = bool(accelsim_dir) and Path(accelsim_dir, "__init__.py").is_file()  # type: ignore[arg-type]
-    dep = _ACCEL_DEP if has_accel else ()
+    accel = Path(accelsim_dir) if accelsim_dir and Path(accelsim_dir, "__init__.py").is_file() else None
+    dep = _ACCEL_DEP if accel is not None else ()
     dists: list[Dist] = []
     for v in ("2.3.0", "2.9.0", "2.10.0"):
         dists.append(Dist("cerebras_pytorch", v, {
@@ -164,9 +164,9 @@ def standin_dists(accelsim_dir: str | os.PathLike[str] | None) -> list[Dist]:
         dists.append(Dist("datasets", v, {"datasets/__init__.py": _module("Hugging Face datasets", v)}))
     dists.append(Dist("soundfile", "0.12.1", {"soundfile.py": _module("soundfile", "0.12.1")}))
     dists.append(Dist("torchvision", "0.15.2", {"torchvision/__init__.py": _module("torchvision", "0.15.2")}))
-    if has_accel:
-        dists.append(Dist("accelsim", _accelsim_version(Path(accelsim_dir)),  # type: ignore[arg-type]
-                          package_files(accelsim_dir), (), "envdoctor accelerator simulator"))  # type: ignore[arg-type]
+    if accel is not None:
+        dists.append(Dist("accelsim", _accelsim_version(accel), package_files(accel), (),
+                          "envdoctor accelerator simulator"))
     return dists
 
 
