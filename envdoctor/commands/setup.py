@@ -52,7 +52,7 @@ def steps_for(report: Report, recipe: Recipe) -> list[Step]:
 def _named_in(step: Step, recipe: Recipe, texts: Sequence[str]) -> bool:
     if step.kind == "git":
         repo = recipe.repo(step.get("repo"))
-        keys = (repo.name, repo.dest, repo.url)
+        keys: tuple[str, ...] = (repo.name, repo.dest, repo.url)
     elif step.kind == "edit":
         edit = next(e for e in recipe.edits if e.name == step.get("edit"))
         keys = (edit.name, edit.file)
