@@ -5,6 +5,7 @@ contracts (--plan, --plan --json, refusal without --yes, lock, check --fix)."""
 from __future__ import annotations
 
 import json
+import re
 import os
 import signal
 import subprocess
@@ -224,3 +225,25 @@ def _assert_intact(home: Path, original: dict[str, str]) -> None:
         if name.startswith(".bash"):
             assert subprocess.run(["bash", "-n", str(path)]).returncode == 0, f"{name} is not valid bash"
     assert not list(home.glob(".*.envdoctor-tmp.*")), "a temporary file was left behind"
+
+
+def test_ctrl_c_says_where_setup_stopped_and_how_to_resume(tmp_path: Path) -> None:
+    """Ctrl-C during a step: exit 130, where it stopped, and the exact command to resume with."""
+    root = build("groq", tmp_path / "node")
+    proc = subprocess.Popen([sys.executable, "-m", "envdoctor", "setup", "groq", "--target", "sim", "--sim-root",
+                             str(root), "--yes"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            stdin=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("==> [2/"):
+            time.sleep(0.3)
+            proc.send_signal(signal.SIGINT)
+            break
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    stopped = re.search(r"setup stopped at step (\d+) of (\d+) \(([\w:./-]+)\); (the step before it is done|"
+                        r"the (\d+) steps before it are done)\.", err)
+    assert stopped and int(stopped.group(1)) >= 2, err
+    assert f"`envdoctor setup groq --target sim --sim-root {root} --yes` again to resume from this step" in err
+    resumed = setup("groq", root, "--yes")
+    assert resumed.returncode == 0, resumed.stdout[-3000:]
