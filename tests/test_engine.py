@@ -5,8 +5,8 @@ contracts (--plan, --plan --json, refusal without --yes, lock, check --fix)."""
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import signal
 import subprocess
 import sys
