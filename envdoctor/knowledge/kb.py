@@ -418,6 +418,23 @@ def digits_relaxed(pattern: str) -> re.Pattern[str] | None:
 
 
 @lru_cache(maxsize=None)
+def literal_prefix(pattern: str) -> str:
+    """The literal text every match of `pattern` starts with (after zero-width ^ or \\b), case as
+    written; "" if there is none or case is ignored. A substring search for it (C, fast) finds
+    every place a match may start, where the regex itself would try each position."""
+    if re.compile(pattern).flags & re.IGNORECASE:
+        return ""
+    out: list[str] = []
+    for op, av in _p.parse(pattern).data:
+        if op is _c.LITERAL:
+            out.append(chr(cast(int, av)))
+            continue
+        if op is _c.AT and not out:
+            continue
+        break
+    return "".join(out)
+
+
 def literal_run(pattern: str) -> str:
     """The longest run of literal characters every match of `pattern` contains (lower-cased;
     "" if none of 3 or more): a substring test that can rule a line out before the regex runs."""

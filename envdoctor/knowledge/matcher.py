@@ -24,7 +24,7 @@ import re
 from bisect import bisect_left, insort
 from collections import Counter, deque
 from dataclasses import dataclass
-from itertools import chain
+from itertools import accumulate, chain, compress
 from typing import Any
 
 from envdoctor.knowledge.kb import (
@@ -33,6 +33,7 @@ from envdoctor.knowledge.kb import (
     Signature,
     digits_matter,
     digits_relaxed,
+    literal_prefix,
     literal_run,
     render_texts,
 )
@@ -42,6 +43,7 @@ MAX_LINE = 1 << 20
 MAX_LINES_KEPT = 5          # line numbers reported per finding
 PLATFORM_MARKER_CAP = 20    # stop counting platform evidence after this many lines
 SHAPE_CACHE_BYTES = 16 << 20
+RESIDUAL_MEMO = 1 << 16     # exact lines whose digit-value answers are kept (then all dropped)
 WRAP_WIDTHS = frozenset({80, 100, 120, 132, 150, 160, 200, 250})
 SOFT_WRAP_MIN = 60
 SOFT_WRAP_MAX = 100
@@ -57,6 +59,10 @@ unsupported incompatible conflict conflicting permission quota notfounderror mod
 importerror oserror ioerror runtimeerror valueerror keyerror typeerror unicodeencodeerror
 unicodedecodeerror filenotfounderror permissionerror connectionerror sslerror proxyerror
 cancelled canceled bad not""".split())
+
+# What may let a regex match or look across a newline (see Matcher._line_local_regex); on the
+# safe side: a false alarm only means searching line by line.
+_NOT_LINE_LOCAL = re.compile(r"\\[sWDBAZnrxuUN0-9]|\[\^|\(\?[<=!]|\(\?[a-zA-Z]*[sx]|\(\?\(|\(\?P=")
 
 _table = bytearray(b" " * 256)
 for _b in range(256):
@@ -168,7 +174,16 @@ class Matcher:
         self._digit_sig = [digits_matter(sig.pattern) for sig in sigs]
         self._residual: dict[bytes, tuple[tuple[Fault, tuple[Signature, ...]], ...]] = {}
         self._bytes_rx: dict[str, Any] = {}
+        # Exact line -> per residual fault of its key, the captured names (None: no match).
+        self._resid_memo: dict[bytes, tuple[tuple[tuple[str, str], ...] | None, ...]] = {}
         self._block_near: dict[str, list[int]] = {}  # context -> lines of the current block holding it
+        self._block_shapes: set[bytes] = set()  # the distinct shapes of the current block
+        self._block_holders: dict[str, set[bytes]] = {}  # near context -> the block's keys holding it
+        self._block_pos: dict[bytes, list[int]] = {}  # key -> its lines in the block (see _light_positions)
+        self._joined_rx: dict[str, Any] = {}
+        self._block_kshape: dict[bytes, bytes] | None = None  # (None: the block's lines are mostly distinct)
+        self._key_safe: dict[str, bool] = {}  # near context -> a key decides it (see _key_decides)
+        self._key_hold_memo: dict[tuple[str, bytes], bool] = {}  # pattern -> bytes regex for a joined run of lines (or None)
         self._settled: dict[bytes, tuple[tuple[Fault, tuple[tuple[str, str], ...]], ...]] = {}
         # Settled shapes whose answer has a fault with a near-context rule: those lines are still
         # looked at one by one, but only for the context (no decoding, no signature search).
@@ -251,8 +266,21 @@ class Matcher:
     # -- one block ---------------------------------------------------------------------------
 
     def _block(self, block: bytes, ends_line: bool) -> None:
-        shapes = block.translate(SHAPE, DIGITS).split(b"\n")
-        n = len(shapes)
+        # Keys first (one C pass, no deletion: cheaper than the shape pass), counted at once: a
+        # block full of faults needs the counts anyway, and a Counter costs a clean block about
+        # what a set of its shapes did. Shapes are then derived per distinct key, not per line.
+        keys = block.translate(KEY).split(b"\n")
+        counts = Counter(keys)
+        n = len(keys)
+        shapes: list[bytes] | None = None
+        if len(counts) * 2 > n:
+            # Mostly distinct lines: one C pass over the block beats a translate per key.
+            shapes = block.translate(SHAPE, DIGITS).split(b"\n")
+            uniq = set(shapes)
+            kshape: dict[bytes, bytes] | None = None
+        else:
+            kshape = {k: k.translate(SHAPE, DIGITS) for k in counts}
+            uniq = set(kshape.values())
         # A block that starts inside a line cut at MAX_LINE keeps that line's number.
         first_num = self._lineno - 1 if self._continuing else self._lineno
         self._lineno = first_num + n
@@ -263,16 +291,23 @@ class Matcher:
             self._index_anchors()
             self._forget(keep_settled=True)
             self._stale = False
-        uniq = set(shapes)
         novel = uniq.difference(self._seen)
         if novel:
             self._learn(novel)
+        self._block_shapes = uniq
+        self._block_kshape = kshape  # each distinct key's shape
         lines: list[bytes] | None = None
         errs = uniq.intersection(self._errshapes)
+        hot = uniq.intersection(self._cand)
+        if not hot and not self._deferred and not errs:
+            self._remember_tail(block, first_num, n)
+            return
+        if shapes is None:
+            assert kshape is not None
+            shapes = list(map(kshape.__getitem__, keys))  # C speed: one dict lookup a line
         if errs:
             lines = block.split(b"\n")
             self._collect_errors(errs, shapes, lines, first_num)
-        hot = uniq.intersection(self._cand)
         if not hot and not self._deferred:
             self._remember_tail(block, first_num, n)
             return
@@ -282,26 +317,24 @@ class Matcher:
         self._ctx_lines = self._ctx_lines + lines
         self._ctx_nums = self._ctx_nums + list(range(first_num, first_num + n))
         if hot:
-            self._hot_lines(hot, shapes, lines, block, base, first_num)
+            self._hot_lines(hot, shapes, lines, keys, counts, kshape, base, first_num)
         self._evaluate_pending(final=False)
 
-    def _hot_lines(self, hot: set[bytes], shapes: list[bytes], lines: list[bytes], block: bytes, base: int,
-                   first_num: int) -> None:
+    def _hot_lines(self, hot: set[bytes], shapes: list[bytes], lines: list[bytes], keys: list[bytes],
+                   counts: Counter[bytes], kshape: dict[bytes, bytes] | None, base: int, first_num: int) -> None:
         """The block's candidate lines. Lines whose key (see KEY) has a settled answer are
         counted in bulk; the first line of every other key is evaluated now, so that its key can
         settle; whatever remains is looked at line by line (deferred until its window is here)."""
-        keys = block.translate(KEY).split(b"\n")
-        ukeys = set(keys)
-        known = ukeys.intersection(self._settled)
-        pend = {k for k in ukeys.difference(known) if k.translate(SHAPE, DIGITS) in hot}
+        known = self._settled.keys() & counts.keys()
+        pend = {k for k in counts.keys() - known
+                if (kshape[k] if kshape is not None else k.translate(SHAPE, DIGITS)) in hot}
         eager = self._settle_eagerly(pend, keys, shapes, base) if pend else {}
         known.update(k for k in eager if k in self._settled)
         light = known.intersection(self._settled_near)
         fast = known.difference(light)
-        counts = Counter(keys) if len(fast) + len(light) > 4 else None
         if fast:
             self._count_settled(fast, keys, first_num, eager, counts)
-        edges = self._count_light(light, keys, shapes, lines, first_num, eager, counts or Counter(keys)) if light else []
+        edges = self._count_light(light, keys, shapes, lines, first_num, eager, counts) if light else []
         rest = pend.difference(known)
         if not rest and not edges:
             return
@@ -368,14 +401,7 @@ class Matcher:
         outside = set(edges)
         contexts = self.kb.contexts
         resid = {k for k in light if k in self._residual}
-        where: dict[bytes, list[int]] = {}
-        if len(resid) > 2:
-            for i, k in enumerate(keys):  # one pass for all of them
-                if k in resid:
-                    where.setdefault(k, []).append(i)
-        else:
-            for k in resid:
-                where[k] = self._positions({k}, keys, [])
+        where = self._light_positions(light, resid, keys)
         for key in light:
             done = skip.get(key, -1)
             excluded = outside | {done}
@@ -414,16 +440,48 @@ class Matcher:
                 self._record(fault, caps, cnt, nums)
         return edges
 
+    def _light_positions(self, light: set[bytes], resid: set[bytes], keys: list[bytes]) -> dict[bytes, list[int]]:
+        """One C pass over the block's keys for all the lines Python must look at: those of the
+        keys with digit-value signatures, of the keys with a near rule, and (when a key decides
+        it, see _key_decides) of the keys that hold a near context. Returns key -> its lines."""
+        contexts = self.kb.contexts
+        names: set[str] = set()
+        ruled: set[bytes] = set()
+        for key in light:
+            for fault, _ in self._settled[key]:
+                near = [c for c in fault.when + fault.unless if contexts[c].scope == "near"]
+                if near:
+                    names.update(near)
+                    ruled.add(key)
+            for fault, _ in self._residual.get(key, ()):
+                names.update(c for c in fault.when + fault.unless if contexts[c].scope == "near")
+        self._block_holders = {}
+        kshape = self._block_kshape
+        if kshape is not None:
+            for name in names:
+                if self._key_decides(name):
+                    may = self._shape_may_hold(name)
+                    self._block_holders[name] = {k for k, s in kshape.items() if may(s) and self._key_holds(name, k)}
+        wanted = resid.union(ruled, *self._block_holders.values())
+        pos: dict[bytes, list[int]] = {}
+        for i in compress(range(len(keys)), map(wanted.__contains__, keys)):
+            pos.setdefault(keys[i], []).append(i)
+        self._block_pos = pos
+        return {k: pos.get(k, []) for k in resid}
+
     def _key_near(self, ctx: str, key: bytes, keys: list[bytes], shapes: list[bytes], lines: list[bytes],
                   first_num: int, excluded: set[int]) -> set[int]:
-        """Lines of `key` (in this block) within the window of a line that holds context `ctx`."""
+        """Lines of `key` (in this block) within the window of a line that holds context `ctx`:
+        each of the key's lines (found by _light_positions) bisected into the holding lines."""
         held = self._held(ctx, shapes, lines, first_num)
-        win, n = self.kb.contexts[ctx].window, len(keys)
+        if not held:
+            return set()
+        win, nh = self.kb.contexts[ctx].window, len(held)
         out: set[int] = set()
-        for h in held:
-            for j in range(max(0, h - win), min(n, h + win + 1)):
-                if keys[j] == key and j not in excluded:
-                    out.add(j)
+        for j in self._block_pos.get(key, ()):
+            k = bisect_left(held, j - win)
+            if k < nh and held[k] <= j + win and j not in excluded:
+                out.add(j)
         return out
 
     def _held(self, name: str, shapes: list[bytes], lines: list[bytes], first_num: int) -> list[int]:
@@ -431,10 +489,44 @@ class Matcher:
         held = self._block_near.get(name)
         if held is None:
             may = self._shape_may_hold(name)
-            maybe = {s for s in set(shapes) if may(s)}
-            held = self._block_near[name] = [j for j in self._positions(maybe, shapes, [])
-                                             if self._holds(name, first_num + j, lines[j])] if maybe else []
+            holders = self._block_holders.get(name)
+            if holders is not None:
+                # Decided once per distinct key of the block (the same words, digits aside);
+                # their lines were found in _light_positions' one pass.
+                pos = self._block_pos
+                held = sorted(chain.from_iterable(pos.get(k, ()) for k in holders))
+            else:
+                maybe = {s for s in self._block_shapes if may(s)}  # the block's shapes, known
+                held = [j for j in self._positions(maybe, shapes, [])
+                        if self._holds(name, first_num + j, lines[j])] if maybe else []
+            self._block_near[name] = held
         return held
+
+    def _key_decides(self, name: str) -> bool:
+        """Is whether a line holds near context `name` the same for all lines of one key? Yes if
+        no pattern names digit values and no literal run has a digit (a key has every digit 0)."""
+        got = self._key_safe.get(name)
+        if got is None:
+            pats = self.kb.contexts[name].patterns
+            runs = self._near_literals.get(name) or ()
+            got = self._key_safe[name] = not any(digits_matter(p.pattern) for p in pats) and \
+                not any(c in DIGITS for r in runs for c in r)
+        return got
+
+    def _key_holds(self, name: str, key: bytes) -> bool:
+        """_holds for a whole key (see _key_decides), cached: the key stands for its lines."""
+        got = self._key_hold_memo.get((name, key))
+        if got is None:
+            runs = self._near_literals.get(name)
+            if runs is not None and not any(r in key.lower() for r in runs):
+                got = False
+            else:
+                text = _decode(key)
+                got = any(p.regex.search(text) for p in self.kb.contexts[name].patterns)
+            if len(self._key_hold_memo) > 65536:
+                self._key_hold_memo.clear()
+            self._key_hold_memo[(name, key)] = got
+        return got
 
     def _count_residual(self, residual: tuple[tuple[Fault, tuple[Signature, ...]], ...], inner: list[int],
                         shapes: list[bytes], lines: list[bytes], first_num: int) -> None:
@@ -442,26 +534,109 @@ class Matcher:
         as bytes (no decoding) by those signatures only, the hits recorded per fault and name."""
         contexts = self.kb.contexts
         groups: dict[tuple[str, tuple[tuple[str, str], ...]], list[int]] = {}  # by id: Fault hashes slowly
+        memo = self._resid_memo
+        if len(memo) > RESIDUAL_MEMO:
+            memo.clear()  # bounded: a log of ever-new numbers must not grow it
+        plan = []
         for fault, fsigs in residual:
-            rxs = [self._bytes_regex(sig) for sig in fsigs]
-            named = bool(fault.placeholders or fault.lookup)
             rules = [(c, True) for c in fault.when if contexts[c].scope == "near"] + \
                     [(c, False) for c in fault.unless if contexts[c].scope == "near"]
-            for i in inner:
-                raw = lines[i]
-                for rx in rxs:
-                    m = rx.search(raw)
-                    if m is None:
-                        continue
+            plan.append((fault.id, [self._bytes_regex(sig) for sig in fsigs], bool(fault.placeholders or fault.lookup),
+                         rules, fsigs))
+        joined = self._search_joined(plan, [lines[i] for i in inner]) if len(inner) > 8 else None
+        if joined is not None:
+            for (fid, _, _, rules, _), found in zip(plan, joined):
+                for k, named_caps in found:
+                    i = inner[k]
                     if rules and not all(self._near_in_block(c, i, shapes, lines, first_num) == want
                                          for c, want in rules):
-                        break
-                    caps = tuple(sorted((k, v.decode("utf-8", "replace")) for k, v in m.groupdict().items() if v)) \
-                        if named else ()
-                    groups.setdefault((fault.id, caps), []).append(i)
-                    break
+                        continue
+                    groups.setdefault((fid, named_caps), []).append(i)
+            inner = []
+        for i in inner:
+            raw = lines[i]
+            # What the regexes answer depends on the line's bytes only (the near rules, on its
+            # place, are applied below): the same exact line (same numbers) is searched once.
+            answer = memo.get(raw)
+            if answer is None:
+                got: list[tuple[tuple[str, str], ...] | None] = []
+                for _, rxs, named, _, _ in plan:
+                    one: tuple[tuple[str, str], ...] | None = None
+                    for rx in rxs:
+                        m = rx.search(raw)
+                        if m is not None:
+                            one = tuple(sorted((k, v.decode("utf-8", "replace"))
+                                                for k, v in m.groupdict().items() if v)) if named else ()
+                            break
+                    got.append(one)
+                answer = memo[raw] = tuple(got)
+            for (fid, _, _, rules, _), got_caps in zip(plan, answer):
+                if got_caps is None:
+                    continue
+                if rules and not all(self._near_in_block(c, i, shapes, lines, first_num) == want
+                                     for c, want in rules):
+                    continue
+                groups.setdefault((fid, got_caps), []).append(i)
         for (fid, caps), idxs in groups.items():
             self._record(self.kb.by_id[fid], caps, len(idxs), [first_num + i for i in idxs[:MAX_LINES_KEPT]])
+
+    def _search_joined(self, plan: list[Any], sel: list[bytes]
+                       ) -> list[list[tuple[int, tuple[tuple[str, str], ...]]]] | None:
+        """The residual signatures on many lines at once: the lines joined by newlines, each
+        regex run over the whole (C), Python touching only the lines that match. Per fault, the
+        (position in `sel`, captured names) of its matching lines, as searching each line alone
+        (the first of its regexes to match, that regex's first match) would give. None if a regex
+        could see across a newline (then each line is searched alone)."""
+        rxs = [[self._line_local_regex(sig) for sig in fsigs] for _, _, _, _, fsigs in plan]
+        if any(rx is None for group in rxs for rx in group):
+            return None
+        text = b"\n".join(sel)
+        # starts[k]: where line k begins in the joined text (C: accumulate over the lengths).
+        starts = list(accumulate(chain((0,), map((1).__add__, map(len, sel)))))
+        out: list[list[tuple[int, tuple[tuple[str, str], ...]]]] = []
+        for (_, _, named, _, _), group in zip(plan, rxs):
+            found: dict[int, tuple[tuple[str, str], ...]] = {}
+            for rx, lit in group:  # in order: a line keeps the first regex that matched it
+                pos, end = 0, len(text)
+                while pos <= end:
+                    if lit:
+                        # Every match starts with `lit`: jump to its next occurrence (C), try there.
+                        at = text.find(lit, pos)
+                        if at < 0:
+                            break
+                        m = rx.match(text, at)
+                        if m is None:
+                            pos = at + 1
+                            continue
+                    else:
+                        m = rx.search(text, pos)
+                        if m is None:
+                            break
+                    k = bisect_left(starts, m.start() + 1) - 1  # the line the match starts on
+                    if k not in found:
+                        found[k] = tuple(sorted((key, v.decode("utf-8", "replace"))
+                                                for key, v in m.groupdict().items() if v)) if named else ()
+                    pos = starts[k + 1]  # that line's first match only: go on with the next
+            out.append(sorted(found.items()))
+        return out
+
+    def _line_local_regex(self, sig: Signature) -> Any:
+        """The signature compiled for bytes to run over lines joined by newlines, with the literal
+        its matches start with (b"" if none): None unless it
+        can never match a newline nor look across one (no \\s, negated class, lookaround, \\A \\Z,
+        DOTALL or verbose flag, back-reference, non-ASCII), so that its matches there are exactly
+        its matches on each line ('^' and '$' made per line by MULTILINE)."""
+        if sig.pattern in self._joined_rx:
+            return self._joined_rx[sig.pattern]
+        got: Any = None
+        if not _NOT_LINE_LOCAL.search(sig.pattern):
+            try:
+                got = (re.compile(sig.pattern.encode("ascii"), re.MULTILINE),
+                       literal_prefix(sig.pattern).encode("ascii"))
+            except (UnicodeEncodeError, re.error):
+                got = None
+        self._joined_rx[sig.pattern] = got
+        return got
 
     def _bytes_regex(self, sig: Signature) -> Any:
         """The signature compiled for bytes (the digit-value ones are ASCII); str if it is not."""
@@ -538,6 +713,7 @@ class Matcher:
             self._settled.clear()
             self._settled_near.clear()
             self._residual.clear()
+            self._resid_memo.clear()
         self._errshapes.clear()
         self._seen_bytes = 0
 
@@ -586,8 +762,13 @@ class Matcher:
             if c <= 0:
                 continue
             nums: list[int] = []
-            first = keys.index(s) if done != keys.index(s) else keys.index(s, done + 1)
-            if any(self._may_keep(f.id, caps, first_num + first) for f, caps in answer):
+            # Most keys' findings already keep MAX_LINES_KEPT earlier lines: then no line of
+            # this block can be kept (checked at its first line), and none is looked up.
+            if not any(self._may_keep(f.id, caps, first_num) for f, caps in answer):
+                first = -1
+            else:
+                first = keys.index(s) if done != keys.index(s) else keys.index(s, done + 1)
+            if first >= 0 and any(self._may_keep(f.id, caps, first_num + first) for f, caps in answer):
                 pos = -1
                 while len(nums) < min(c, MAX_LINES_KEPT):
                     pos = keys.index(s, pos + 1)

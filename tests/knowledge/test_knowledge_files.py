@@ -3,6 +3,7 @@ all of them; families' templates are checked at load."""
 from __future__ import annotations
 
 import random
+import re
 import textwrap
 from pathlib import Path
 
@@ -142,3 +143,113 @@ def test_every_recipe_platform_is_known_to_the_knowledge_base() -> None:
     from envdoctor.recipe import catalog
 
     assert sorted(PLATFORMS) == catalog().platforms()
+
+
+# -- digit-value signatures and near rules, counted in bulk ----------------------------------------
+
+DIGIT_MESSAGES = [
+    "urllib.error.HTTPError: HTTP Error {a}{b}{c}: Service Unavailable",
+    "POPLAR version {a}.{b}.0 ({n}a{c})",
+    "(base) [jdoe@sn30-r{a}-h{b} ~]$ srun python lenet.py compile -b={c}",
+    "openai.AuthenticationError: Error code: 40{a} - Token is either not active or invalid",
+    "A module that was compiled using NumPy {a}.x cannot be run in",
+    "WARNING: Retrying (Retry(total={a}, connect=None, read=None, redirect=None, status=None)) after connection "
+    "broken by 'NewConnectionError('<x object at 0x7f>: Failed to establish a new connection: [Errno 1{a}{b}] "
+    "Network is unreachable')': /simple/torch/",
+    "OSError: [Errno 122] Disk quota exceeded: '/home/ann/checkpoint_{n}.mdl'",
+    "Saved checkpoint model_dir/checkpoint_{n}.mdl",
+    "Segmentation fault (core dumped)",
+    "[bo@gc-poplar-0{a} ~]$ gc-monitor --no-card-info",
+    "epoch {a} step {n} loss 0.{n}",
+]
+
+
+def _digit_log(count: int, seed: int, unique: bool = False) -> bytes:
+    rnd = random.Random(seed)
+    out = []
+    for i in range(count):
+        line = rnd.choice(DIGIT_MESSAGES).format(a=rnd.randint(0, 9), b=rnd.randint(0, 9), c=rnd.randint(0, 9),
+                                                 n=rnd.randint(1, 99999))
+        # Unique words, not numbers: digits are alike in a line's key.
+        out.append(line + (" w" + "".join(chr(97 + int(c)) for c in str(i)) if unique else ""))
+    return ("\n".join(out) + "\n").encode()
+
+
+def test_digit_values_and_near_rules_in_bulk_equal_line_by_line() -> None:
+    """Lines of one key that differ in the digits a signature names (HTTP 5xx, Errno 101, SDK
+    versions, host numbers) and near-context rules: bulk answers (joined search, per-key
+    context holders) are those of looking at each line alone."""
+    text = _digit_log(50000, 9)
+    assert len(text) > 3 << 20
+    fast, slow = _run(text, False), _run(text, True)
+    assert fast == slow
+    assert any(k[0] == "network.http-server-error" for k in fast)
+
+
+def test_mostly_distinct_lines_in_bulk_equal_line_by_line() -> None:
+    """A block of mostly distinct lines takes the per-block shape pass instead of a shape per key."""
+    text = _digit_log(30000, 4, unique=True)
+    fast, slow = _run(text, False), _run(text, True)
+    assert fast == slow
+    assert any(k[0] == "network.http-server-error" for k in fast)
+
+
+def test_joined_search_equals_searching_each_line() -> None:
+    """A residual signature run over lines joined by newlines finds, per line, what searching
+    that line alone finds (first regex to match, its first match and names)."""
+    m = Matcher(kb.default())
+    pats = [r"\bHTTP Error 5\d\d\b", r"^\(base\) \[?[\w.-]+@sn30-r\d+-h\d+", r"code: 40[13]\b$",
+            r"\b(?:Auth|Perm)Error: (?P<code>\d)1\b"]
+    sigs = [kb.Signature("t.x", p, frozenset()) for p in pats]
+    rnd = random.Random(2)
+    words = ["HTTP Error 503", "HTTP Error 5031", "HTTP Error 404", "(base) [u@sn30-r1-h2", "x (base) [u@sn30-r1-h2",
+             "code: 401", "code: 4013", "AuthError: 11", "PermError: 71 AuthError: 21", "xAuthError: 11", ""]
+    sel = [" ".join(rnd.choice(words) for _ in range(rnd.randint(1, 3))).encode() for _ in range(400)]
+    plan = [("t.x", [m._bytes_regex(s) for s in sigs], True, [], tuple(sigs))]
+    joined = m._search_joined(plan, sel)
+    assert joined is not None
+    expect = []
+    for k, raw in enumerate(sel):
+        for s in sigs:
+            mt = re.compile(s.pattern.encode()).search(raw)
+            if mt is not None:
+                expect.append((k, tuple(sorted((a, v.decode()) for a, v in mt.groupdict().items() if v))))
+                break
+    assert joined[0] == expect
+
+
+def test_regexes_that_may_see_a_newline_are_searched_line_by_line() -> None:
+    m = Matcher(kb.default())
+    for pattern in [r"error\s+code", r"[^x]+ failed", r"(?s)a.b", r"(?<=x)y", r"\Aerror", r"(a)\1", r"x(?x) y",
+                    r"\Bfoo"]:
+        assert m._line_local_regex(kb.Signature("t.x", pattern, frozenset())) is None, pattern
+    for pattern in [r"\bHTTP Error 5\d\d\b", r"^foo$", r"\S+ failed", r"\w+-\d"]:
+        assert m._line_local_regex(kb.Signature("t.x", pattern, frozenset())) is not None, pattern
+
+
+def test_literal_prefix() -> None:
+    assert kb.literal_prefix(r"\bHTTP Error 5\d\d\b") == "HTTP Error 5"
+    assert kb.literal_prefix(r"^\(base\) \[?x") == "(base) "
+    assert kb.literal_prefix(r"\b(?:A|B): x") == ""
+    assert kb.literal_prefix(r"(?i)\bfoo") == ""  # case ignored: a plain find would miss
+    assert kb.literal_prefix(r"a*b") == ""
+
+
+def test_residual_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Exact lines searched one by one (few lines of a key in a block) are remembered, boundedly."""
+    import envdoctor.knowledge.matcher as mm
+
+    monkeypatch.setattr(mm, "RESIDUAL_MEMO", 3)
+    rnd = random.Random(8)
+    lines = []
+    for _ in range(300):
+        lines += [f"urllib.error.HTTPError: HTTP Error {rnd.choice('45')}0{rnd.randint(0, 9)}: Service Unavailable"]
+        lines += [f"epoch {rnd.randint(0, 9)} step {rnd.randint(0, 9999)}"] * 1000
+    text = ("\n".join(lines) + "\n").encode()
+    m = Matcher(kb.default())
+    for i in range(0, len(text), 1 << 15):  # small blocks: a few lines of the key each
+        m.feed(text[i:i + (1 << 15)])
+    found = m.finish()
+    assert 0 < len(m._resid_memo) <= 3 + 8
+    http = [f for f in found if f.fault == "network.http-server-error"]
+    assert http and http[0].hits == sum("HTTP Error 5" in ln for ln in lines)
