@@ -135,6 +135,35 @@ def _joiner(a: bytes, b: bytes) -> str:
     return " "
 
 
+class _Shapes:
+    """The shapes of a block's lines, by index. Most blocks have few distinct keys: a line's
+    shape is its key's (computed once per key), looked up when asked; the whole list is made
+    only if something needs it (index, a scan)."""
+
+    __slots__ = ("_keys", "_of", "_list")
+
+    def __init__(self, keys: list[bytes], of: dict[bytes, bytes] | None, listed: list[bytes] | None) -> None:
+        self._keys, self._of, self._list = keys, of, listed
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __getitem__(self, i: int) -> bytes:
+        if self._list is not None:
+            return self._list[i]
+        assert self._of is not None
+        return self._of[self._keys[i]]
+
+    def full(self) -> list[bytes]:
+        if self._list is None:
+            assert self._of is not None
+            self._list = list(map(self._of.__getitem__, self._keys))  # C speed: a dict lookup a line
+        return self._list
+
+    def index(self, shape: bytes) -> int:
+        return self.full().index(shape)
+
+
 class Matcher:
     """Feed bytes (any split), then `finish()` for the ranked findings."""
 
@@ -272,15 +301,16 @@ class Matcher:
         keys = block.translate(KEY).split(b"\n")
         counts = Counter(keys)
         n = len(keys)
-        shapes: list[bytes] | None = None
         if len(counts) * 2 > n:
             # Mostly distinct lines: one C pass over the block beats a translate per key.
-            shapes = block.translate(SHAPE, DIGITS).split(b"\n")
-            uniq = set(shapes)
+            listed = block.translate(SHAPE, DIGITS).split(b"\n")
+            uniq = set(listed)
             kshape: dict[bytes, bytes] | None = None
+            shapes = _Shapes(keys, None, listed)
         else:
             kshape = {k: k.translate(SHAPE, DIGITS) for k in counts}
             uniq = set(kshape.values())
+            shapes = _Shapes(keys, kshape, None)
         # A block that starts inside a line cut at MAX_LINE keeps that line's number.
         first_num = self._lineno - 1 if self._continuing else self._lineno
         self._lineno = first_num + n
@@ -302,9 +332,6 @@ class Matcher:
         if not hot and not self._deferred and not errs:
             self._remember_tail(block, first_num, n)
             return
-        if shapes is None:
-            assert kshape is not None
-            shapes = list(map(kshape.__getitem__, keys))  # C speed: one dict lookup a line
         if errs:
             lines = block.split(b"\n")
             self._collect_errors(errs, shapes, lines, first_num)
@@ -320,7 +347,7 @@ class Matcher:
             self._hot_lines(hot, shapes, lines, keys, counts, kshape, base, first_num)
         self._evaluate_pending(final=False)
 
-    def _hot_lines(self, hot: set[bytes], shapes: list[bytes], lines: list[bytes], keys: list[bytes],
+    def _hot_lines(self, hot: set[bytes], shapes: _Shapes, lines: list[bytes], keys: list[bytes],
                    counts: Counter[bytes], kshape: dict[bytes, bytes] | None, base: int, first_num: int) -> None:
         """The block's candidate lines. Lines whose key (see KEY) has a settled answer are
         counted in bulk; the first line of every other key is evaluated now, so that its key can
@@ -387,7 +414,7 @@ class Matcher:
         out.sort()
         return out
 
-    def _count_light(self, light: set[bytes], keys: list[bytes], shapes: list[bytes], lines: list[bytes],
+    def _count_light(self, light: set[bytes], keys: list[bytes], shapes: _Shapes, lines: list[bytes],
                      first_num: int, skip: dict[bytes, int], counts: Counter[bytes]) -> list[int]:
         """Settled keys whose answer has a near-context rule or digit-value signatures. Plain
         faults are counted in bulk; a near rule is decided from the block's lines that hold the
@@ -469,7 +496,7 @@ class Matcher:
         self._block_pos = pos
         return {k: pos.get(k, []) for k in resid}
 
-    def _key_near(self, ctx: str, key: bytes, keys: list[bytes], shapes: list[bytes], lines: list[bytes],
+    def _key_near(self, ctx: str, key: bytes, keys: list[bytes], shapes: _Shapes, lines: list[bytes],
                   first_num: int, excluded: set[int]) -> set[int]:
         """Lines of `key` (in this block) within the window of a line that holds context `ctx`:
         each of the key's lines (found by _light_positions) bisected into the holding lines."""
@@ -484,7 +511,7 @@ class Matcher:
                 out.add(j)
         return out
 
-    def _held(self, name: str, shapes: list[bytes], lines: list[bytes], first_num: int) -> list[int]:
+    def _held(self, name: str, shapes: _Shapes, lines: list[bytes], first_num: int) -> list[int]:
         """The lines of the current block that hold near context `name` (sorted; computed once)."""
         held = self._block_near.get(name)
         if held is None:
@@ -497,7 +524,7 @@ class Matcher:
                 held = sorted(chain.from_iterable(pos.get(k, ()) for k in holders))
             else:
                 maybe = {s for s in self._block_shapes if may(s)}  # the block's shapes, known
-                held = [j for j in self._positions(maybe, shapes, [])
+                held = [j for j in self._positions(maybe, shapes.full(), [])
                         if self._holds(name, first_num + j, lines[j])] if maybe else []
             self._block_near[name] = held
         return held
@@ -529,7 +556,7 @@ class Matcher:
         return got
 
     def _count_residual(self, residual: tuple[tuple[Fault, tuple[Signature, ...]], ...], inner: list[int],
-                        shapes: list[bytes], lines: list[bytes], first_num: int) -> None:
+                        shapes: _Shapes, lines: list[bytes], first_num: int) -> None:
         """The digit-value faults of a settled key on its lines in this block: each line searched
         as bytes (no decoding) by those signatures only, the hits recorded per fault and name."""
         contexts = self.kb.contexts
@@ -671,7 +698,7 @@ class Matcher:
                         self._hit(fault, idx, num, caps)
                     break
 
-    def _near_in_block(self, name: str, i: int, shapes: list[bytes], lines: list[bytes], first_num: int) -> bool:
+    def _near_in_block(self, name: str, i: int, shapes: _Shapes, lines: list[bytes], first_num: int) -> bool:
         """Does a line within the context's window of line i (of this block) hold it? The block's
         holding lines are found once (shapes first, then the patterns), then bisected."""
         held = self._held(name, shapes, lines, first_num)
@@ -717,7 +744,7 @@ class Matcher:
         self._errshapes.clear()
         self._seen_bytes = 0
 
-    def _settle_eagerly(self, pend: set[bytes], keys: list[bytes], shapes: list[bytes], base: int
+    def _settle_eagerly(self, pend: set[bytes], keys: list[bytes], shapes: _Shapes, base: int
                         ) -> dict[bytes, int]:
         """Evaluate now the first line of each key new in this block whose shape may settle, so
         that the key's other lines are counted with it rather than each searched. Returns
@@ -781,7 +808,7 @@ class Matcher:
         rec = self._hits.get((fid, caps))
         return rec is None or len(rec[1]) < MAX_LINES_KEPT or num < rec[1][-1]
 
-    def _collect_errors(self, errs: set[bytes], shapes: list[bytes], lines: list[bytes], first_num: int) -> None:
+    def _collect_errors(self, errs: set[bytes], shapes: _Shapes, lines: list[bytes], first_num: int) -> None:
         """Keep error-looking lines (one per shape) for the ranked fallback: the first
         ERROR_LINES_HEAD and the last ERROR_LINES_TAIL of the input."""
         for s in errs:
