@@ -436,7 +436,16 @@ class Matcher:
             if c <= 0:
                 continue
             if key in where:
-                inner = [i for i in where[key] if i not in excluded]
+                inner = where[key]
+                # Few lines are excluded (block edges, the eager one): drop them by bisection
+                # rather than testing every line of the key.
+                drop = sorted(j for j in excluded if 0 <= j < n and keys[j] == key)
+                if drop:
+                    inner = list(inner)
+                    for j in reversed(drop):
+                        p = bisect_left(inner, j)
+                        if p < len(inner) and inner[p] == j:
+                            del inner[p]
                 self._count_residual(self._residual[key], inner, shapes, lines, first_num)
             for fault, caps in self._settled[key]:
                 rules = [(ctx, True) for ctx in fault.when if contexts[ctx].scope == "near"] + \
@@ -570,7 +579,7 @@ class Matcher:
                     [(c, False) for c in fault.unless if contexts[c].scope == "near"]
             plan.append((fault.id, [self._bytes_regex(sig) for sig in fsigs], bool(fault.placeholders or fault.lookup),
                          rules, fsigs))
-        joined = self._search_joined(plan, [lines[i] for i in inner]) if len(inner) > 8 else None
+        joined = self._search_joined(plan, list(map(lines.__getitem__, inner))) if len(inner) > 8 else None
         if joined is not None:
             for (fid, _, _, rules, _), found in zip(plan, joined):
                 for k, named_caps in found:
