@@ -253,3 +253,16 @@ def test_residual_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     assert 0 < len(m._resid_memo) <= 3 + 8
     http = [f for f in found if f.fault == "network.http-server-error"]
     assert http and http[0].hits == sum("HTTP Error 5" in ln for ln in lines)
+
+
+def test_shapes_of_a_block_from_its_keys() -> None:
+    """A line's shape looked up from its key's equals the shape of the line itself."""
+    from envdoctor.knowledge.matcher import DIGITS, KEY, SHAPE, _Shapes
+
+    block = b"Step 12, Loss=0.5\nStep 99, Loss=1.25\nERROR: no space\nStep 7, Loss=3.0"
+    keys = block.translate(KEY).split(b"\n")
+    lazy = _Shapes(keys, {k: k.translate(SHAPE, DIGITS) for k in set(keys)}, None)
+    direct = block.translate(SHAPE, DIGITS).split(b"\n")
+    assert [lazy[i] for i in range(len(lazy))] == direct == lazy.full()
+    assert lazy.index(direct[2]) == 2
+    assert _Shapes(keys, None, direct)[1] == direct[1]
