@@ -43,7 +43,8 @@ MAX_LINE = 1 << 20
 MAX_LINES_KEPT = 5          # line numbers reported per finding
 PLATFORM_MARKER_CAP = 20    # stop counting platform evidence after this many lines
 SHAPE_CACHE_BYTES = 16 << 20
-RESIDUAL_MEMO = 1 << 16     # exact lines whose digit-value answers are kept (then all dropped)
+RESIDUAL_MEMO = 1 << 16     # exact lines whose digit-value answers are kept (then all dropped) ...
+MEMO_BYTES = 8 << 20        # ... and at most this many bytes of lines kept as keys by the line memos
 WRAP_WIDTHS = frozenset({80, 100, 120, 132, 150, 160, 200, 250})
 SOFT_WRAP_MIN = 60
 SOFT_WRAP_MAX = 100
@@ -209,10 +210,11 @@ class Matcher:
         self._block_shapes: set[bytes] = set()  # the distinct shapes of the current block
         self._block_holders: dict[str, set[bytes]] = {}  # near context -> the block's keys holding it
         self._block_pos: dict[bytes, list[int]] = {}  # key -> its lines in the block (see _light_positions)
-        self._joined_rx: dict[str, Any] = {}
+        self._joined_rx: dict[str, Any] = {}  # pattern -> (bytes regex for joined lines, literal prefix) or None
         self._block_kshape: dict[bytes, bytes] | None = None  # (None: the block's lines are mostly distinct)
         self._key_safe: dict[str, bool] = {}  # near context -> a key decides it (see _key_decides)
-        self._key_hold_memo: dict[tuple[str, bytes], bool] = {}  # pattern -> bytes regex for a joined run of lines (or None)
+        self._key_hold_memo: dict[tuple[str, bytes], bool] = {}  # (near context, key) -> a line of it holds it
+        self._memo_bytes = 0  # bytes of lines held as keys by _resid_memo and _key_hold_memo
         self._settled: dict[bytes, tuple[tuple[Fault, tuple[tuple[str, str], ...]], ...]] = {}
         # Settled shapes whose answer has a fault with a near-context rule: those lines are still
         # looked at one by one, but only for the context (no decoding, no signature search).
@@ -559,9 +561,12 @@ class Matcher:
             else:
                 text = _decode(key)
                 got = any(p.regex.search(text) for p in self.kb.contexts[name].patterns)
-            if len(self._key_hold_memo) > 65536:
-                self._key_hold_memo.clear()
+            if len(self._key_hold_memo) > 65536 or self._memo_bytes > MEMO_BYTES:
+                self._key_hold_memo.clear()  # bounded in entries and bytes (lines may be long)
+                self._resid_memo.clear()
+                self._memo_bytes = 0
             self._key_hold_memo[(name, key)] = got
+            self._memo_bytes += len(key) + 64
         return got
 
     def _count_residual(self, residual: tuple[tuple[Fault, tuple[Signature, ...]], ...], inner: list[int],
@@ -571,8 +576,11 @@ class Matcher:
         contexts = self.kb.contexts
         groups: dict[tuple[str, tuple[tuple[str, str], ...]], list[int]] = {}  # by id: Fault hashes slowly
         memo = self._resid_memo
-        if len(memo) > RESIDUAL_MEMO:
-            memo.clear()  # bounded: a log of ever-new numbers must not grow it
+        if len(memo) > RESIDUAL_MEMO or self._memo_bytes > MEMO_BYTES:
+            # Bounded: a log of ever-new numbers (or very long lines) must not grow it.
+            memo.clear()
+            self._key_hold_memo.clear()
+            self._memo_bytes = 0
         plan = []
         for fault, fsigs in residual:
             rules = [(c, True) for c in fault.when if contexts[c].scope == "near"] + \
@@ -606,6 +614,7 @@ class Matcher:
                             break
                     got.append(one)
                 answer = memo[raw] = tuple(got)
+                self._memo_bytes += len(raw) + 64
             for (fid, _, _, rules, _), got_caps in zip(plan, answer):
                 if got_caps is None:
                     continue
@@ -750,6 +759,8 @@ class Matcher:
             self._settled_near.clear()
             self._residual.clear()
             self._resid_memo.clear()
+            self._key_hold_memo.clear()
+            self._memo_bytes = 0
         self._errshapes.clear()
         self._seen_bytes = 0
 

@@ -188,7 +188,7 @@ def test_digit_values_and_near_rules_in_bulk_equal_line_by_line() -> None:
 
 def test_mostly_distinct_lines_in_bulk_equal_line_by_line() -> None:
     """A block of mostly distinct lines takes the per-block shape pass instead of a shape per key."""
-    text = _digit_log(30000, 4, unique=True)
+    text = _digit_log(15000, 4, unique=True)
     fast, slow = _run(text, False), _run(text, True)
     assert fast == slow
     assert any(k[0] == "network.http-server-error" for k in fast)
@@ -266,3 +266,23 @@ def test_shapes_of_a_block_from_its_keys() -> None:
     assert [lazy[i] for i in range(len(lazy))] == direct == lazy.full()
     assert lazy.index(direct[2]) == 2
     assert _Shapes(keys, None, direct)[1] == direct[1]
+
+
+def test_line_memos_are_bounded_in_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Long lines kept as memo keys: the memos are dropped past MEMO_BYTES, answers unchanged."""
+    import envdoctor.knowledge.matcher as mm
+
+    monkeypatch.setattr(mm, "MEMO_BYTES", 4096)
+    pad = " x" * 2000
+    lines = []
+    for i in range(200):
+        lines += [f"urllib.error.HTTPError: HTTP Error 5{i % 10}{i % 7}: Service Unavailable{pad}"]
+        lines += [f"epoch {i % 10} step {i}"] * 1000
+    text = ("\n".join(lines) + "\n").encode()
+    m = Matcher(kb.default())
+    for i in range(0, len(text), 1 << 15):
+        m.feed(text[i:i + (1 << 15)])
+    found = m.finish()
+    assert m._memo_bytes <= 4096 + 8 * (len(lines[0]) + 64)
+    http = [f for f in found if f.fault == "network.http-server-error"]
+    assert http and http[0].hits == 200
