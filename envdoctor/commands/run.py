@@ -137,10 +137,10 @@ def summary(rec: RunRecord) -> str:
 
 
 def ratio_text(ratio: float) -> str:
-    """0.93 -> "0.93x the reference"; 3630 -> "3,630x the reference" (never 3.63e+03x)."""
+    """0.934 -> "0.93x the reference"; 1.0017 -> "1.00x"; 3630 -> "3,630x" (never 3.63e+03x)."""
     if ratio >= 100:
         return f"{ratio:,.0f}x the reference"
-    return f"{ratio:.3g}x the reference" if ratio >= 0.01 else f"{ratio:.2g}x the reference"
+    return f"{ratio:.2f}x the reference" if ratio >= 0.01 else f"{ratio:.2g}x the reference"
 
 
 def failure_help(rec: RunRecord, recipe: Recipe) -> str:

@@ -28,7 +28,7 @@ def test_bundle_takes_a_platform_first_unless_it_is_a_file(tmp_path: Path, monke
 
 def test_reference_ratio_is_never_scientific() -> None:
     assert ratio_text(3630.2) == "3,630x the reference"
-    assert ratio_text(0.934) == "0.934x the reference"
+    assert ratio_text(0.934) == "0.93x the reference" and ratio_text(1.0017) == "1.00x the reference"
 
 
 def test_hints_name_the_simulated_node() -> None:
