@@ -25,7 +25,7 @@ import os
 import stat
 import sys
 from contextlib import contextmanager
-from typing import IO, Any, Iterator, Optional, Union
+from typing import IO, Any, Iterable, Iterator, Optional, Union
 
 from envdoctor.errors import UsageError
 
@@ -161,20 +161,23 @@ def read_text(path: PathLike, limit: int, what: str = "file", *, follow_symlinks
         raise UsageError(f"{_name(path)}: not UTF-8 text (byte {exc.start}), not a {what}") from None
 
 
-def iter_text_lines(fh: IO[bytes], line_limit: int = 64 * 1024) -> Iterator[str]:
-    """Decoded lines of a binary stream in bounded memory: a line longer than `line_limit`
-    arrives in pieces (only the last ends in a newline); invalid UTF-8 is replaced."""
+def decoded(pieces: Iterable[bytes]) -> Iterator[str]:
+    """UTF-8 text of a stream of byte pieces, a character split between pieces kept whole;
+    invalid UTF-8 is replaced. Empty results are not yielded."""
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-    while True:
-        raw = fh.readline(line_limit)
-        if not raw:
-            tail = decoder.decode(b"", final=True)
-            if tail:
-                yield tail
-            return
+    for raw in pieces:
         text = decoder.decode(raw)
         if text:
             yield text
+    tail = decoder.decode(b"", final=True)
+    if tail:
+        yield tail
+
+
+def iter_text_lines(fh: IO[bytes], line_limit: int = 64 * 1024) -> Iterator[str]:
+    """Decoded lines of a binary stream in bounded memory: a line longer than `line_limit`
+    arrives in pieces (only the last ends in a newline); invalid UTF-8 is replaced."""
+    return decoded(iter(lambda: fh.readline(line_limit), b""))
 
 
 def load_json(data: Union[str, bytes], source: str, what: str = "JSON document", max_depth: int = MAX_DEPTH) -> Any:

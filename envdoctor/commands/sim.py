@@ -61,6 +61,10 @@ def shell(platform: str | None, root: str | None, command: str | None) -> int:
 
     if root is None and platform is None:
         raise UsageError("sim shell needs the node: `envdoctor sim shell PLATFORM` or `--root DIR`")
+    if platform is not None:
+        from envdoctor.recipe import catalog
+
+        catalog().get(platform)  # an unknown platform: one line naming the known ones
     target = open_sim(root or default_sim_root(str(platform)))
     if platform is not None and target.meta.get("platform") != platform:
         raise UsageError(f"{target.root} simulates {target.meta.get('platform')}, not {platform}")

@@ -183,14 +183,7 @@ def feed_stream(parser: Parser, chunks: Iterable[str]) -> Metrics:
 
 
 def read_chunks(fh: IO[bytes], size: int = CHUNK) -> Iterator[str]:
-    import codecs
+    """The stream's text in blocks of `size` bytes (a character split between blocks kept whole)."""
+    from envdoctor.safeio import decoded
 
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-    while True:
-        block = fh.read(size)
-        if not block:
-            tail = decoder.decode(b"", final=True)
-            if tail:
-                yield tail
-            return
-        yield decoder.decode(block)
+    return decoded(iter(lambda: fh.read(size), b""))
