@@ -1,19 +1,23 @@
 """Facts about a target, collected once, concurrently, and round-tripped through JSON.
 
-A collector is a function of a `ProbeContext` that returns JSON-able facts; it may start
-processes (through `proc`, with timeouts) and read files. Checks never do: they are pure
-functions of the collected `Probe`. Collectors register with `@collector("name")` in
-modules under `envdoctor.collectors`, listed in COLLECTOR_MODULES.
+A collector is a function of a `ProbeContext` that returns its typed facts (a frozen
+`envdoctor.facts.Facts` dataclass); it may start processes (through `proc`, with timeouts)
+and read files. Checks never do: they are pure functions of the collected `Probe`, and
+read a collector's facts with `probe.of(Kind)`. Collectors register with
+`@collector("name", Kind)` in modules under `envdoctor.collectors`, listed in
+COLLECTOR_MODULES; a missing module is an ImportError, never a silently absent collector.
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Dict, Mapping, Optional, Type, TypeVar
 
+from envdoctor.facts import Facts
 from envdoctor.recipe import Recipe
 from envdoctor.targets import Target
 
@@ -44,16 +48,26 @@ class ProbeContext:
 
 
 Collector = Callable[[ProbeContext], Any]
+K = TypeVar("K", bound=Facts)
 _COLLECTORS: dict[str, Collector] = {}
+_KINDS: Dict[str, Type[Facts]] = {}  # collector name -> its facts type
+_NAMES: Dict[Type[Facts], str] = {}
+_ABSENT = object()
 
 
-def collector(name: str) -> Callable[[Collector], Collector]:
-    """Register a fact collector under `name` (its facts appear as probe.facts[name])."""
+class MissingFacts(RuntimeError):
+    """A collector crashed (or did not run), so the checks that need its facts cannot decide."""
+
+
+def collector(name: str, kind: Optional[Type[Facts]] = None) -> Callable[[Collector], Collector]:
+    """Register a fact collector under `name`; its facts (of type `kind`) are probe.of(kind)."""
 
     def register(fn: Collector) -> Collector:
         if name in _COLLECTORS and _COLLECTORS[name] is not fn:
             raise ValueError(f"duplicate collector {name!r}")
         _COLLECTORS[name] = fn
+        if kind is not None:
+            _KINDS[name], _NAMES[kind] = kind, name
         return fn
 
     return register
@@ -61,12 +75,14 @@ def collector(name: str) -> Callable[[Collector], Collector]:
 
 def collectors() -> dict[str, Collector]:
     for mod in COLLECTOR_MODULES:
-        try:
-            importlib.import_module(mod)
-        except ModuleNotFoundError as exc:
-            if exc.name != mod:
-                raise
+        importlib.import_module(mod)
     return dict(_COLLECTORS)
+
+
+def kinds() -> Dict[str, Type[Facts]]:
+    """Each collector's facts type (after the collector modules are imported)."""
+    collectors()
+    return dict(_KINDS)
 
 
 @dataclass(frozen=True)
@@ -79,26 +95,49 @@ class Probe:
     errors: Mapping[str, str] = field(default_factory=dict)  # collector -> what went wrong
     duration_ms: int = 0
 
+    def of(self, kind: Type[K]) -> K:
+        """The typed facts of the collector registered with `kind`; MissingFacts when it
+        crashed or did not run (the check becomes an `error` result that says which)."""
+        name = _NAMES.get(kind, "")
+        value = self.facts.get(name)
+        if not isinstance(value, kind):
+            raise MissingFacts(f"the {name or kind.__name__!r} facts could not be collected: "
+                               f"{self.errors.get(name, 'no facts')}")
+        return value
+
     def get(self, dotted: str, default: Any = None) -> Any:
-        """facts['a']['b'] for 'a.b', or default when any part is missing."""
+        """facts['a']['b'] (or attribute b of typed facts a) for 'a.b', or default when any
+        part is missing."""
         value: Any = self.facts
         for part in dotted.split("."):
-            if not isinstance(value, Mapping) or part not in value:
+            if dataclasses.is_dataclass(value):
+                value = getattr(value, part, _ABSENT)
+            elif isinstance(value, Mapping):
+                value = value.get(part, _ABSENT)
+            else:
                 return default
-            value = value[part]
+            if value is _ABSENT:
+                return default
         return value
+
+    def facts_json(self) -> Dict[str, Any]:
+        return {k: v.to_json() if isinstance(v, Facts) else v for k, v in self.facts.items()}
 
     def to_json(self) -> str:
         return json.dumps({"schema": PROBE_SCHEMA, "target": self.target, "platform": self.platform,
-                           "release": self.release, "facts": self.facts, "timings_ms": self.timings_ms,
+                           "release": self.release, "facts": self.facts_json(), "timings_ms": self.timings_ms,
                            "errors": self.errors, "duration_ms": self.duration_ms}, indent=1, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> Probe:
+        """A recorded probe, its facts loaded back into their types (FactsError when they
+        do not fit: a probe of another envdoctor version)."""
         data = json.loads(text)
         if data.get("schema") != PROBE_SCHEMA:
             raise ValueError(f"not an envdoctor probe: {data.get('schema')!r}")
-        return cls(data["target"], data["platform"], data["release"], data["facts"], data.get("timings_ms", {}),
+        types = kinds()
+        facts = {k: types[k].from_json(v) if k in types and v is not None else v for k, v in data["facts"].items()}
+        return cls(data["target"], data["platform"], data["release"], facts, data.get("timings_ms", {}),
                    data.get("errors", {}), data.get("duration_ms", 0))
 
 

@@ -8,12 +8,8 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from envdoctor.checks import Outcome, check, fail, ok, skip, warn
-from envdoctor.probe import Probe
+from envdoctor.probe import MissingFacts, Probe
 from envdoctor.recipe import Recipe
-
-
-class MissingFacts(RuntimeError):
-    """A collector crashed, so the checks that need its facts cannot decide."""
 
 
 def facts(probe: Probe, name: str) -> Mapping[str, Any]:
