@@ -60,7 +60,7 @@ def _load(tp: Any, value: Any, where: str) -> Any:
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin is typing.Union:
         return _load_union(args, value, where)
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return _load_dataclass(tp, value, where)
     if origin in (tuple, list):
         return _load_sequence(origin, args, value, where)
@@ -89,7 +89,7 @@ def _load_dataclass(cls: type, value: Any, where: str) -> Any:
     for f in dataclasses.fields(cls):
         if f.name in value:
             kwargs[f.name] = _load(hints[f.name], value[f.name], f"{where}.{f.name}")
-        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:  # type: ignore[misc]
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             raise FactsError(f"{where}.{f.name}: missing")
     return cls(**kwargs)
 
