@@ -108,5 +108,7 @@ def browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         driver.quit()
 
 
-# The real single-node Slurm fixture (`slurm_cluster`) lives in tests/slurm_fixture.py.
-pytest_plugins = ["slurm_fixture"]
+# Fixture modules shared by every directory (tests/ is on sys.path: pyproject's `pythonpath`):
+# the real single-node Slurm (`slurm_cluster`), local accounts and a course directory, the Metis
+# wheels and stand-in endpoint, the launchers' toy recipe, the snapshot tests' hand-made homes.
+pytest_plugins = ["slurm_fixture", "accounthelpers", "metishelpers", "launcherhelpers", "snapshothelpers"]

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
-from test_inputs_files import envdoctor, one_line_exit_2
+from hardening.test_inputs_files import envdoctor, one_line_exit_2
 
 # The "billion laughs": 9 levels of 9 aliases each, 9**9 strings once expanded.
 ALIAS_BOMB = "\n".join(

@@ -1,6 +1,6 @@
 """Helpers for step tests: a small hand-made node for step tests: a home, mapped roots, a local upstream with tags,
 a wheelhouse of tiny wheels (plus pip and setuptools), and a recipe written for it.
-The full simulated nodes (envdoctor.targets.sim) are exercised in tests/test_engine.py."""
+The full simulated nodes (envdoctor.targets.sim) are exercised in tests/e2e/test_setup_sim.py."""
 from __future__ import annotations
 
 import base64

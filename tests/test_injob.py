@@ -13,7 +13,7 @@ from envdoctor.recipe import catalog
 from envdoctor.results import Report
 from envdoctor.targets import Target
 
-STANDIN = Path(__file__).resolve().parents[2] / "envdoctor/targets/sim/payload/standins/scheduler.py"
+STANDIN = Path(__file__).resolve().parents[1] / "envdoctor/targets/sim/payload/standins/scheduler.py"
 
 # The classic: everything the student set up sits after the interactive guard of ~/.bashrc.
 BASHRC = """# .bashrc

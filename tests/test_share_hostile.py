@@ -9,7 +9,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from conftest import as_user
+from accounthelpers import as_user
 
 from envdoctor.results import CheckResult, Report, Status
 from envdoctor.share import write_shared
