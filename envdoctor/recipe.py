@@ -161,6 +161,12 @@ def _build(node: Node | None, fn: Callable[[Node], T]) -> T | None:
     return value
 
 
+def _each(n: Node, key: str, fn: Callable[[Node], T]) -> tuple[T, ...]:
+    """Each mapping of the list `key`, built and checked for unknown keys."""
+    built = (_build(item, fn) for item in n.items(key))
+    return tuple(b for b in built if b is not None)
+
+
 @dataclass(frozen=True)
 class Hosts:
     login: tuple[str, ...]
@@ -449,12 +455,22 @@ class Run:
         env = n.raw("env") or {}
         if not isinstance(perf, dict) or not all(isinstance(v, (int, float)) for v in perf.values()):
             raise n.error("performance", "expected a mapping of metric: number")
-        return cls(name, n.str("title", name), n.str("kind", "training", choices=("training", "inference")),
-                   n.str("launcher", required=True, choices=LAUNCHERS), n.str("workdir", required=True),
-                   n.strs("command"), n.strs("compile_command"), n.str("config"), n.strs("scheduler_flags"),
-                   tuple(Param.load(k, v) for k, v in n.named("params")), n.str("metrics", required=True, choices=tuple(metrics.names())),
-                   n.strs("sanity"), tuple((str(k), float(v)) for k, v in perf.items()), n.number("timeout", 3600.0) or 3600.0,
-                   tuple((str(k), str(v)) for k, v in env.items()), n.str("script"), _argvs(n, "prepare"))
+        run = cls(name, n.str("title", name), n.str("kind", "training", choices=("training", "inference")),
+                  n.str("launcher", required=True, choices=LAUNCHERS), n.str("workdir", required=True),
+                  n.strs("command"), n.strs("compile_command"), n.str("config"), n.strs("scheduler_flags"),
+                  tuple(Param.load(k, v) for k, v in n.named("params")),
+                  n.str("metrics", required=True, choices=tuple(metrics.names())),
+                  n.strs("sanity"), tuple((str(k), float(v)) for k, v in perf.items()),
+                  n.number("timeout", 3600.0) or 3600.0,
+                  tuple((str(k), str(v)) for k, v in env.items()), n.str("script"), _argvs(n, "prepare"))
+        # A registered name whose module is gone is an error here, not a skipped run later.
+        from envdoctor import launchers
+
+        for key, missing in (("launcher", launchers.missing_module(run.launcher)),
+                             ("metrics", metrics.missing_module(run.metrics))):
+            if missing:
+                raise n.error(key, missing)
+        return run
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -462,6 +478,143 @@ class Run:
                 return p
         raise UsageError(f"run {self.name!r} has no parameter {name!r}; "
                          + (closest(name, [p.name for p in self.params]) if self.params else "it takes none"))
+
+
+SIM_PAYLOAD = Path(__file__).with_name("targets") / "sim" / "payload"
+REF_KINDS = ("tag", "branch")
+
+
+def _rel_dir(n: Node, key: str, base: Path) -> str:
+    """A directory named relative to the recipe file; it must exist (one line naming the key)."""
+    text = n.str(key)
+    if not text:
+        return ""
+    where = (base / os.path.expanduser(text)).resolve()
+    if not where.is_dir():
+        raise n.error(key, f"{text!r} is not a directory (relative to {base})")
+    return str(where)
+
+
+@dataclass(frozen=True)
+class SimWheel:
+    """A stand-in wheel for the simulated node's wheelhouse (a vendor package that exists only
+    on the testbed): the real distribution name, versions and import name."""
+
+    name: str
+    versions: tuple[str, ...]
+    module: str  # dotted import name; its __init__.py gets __version__
+    module_version: str  # __version__ when the distribution version has a local part (poptorch)
+    filename_version: str  # the vendor's own spelling in the wheel's file name
+    submodules: tuple[str, ...]  # more (empty) packages inside it
+    code: str  # a file (relative to sim.payload) appended to the module: the stand-in's behaviour
+    requires: tuple[str, ...]
+    summary: str
+
+    @classmethod
+    def load(cls, n: Node, payload: Path) -> SimWheel:
+        versions = n.strs("versions") or n.strs("version")
+        wheel = cls(n.str("name", required=True), versions, n.str("module", required=True), n.str("module_version"),
+                    n.str("filename_version"), n.strs("submodules"), n.str("code"), n.strs("requires"), n.str("summary"))
+        if not versions:
+            raise n.error("version", "is required (or `versions:`, a list)", n.line)
+        if not re.fullmatch(r"[A-Za-z_][\w]*(\.[A-Za-z_]\w*)*", wheel.module):
+            raise n.error("module", f"{wheel.module!r} is not a dotted import name")
+        if wheel.code and not (payload / wheel.code).is_file():
+            raise n.error("code", f"no file {wheel.code!r} under the sim payload {payload}")
+        return wheel
+
+
+@dataclass(frozen=True)
+class SimRef:
+    name: str
+    kind: str  # "tag" (annotated) or "branch"
+    tree: str  # the skeleton directory (payload upstreams/<slug>/<tree>) of this ref
+    subst: tuple[tuple[str, str], ...]  # literal replacements in every file (Release_2.9.0 from 2.10.0's tree)
+
+    @classmethod
+    def load(cls, n: Node) -> SimRef:
+        subst = n.raw("subst") or {}
+        if not isinstance(subst, dict):
+            raise n.error("subst", "expected a mapping of old text: new text")
+        name = n.str("name", required=True)
+        return cls(name, n.str("kind", "tag", choices=REF_KINDS), n.str("tree") or name,
+                   tuple((str(k), str(v)) for k, v in subst.items()))
+
+
+@dataclass(frozen=True)
+class SimUpstream:
+    """A repository's simulated upstream: a bare git repo with the real ref names."""
+
+    url: str
+    slug: str  # org/name: payload upstreams/<slug>/ and workloads/<slug>/
+    refs: tuple[SimRef, ...]  # in commit order; the last branch is HEAD
+    workloads: tuple[str, ...]  # workload scripts that must be present (placeholders otherwise)
+    payload: str = ""  # the declaring recipe's sim payload: its upstreams/<slug>/ and workloads/<slug>/ come first
+
+    @classmethod
+    def load(cls, n: Node, payload: str = "") -> SimUpstream:
+        up = cls(n.str("url", required=True), n.str("slug", required=True),
+                 _each(n, "refs", SimRef.load), n.strs("workloads"),
+                 payload)
+        if not re.fullmatch(r"[\w.-]+/[\w.-]+", up.slug):
+            raise n.error("slug", f"{up.slug!r} is not org/name")
+        if not up.refs:
+            raise n.error("refs", "is required (the tags and branches, oldest first)", n.line)
+        return up
+
+
+@dataclass(frozen=True)
+class Sim:
+    """What a real node of the platform has that no other recipe field describes: read by
+    `envdoctor sim create` (envdoctor/targets/sim/builder.py), never by checks or setup."""
+
+    payload: str  # the platform's node files: <payload>/common/ and <payload>/<release>/ (absolute)
+    bin_dirs: tuple[str, ...] = ()  # recipe-style dirs the node's /etc/bashrc puts on PATH
+    sources: tuple[str, ...] = ()  # scripts the node's /etc/bashrc sources (SDK enable)
+    sdk_wheels: tuple[tuple[str, str], ...] = ()  # (recipe-style dir, distribution) shipped in an SDK
+    pbs_server: str = "pbs-server"  # the PBS stand-in's server name (job ids <n>.<server>)
+    user_dirs: tuple[str, ...] = ()  # node directories the user owns ({user} is the user name)
+    wheels: tuple[SimWheel, ...] = ()
+    upstreams: tuple[SimUpstream, ...] = ()
+
+    @classmethod
+    def load(cls, n: Node, recipe_dir: Path, platform: str) -> Sim:
+        payload = _rel_dir(n, "payload", recipe_dir) or str(SIM_PAYLOAD / "platforms" / platform)
+        sdk_wheels = []
+        for item in n.items("sdk_wheels"):
+            sdk_wheels.append((item.str("dir", required=True), item.str("wheel", required=True)))
+            item.done()
+        sim = cls(payload, n.strs("bin_dirs"), n.strs("sources"), tuple(sdk_wheels), n.str("pbs_server", "pbs-server"),
+                  n.strs("user_dirs"),
+                  _each(n, "wheels", functools.partial(SimWheel.load, payload=Path(payload))),
+                  _each(n, "upstreams", functools.partial(SimUpstream.load, payload=payload)))
+        for key, paths in (("bin_dirs", sim.bin_dirs), ("sources", sim.sources), ("user_dirs", sim.user_dirs),
+                           ("sdk_wheels", tuple(d for d, _ in sim.sdk_wheels))):
+            for p in paths:
+                if not p.startswith(("/", "~/")):
+                    raise n.error(key, f"{p!r} is not a node path (/opt/..., /software/..., ~/...)")
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.-]*", sim.pbs_server):
+            raise n.error("pbs_server", f"{sim.pbs_server!r} is not a host name")
+        return sim
+
+
+@dataclass(frozen=True)
+class Classroom:
+    """How the platform appears in class reports and account checks."""
+
+    order: float  # column position in `class report` (lower first; platforms without one go last)
+    home_access: str  # what the platform needs of a home directory, as chmod says it
+    home_access_why: str  # why, in the account check's message
+
+    @classmethod
+    def load(cls, n: Node) -> Classroom:
+        access = n.str("home_access", "u+x")
+        if not re.fullmatch(r"[ugoa]+\+x", access):
+            raise n.error("home_access", f"{access!r} is not like u+x, a+x or go+x")
+        return cls(n.number("order", 99.0) or 0.0, access, n.str("home_access_why"))
+
+
+DEFAULT_CLASSROOM = Classroom(99.0, "u+x", "")
 
 
 @dataclass(frozen=True)
@@ -491,6 +644,9 @@ class Recipe:
     extra: Mapping[str, Any] = field(default_factory=dict)
     citations: Mapping[str, Any] = field(default_factory=dict)  # key path -> its sources (recipe_sources)
     unsourced: tuple = ()  # key paths of fact-bearing mappings without a source
+    sim: Sim | None = None  # the simulated node's extras (None: only what the other fields say)
+    classroom: Classroom = DEFAULT_CLASSROOM
+    vendor_packages: tuple[str, ...] = ()  # the platform's vendor distributions (snapshot diffs weigh them)
 
     def repo(self, name: str) -> Repo:
         for r in self.repos:
@@ -652,6 +808,10 @@ def _validate(data: Any, path: Path) -> Recipe:
         sdk=p.each(n, "sdk", SdkCommand.load), steps=_load_steps(n, names, p),
         runs=tuple(r for r in (p(functools.partial(_build, rn, functools.partial(Run.load, name))) for name, rn in runs) if r),
         user_site_ok=p(lambda: n.bool("user_site_ok")), extra=p(lambda: n.raw("extra")) or {},
+        sim=p(lambda: _build(n.child("sim"), functools.partial(Sim.load, recipe_dir=path.parent.resolve(),
+                                                                  platform=platform))),
+        classroom=p(lambda: _build(n.child("classroom"), Classroom.load)) or DEFAULT_CLASSROOM,
+        vendor_packages=p(lambda: n.strs("vendor_packages")),
     )
     p(n.done)
     fields.update(_citations(data, path, p))
@@ -704,20 +864,72 @@ class Catalog:
                 return r
         raise UsageError(f"unknown release {release!r} of {platform}: {closest(release, [r.release for r in options])}")
 
+    def class_order(self) -> list[str]:
+        """Platforms in the order class reports show them (each platform's lowest `classroom.order`)."""
+        order = {p: min(r.classroom.order for r in self.releases(p)) for p in self.platforms()}
+        return sorted(order, key=lambda p: (order[p], p))
+
+    def classroom(self, platform: str) -> Classroom:
+        """The platform's classroom data (from its default release; the defaults for an unknown one)."""
+        return self.get(platform).classroom if self.releases(platform) else DEFAULT_CLASSROOM
+
+    def vendor_packages(self) -> frozenset[str]:
+        return frozenset(p for r in self.recipes for p in r.vendor_packages)
+
+    def upstream(self, url: str) -> SimUpstream | None:
+        """The simulated upstream of a repository URL, from whichever recipe describes it."""
+        return next((u for r in self.recipes if r.sim for u in r.sim.upstreams if u.url == url), None)
+
+    def upstreams(self) -> list[SimUpstream]:
+        seen: dict[str, SimUpstream] = {}
+        for r in self.recipes:
+            for u in r.sim.upstreams if r.sim else ():
+                seen.setdefault(u.url, u)
+        return list(seen.values())
+
 
 _CATALOG: Catalog | None = None
+PATH_VARS = ("ENVDOCTOR_RECIPE_PATH", "ENVDOCTOR_RECIPES")  # the second is the older name
+
+
+def recipe_path() -> list[Path]:
+    """Recipe files and directories from outside the package ($ENVDOCTOR_RECIPE_PATH, os.pathsep
+    separated): a platform added as data, with no change to envdoctor."""
+    found: list[Path] = []
+    for var in PATH_VARS:
+        for part in os.environ.get(var, "").split(os.pathsep):
+            if not part:
+                continue
+            where = Path(os.path.expanduser(part))
+            if not (where.is_dir() or where.is_file()):
+                raise UsageError(f"${var}: {part} is neither a recipe file nor a directory of them; "
+                                 f"fix or unset {var}")
+            found.append(where)
+    return found
+
+
+def _files(where: Path) -> list[Path]:
+    return [where] if where.is_file() else sorted(where.glob("*.yaml"))
 
 
 def catalog(directory: Path | None = None) -> Catalog:
-    """All shipped recipes (plus those in $ENVDOCTOR_RECIPES), loaded once per process."""
+    """All shipped recipes (plus those on $ENVDOCTOR_RECIPE_PATH), loaded once per process.
+    Two recipes of the same platform and release are an error naming both files."""
     global _CATALOG
     if directory is None and _CATALOG is not None:
         return _CATALOG
-    dirs = [directory or RECIPE_DIR]
-    extra = os.environ.get("ENVDOCTOR_RECIPES")
-    if directory is None and extra:
-        dirs += [Path(p) for p in extra.split(os.pathsep) if p]
-    found = tuple(load(p) for d in dirs for p in sorted(Path(d).glob("*.yaml")))
+    places = [directory or RECIPE_DIR] + (recipe_path() if directory is None else [])
+    seen: dict[Path, Path] = {}  # a file named twice (a directory and the file itself) loads once
+    for where in places:
+        for f in _files(where):
+            seen.setdefault(f.resolve(), f)
+    found = tuple(load(p) for p in seen.values())
+    first: dict[str, Recipe] = {}
+    for r in found:
+        if r.key in first:
+            raise UsageError(f"{r.path}: {r.platform} release {r.release} is also defined in {first[r.key].path}; "
+                             "rename one release or remove one file from the recipe path")
+        first[r.key] = r
     result = Catalog(found)
     if directory is None:
         _CATALOG = result

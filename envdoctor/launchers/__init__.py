@@ -43,6 +43,15 @@ def names() -> tuple[str, ...]:
     return tuple(LAUNCHERS)
 
 
+def missing_module(name: str) -> str:
+    """'' when `name`'s registered module exists, else what is wrong (checked when a recipe loads)."""
+    from importlib.util import find_spec
+
+    if name not in LAUNCHERS:
+        return f"unknown launcher {name!r}: {closest(name, sorted(LAUNCHERS))}"
+    return "" if find_spec(LAUNCHERS[name]) is not None else f"the launcher {name!r} is registered but {LAUNCHERS[name]} is missing"
+
+
 def get(name: str) -> Launcher:
     if name not in LAUNCHERS:
         raise UsageError(f"unknown launcher {name!r}: {closest(name, sorted(LAUNCHERS))}")

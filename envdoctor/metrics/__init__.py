@@ -53,6 +53,17 @@ def names() -> list[str]:
     return sorted(_MODULES)
 
 
+def missing_module(name: str) -> str:
+    """'' when `name`'s registered module exists, else what is wrong (checked when a recipe loads:
+    a registered parser whose module is gone must not pass validation and fail mid-run)."""
+    from importlib.util import find_spec
+
+    module = _MODULES[name][0] if name in _MODULES else ""
+    if not module:
+        return f"unknown metrics parser {name!r}: {closest(name, names())}"
+    return "" if find_spec(module) is not None else f"the metrics parser {name!r} is registered but {module} is missing"
+
+
 def new(name: str) -> Parser:
     import importlib
 

@@ -2,8 +2,10 @@
 
 The layout follows docs/internals.md ("The simulated node"). What the recipe says (hosts,
 interpreters, scheduler, repositories, requirements) is derived from the recipe; what only a
-real node has (SDK trees, vendor commands) comes from the small table below and from the
-files under payload/platforms/<platform>/{common,<release>}/.
+real node has (SDK trees, vendor commands, stand-in wheels, upstream repositories) comes
+from the recipe's `sim:` section (envdoctor.recipe.Sim) and from the files under its
+payload directory, `<sim.payload>/{common,<release>}/` (by default
+payload/platforms/<platform>/; a recipe outside the package names its own).
 """
 from __future__ import annotations
 
@@ -13,11 +15,10 @@ import os
 import re
 import shutil
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from envdoctor.errors import UsageError
-from envdoctor.recipe import Recipe, catalog
+from envdoctor.recipe import Recipe, Sim, catalog
 from envdoctor.targets import Target, default_sim_root, open_sim
 from envdoctor.targets.sim import interpreters, upstreams, wheels
 from envdoctor.targets.sim.node import MAPPED_ROOTS, SCHEMA, SimNode
@@ -27,30 +28,22 @@ ACCELSIM = Path(__file__).with_name("accelsim")
 INSTALLER = "/cache/Miniconda3-latest-Linux-x86_64.sh"  # under R (not a mapped root: R/cache)
 
 
-@dataclass(frozen=True)
-class PlatformData:
-    """What a real node of the platform has that no recipe field describes."""
-
-    bin_dirs: tuple[str, ...] = ()  # recipe-style dirs the node's /etc/bashrc puts on PATH
-    sources: tuple[str, ...] = ()  # scripts the node's /etc/bashrc sources (SDK enable)
-    sdk_wheels: tuple[tuple[str, str], ...] = ()  # (recipe-style dir, distribution) shipped in an SDK
-    pbs_server: str = "pbs-server"
-    user_dirs: tuple[str, ...] = ()  # node directories the user owns (scratch)
-
-
-PLATFORMS: dict[str, PlatformData] = {
-    "cerebras": PlatformData(bin_dirs=("/opt/cerebras/bin",)),
-    "graphcore": PlatformData(sources=("/software/graphcore/poplar_sdk/3.3.0/enable",),
-                              sdk_wheels=(("/software/graphcore/poplar_sdk/3.3.0", "poptorch"),)),
-    "groq": PlatformData(pbs_server="groq-r01-co"),
-    "sambanova": PlatformData(bin_dirs=("/opt/sambaflow/bin",), user_dirs=("/data/scratch/{user}",)),
-}
+# Scheduler kinds (not platforms): where the node keeps each kind's commands, and which
+# commands the stand-in answers as.
 SCHEDULER_BIN = {"pbs": "/opt/pbs/bin", "slurm": "/opt/slurm/bin"}
 SCHEDULER_COMMANDS = {"pbs": ("qsub", "qstat", "qdel"), "slurm": ("srun", "sbatch", "squeue", "scancel", "sinfo")}
 
 
-def platform_data(recipe: Recipe) -> PlatformData:
-    return PLATFORMS.get(recipe.platform, PlatformData())
+def platform_data(recipe: Recipe) -> Sim:
+    """The recipe's `sim:` section; a release without one shares its platform's default
+    release's (cerebras R_2.3.0 and R_2.10.0 are one kind of node)."""
+    if recipe.sim is not None:
+        return recipe.sim
+    options = catalog().releases(recipe.platform)
+    default = next((r for r in options if r.default and r.sim is not None), None)
+    default = default or next((r for r in options if r.sim is not None), None)
+    return default.sim if default is not None and default.sim is not None else \
+        Sim(str(PAYLOAD / "platforms" / recipe.platform))
 
 
 # --- entry point -------------------------------------------------------------------------
@@ -148,7 +141,7 @@ def _meta(recipe: Recipe, root: Path, user: str) -> dict:
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "mapped_roots": list(MAPPED_ROOTS),
         "upstreams": {r.url: f"file://{root}/upstreams/{u.slug}.git" for r in _all_repos(recipe)
-                      if (u := upstreams.for_url(r.url))},
+                      for u in [upstreams.for_url(r.url)] if u},
         "python_versions": {recipe.environment.python: played.version} if recipe.environment.python else {},
         "interpreters": {recipe.environment.python: played.path} if recipe.environment.python else {},
         "system_python3": {"path": system.path, "version": system.version} if system else None,
@@ -230,7 +223,7 @@ def _trees(node: SimNode) -> None:
     for d in ("etc", "usr/bin", "opt", "software", "data", "projects", "var", "cache", "home"):
         (node.root / d).mkdir(parents=True, exist_ok=True)
     node.home.mkdir(mode=0o755, exist_ok=True)
-    base = PAYLOAD / "platforms" / node.recipe.platform
+    base = Path(platform_data(node.recipe).payload)
     for layer in (base / "common", base / node.recipe.release):
         if layer.is_dir():
             _copy_tree(layer, node)
@@ -334,7 +327,7 @@ def _etc_bashrc(node: SimNode) -> None:
 
 
 def _wheelhouse(node: SimNode) -> None:
-    dists = wheels.standin_dists(ACCELSIM if ACCELSIM.is_dir() else None)
+    dists = wheels.standin_dists(ACCELSIM if ACCELSIM.is_dir() else None, catalog().recipes)
     wheels.build_wheelhouse(node.wheelhouse, dists)
     for where, name in platform_data(node.recipe).sdk_wheels:
         for dist in dists:

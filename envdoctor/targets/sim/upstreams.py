@@ -1,7 +1,7 @@
 """Bare git "upstreams" with the real tag names, built with real git, reproducibly.
 
-Each repository is a table of refs in commit order. A ref's tree is a skeleton directory
-under payload/upstreams/<org>/<name>/<source>/ (optionally with version strings substituted,
+Each repository is a list of refs in commit order (a recipe's `sim.upstreams`). A ref's tree
+is a skeleton directory under payload/upstreams/<org>/<name>/<tree>/ (optionally with version strings substituted,
 so Release_2.9.0 need not be a copy of Release_2.10.0), plus the workload scripts the "run"
 engineer keeps under payload/workloads/<org>/<name>/<path>. Commits have a fixed author and
 date, so the same payload gives the same commit ids on every machine.
@@ -11,74 +11,55 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
 from envdoctor import proc
 from envdoctor.errors import UsageError
+from envdoctor.recipe import SimRef, SimUpstream
 
 PAYLOAD = Path(__file__).with_name("payload")
 AUTHOR = ("envdoctor sim", "sim@envdoctor.invalid")
 EPOCH = 1704067200  # 2024-01-01T00:00:00Z; commit i is dated EPOCH + i days
 
 
-@dataclass(frozen=True)
-class Ref:
-    name: str
-    kind: str  # "tag" (annotated) or "branch"
-    source: str  # payload directory of the tree
-    subst: tuple[tuple[str, str], ...] = ()  # literal replacements in every text file
+# The table of upstreams is data: each recipe's `sim.upstreams` (envdoctor.recipe.SimUpstream,
+# refs are SimRef: name, kind, tree, subst).
+Upstream = SimUpstream
+Ref = SimRef
 
 
-@dataclass(frozen=True)
-class Upstream:
-    url: str
-    slug: str  # org/name
-    refs: tuple[Ref, ...]  # in commit order; the last branch is HEAD
-    workloads: tuple[str, ...]  # workload scripts that must be present (placeholders otherwise)
+def all_upstreams() -> tuple[Upstream, ...]:
+    from envdoctor.recipe import catalog
+
+    return tuple(catalog().upstreams())
 
 
-def _ahead(source: str) -> Ref:
-    # Default branches are "a bit ahead" of the newest tag: one more commit.
-    return Ref("", "branch", source, ())
-
-
-UPSTREAMS: tuple[Upstream, ...] = (
-    Upstream("https://github.com/Cerebras/modelzoo.git", "Cerebras/modelzoo", (
-        Ref("Release_2.3.0", "tag", "Release_2.3.0"),
-        Ref("Release_2.9.0", "tag", "Release_2.10.0", (("2.10.0", "2.9.0"),)),
-        Ref("Release_2.10.0", "tag", "Release_2.10.0"),
-        Ref("main", "branch", "Release_2.10.0"),
-    ), ("src/cerebras/modelzoo/cli/main.py", "src/cerebras/modelzoo/models/nlp/bert/run.py",
-        "src/cerebras/modelzoo/models/nlp/gpt2/run.py")),
-    Upstream("https://github.com/groq/groqflow.git", "groq/groqflow", (
-        Ref("v4.2.1", "tag", "v4.3.1", (("4.3.1", "4.2.1"),)),
-        Ref("v4.3.1", "tag", "v4.3.1"),
-        Ref("main", "branch", "v4.3.1"),
-    ), ("proof_points/natural_language_processing/minilm/minilmv2.py",
-        "proof_points/natural_language_processing/bert/bert_tiny.py")),
-    Upstream("https://github.com/graphcore/examples.git", "graphcore/examples", (
-        Ref("v3.2.0", "tag", "v3.3.0", (("3.3.0", "3.2.0"),)),
-        Ref("v3.3.0", "tag", "v3.3.0"),
-        Ref("master", "branch", "v3.3.0"),
-    ), ("tutorials/simple_applications/pytorch/mnist/mnist_poptorch.py",)),
-    Upstream("https://github.com/argonne-lcf/ai-science-training-series.git", "argonne-lcf/ai-science-training-series", (
-        Ref("2024SpringSeries", "tag", "2024FallSeries", (("Fall 2024", "Spring 2024"),)),
-        Ref("2024FallSeries", "tag", "2024FallSeries"),
-        Ref("main", "branch", "2024FallSeries"),
-    ), ("07_AITestbeds/Sambanova/bert/BertLarge.sh", "07_AITestbeds/Sambanova/bert/BertLarge_run.sh")),
-)
+def __getattr__(name: str) -> Any:
+    # UPSTREAMS, the older module constant, is the catalog's list (read when asked: the
+    # catalog may include recipes from $ENVDOCTOR_RECIPE_PATH).
+    if name == "UPSTREAMS":
+        return all_upstreams()
+    raise AttributeError(name)
 
 
 def for_url(url: str) -> Upstream | None:
-    return next((u for u in UPSTREAMS if u.url == url), None)
+    from envdoctor.recipe import catalog
+
+    return catalog().upstream(url)
+
+
+def _payload(upstream: Upstream, kind: str) -> Path:
+    """upstream's `kind` (upstreams | workloads) directory: beside its recipe's sim payload
+    first, then the package's payload."""
+    own = Path(upstream.payload) / kind / upstream.slug if upstream.payload else None
+    return own if own is not None and own.is_dir() else PAYLOAD / kind / upstream.slug
 
 
 def missing_workloads() -> list[str]:
     """Workload scripts not (yet) in the payload: the sim puts placeholders in their place."""
-    return [f"{u.slug}/{w}" for u in UPSTREAMS for w in u.workloads
-            if not (PAYLOAD / "workloads" / u.slug / w).is_file()]
+    return [f"{u.slug}/{w}" for u in all_upstreams() for w in u.workloads
+            if not (_payload(u, "workloads") / w).is_file()]
 
 
 def _placeholder(path: str) -> str:
@@ -94,7 +75,7 @@ def _placeholder(path: str) -> str:
 
 def _tree(upstream: Upstream, ref: Ref) -> dict[str, bytes]:
     """path -> content of one ref's tree: skeleton + substitutions + workloads."""
-    src = PAYLOAD / "upstreams" / upstream.slug / ref.source
+    src = _payload(upstream, "upstreams") / ref.tree
     if not src.is_dir():
         raise UsageError(f"simulated upstream {upstream.slug}: payload directory {src} is missing")
     files: dict[str, bytes] = {}
@@ -104,7 +85,7 @@ def _tree(upstream: Upstream, ref: Ref) -> dict[str, bytes]:
             data = data.replace(old.encode(), new.encode())
         files[path.relative_to(src).as_posix()] = data
     tops = {p.rsplit("/", i)[0] for p in files for i in range(1, p.count("/") + 1)}
-    workloads = PAYLOAD / "workloads" / upstream.slug
+    workloads = _payload(upstream, "workloads")
     # A workload belongs to the refs whose layout it fits: its directory exists there
     # (Release_2.10.0 has src/cerebras/modelzoo/cli/, Release_2.3.0 does not).
     if workloads.is_dir():

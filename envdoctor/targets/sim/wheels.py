@@ -14,7 +14,10 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Iterable, Mapping
+from typing import TYPE_CHECKING, Iterable, Mapping
+
+if TYPE_CHECKING:
+    from envdoctor.recipe import Recipe, SimWheel
 
 BACKEND = Path(__file__).with_name("payload") / "build_backend" / "envdoctor_sim_build.py"
 
@@ -82,88 +85,53 @@ def package_files(directory: str | os.PathLike[str], prefix: str = "") -> dict[s
 
 # --- the stand-in packages ------------------------------------------------------------
 
-_ACCEL_DEP = ("accelsim",)
-
 # Why stand-ins at all: the real vendor wheels exist only on the testbeds (or are huge);
-# checks only need the real distribution names, versions and import names.
+# checks only need the real distribution names, versions and import names. Which ones a
+# node has is data: each recipe's `sim.wheels` (envdoctor.recipe.SimWheel).
 def _module(doc: str, version: str, extra: str = "") -> str:
     return f'"""{doc} (envdoctor simulated-node stand-in)."""\n__version__ = "{version}"\n{extra}'
 
 
-_POPTORCH_EXTRA = '''
-import os as _os
+def recipe_dists(wheel: SimWheel, payload: str | os.PathLike[str], accelsim: bool) -> list[Dist]:
+    """The distributions one `sim.wheels` entry stands for (one per version)."""
+    extra = Path(payload, wheel.code).read_text(encoding="utf-8") if wheel.code else ""
+    parts = wheel.module.split(".")
+    top = "/".join(parts)
+    requires = tuple(r for r in wheel.requires if accelsim or r != "accelsim")
+    out = []
+    for version in wheel.versions:
+        shown = wheel.module_version or version
+        # A dotted name leaves its parents namespace packages (cerebras.pytorch shares
+        # `cerebras` with the model zoo).
+        files = {f"{top}/__init__.py": _module(wheel.summary or wheel.name, shown, extra)}
+        for sub in wheel.submodules:
+            files[sub.replace(".", "/") + "/__init__.py"] = f'"""{sub} (envdoctor simulated-node stand-in)."""\n'
+        out.append(Dist(wheel.name, version, files, requires, f"{wheel.summary or wheel.name} (stand-in)",
+                        filename_version=wheel.filename_version))
+    return out
 
 
-class poptorch_cpp_error(RuntimeError):
-    """What PopTorch raises when the IPUs cannot be attached."""
+def standin_dists(accelsim_dir: str | os.PathLike[str] | None,
+                  recipes: Iterable[Recipe] | None = None) -> list[Dist]:
+    """Every stand-in distribution of the wheelhouse: the `sim.wheels` of `recipes` (default:
+    every recipe of the catalog, so any node can rehearse any course's pins), plus accelsim
+    when its source exists."""
+    if recipes is None:
+        from envdoctor.recipe import catalog
 
-
-def _acquire(num_ipus=1):
-    # The real PopTorch attaches IPUs through the V-IPU partition Slurm sets up; outside an
-    # srun/sbatch allocation there is none, and it fails with exactly this text.
-    if not _os.environ.get("SLURM_JOB_ID"):
-        raise poptorch_cpp_error(
-            "In poptorch/source/dispatch_tracer/RegisterAtenOverloads.cpp:... "
-            "'poptorch_cpp_error': Failed to acquire %d IPU(s)" % num_ipus)
-    return num_ipus
-
-
-class Options:
-    def __init__(self):
-        self._device_iterations = 1
-        self.replication_factor = 1
-
-    def deviceIterations(self, n):
-        self._device_iterations = int(n)
-        return self
-
-    def replicationFactor(self, n):
-        self.replication_factor = int(n)
-        return self
-
-
-class _Model:
-    def __init__(self, model, options=None, optimizer=None):
-        self.model, self.options, self.optimizer = model, options or Options(), optimizer
-        _acquire(self.options.replication_factor)
-
-    def __call__(self, *args, **kwargs):
-        return self.model(*args, **kwargs)
-
-    def detachFromDevice(self):
-        pass
-
-
-def trainingModel(model, options=None, optimizer=None):
-    return _Model(model, options, optimizer)
-
-
-def inferenceModel(model, options=None):
-    return _Model(model, options)
-'''
-
-
-def standin_dists(accelsim_dir: str | os.PathLike[str] | None) -> list[Dist]:
-    """Every stand-in distribution of the wheelhouse (accelsim only when its source exists)."""
+        recipes = catalog().recipes
     accel = Path(accelsim_dir) if accelsim_dir and Path(accelsim_dir, "__init__.py").is_file() else None
-    dep = _ACCEL_DEP if accel is not None else ()
     dists: list[Dist] = []
-    for v in ("2.3.0", "2.9.0", "2.10.0"):
-        dists.append(Dist("cerebras_pytorch", v, {
-            # `cerebras` is a namespace package shared with the model zoo (cerebras.modelzoo).
-            "cerebras/pytorch/__init__.py": _module("Cerebras PyTorch", v, "backend = 'CSX'\n"),
-        }, dep, "Cerebras PyTorch (stand-in)"))
-    dists.append(Dist("poptorch", "3.3.0+113432.960e9c294b.ubuntu.20.04", {
-        "poptorch/__init__.py": _module("Graphcore PopTorch", "3.3.0", _POPTORCH_EXTRA),
-    }, dep, "PopTorch (stand-in)", filename_version="3.3.0+113432_960e9c294b_ubuntu_20_04"))
-    dists.append(Dist("sambaflow", "1.19.1", {
-        "sambaflow/__init__.py": _module("SambaFlow", "1.19.1"),
-        "sambaflow/samba/__init__.py": '"""samba API (stand-in)."""\n',
-    }, dep, "SambaFlow (stand-in)"))
-    for v in ("2.21.0", "3.0.0"):
-        dists.append(Dist("datasets", v, {"datasets/__init__.py": _module("Hugging Face datasets", v)}))
-    dists.append(Dist("soundfile", "0.12.1", {"soundfile.py": _module("soundfile", "0.12.1")}))
-    dists.append(Dist("torchvision", "0.15.2", {"torchvision/__init__.py": _module("torchvision", "0.15.2")}))
+    seen: set[tuple[str, str]] = set()
+    for recipe in recipes:
+        sim = recipe.sim
+        if sim is None:
+            continue
+        for wheel in sim.wheels:
+            for dist in recipe_dists(wheel, sim.payload, accel is not None):
+                if (dist.name, dist.version) not in seen:
+                    seen.add((dist.name, dist.version))
+                    dists.append(dist)
     if accel is not None:
         dists.append(Dist("accelsim", _accelsim_version(accel), package_files(accel), (),
                           "envdoctor accelerator simulator"))
