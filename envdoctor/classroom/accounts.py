@@ -19,14 +19,11 @@ from typing import Any
 
 from envdoctor import proc
 from envdoctor.classroom.roster import Roster, RosterRow
-from envdoctor.recipe import Recipe
+from envdoctor.recipe import DEFAULT_CLASSROOM, Classroom, Recipe, catalog
 from envdoctor.reports import Style, mark
 from envdoctor.results import CheckResult, Status
 from envdoctor.schedulers import SCHEDULERS, Site
 
-# What the platform needs of a home directory, as chmod would say it. A recipe may state it
-# as `extra: {home_access: "a+x"}`; these are the known cases.
-HOME_ACCESS = {"cerebras": "a+x"}
 SUBMIT_TIMEOUT = 15.0
 QUOTA_TIMEOUT = 5.0
 
@@ -53,8 +50,18 @@ class AccountResult:
                 "checks": [c.to_dict() for c in self.checks]}
 
 
+def classroom(recipe: Recipe) -> Classroom:
+    """The recipe's `classroom:` data; a release without one shares its platform's default
+    release's (the home a platform needs does not change with the release)."""
+    if recipe.classroom != DEFAULT_CLASSROOM:
+        return recipe.classroom
+    return catalog().classroom(recipe.platform)
+
+
 def home_access(recipe: Recipe) -> str:
-    return str(recipe.extra.get("home_access") or HOME_ACCESS.get(recipe.platform, "u+x"))
+    """What the platform needs of a home directory, as chmod says it (`classroom.home_access`;
+    the older `extra: {home_access: ...}` still wins)."""
+    return str(recipe.extra.get("home_access") or classroom(recipe).home_access)
 
 
 def check_accounts(roster: Roster, recipe: Recipe, *, group: str | None = None, partition: str | None = None,
@@ -159,8 +166,9 @@ def _home(pw: pwd.struct_passwd, recipe: Recipe) -> CheckResult:
     lacking = "".join(w for w, bit in needed.items() if not mode & bit)
     if lacking:
         why = f"{home} is mode {mode:04o}: it lacks the x bit for {'/'.join(_WHO[w] for w in lacking)}"
-        if recipe.platform == "cerebras":
-            why += ", and Cerebras jobs read the model and data from the home as another user"
+        reason = classroom(recipe).home_access_why
+        if reason:
+            why += f", and {reason[:1].lower()}{reason[1:]}"
         return CheckResult("account.home", "disk", title, Status.FAIL, why=why,
                            fix="let the platform traverse the home directory (x only, it does not list it)",
                            commands=(f"chmod {spec} {home}",), evidence=tuple(evidence))

@@ -4,13 +4,27 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any, Iterable
 
 from envdoctor.classroom.loader import Bad, Loaded
 from envdoctor.classroom.roster import Roster, RowProblem
 
 CELL_STATUSES = ("ok", "warn", "fail", "error", "missing")
-PLATFORM_ORDER = ("cerebras", "sambanova", "graphcore", "groq")
+
+
+def platform_order() -> tuple[str, ...]:
+    """The catalog's platforms in class-report order (each recipe's `classroom.order`)."""
+    from envdoctor.recipe import catalog
+
+    return tuple(catalog().class_order())
+
+
+def __getattr__(name: str) -> Any:
+    # PLATFORM_ORDER, the older module constant, is the catalog's order, read when asked.
+    if name == "PLATFORM_ORDER":
+        return platform_order()
+    raise AttributeError(name)
+
 _SEVERITY = {"fail": 3, "error": 2, "warn": 1}
 
 
@@ -97,7 +111,7 @@ class ClassData:
 
 
 def aggregate(entries: Iterable[Loaded | Bad], roster: Roster | None = None,
-              warnings: Iterable[str] = (), known_platforms: Iterable[str] = PLATFORM_ORDER) -> ClassData:
+              warnings: Iterable[str] = (), known_platforms: Iterable[str] | None = None) -> ClassData:
     """Fold loaded reports (a stream) into the class picture.
 
     A student is expected on the platforms the roster lists for them; without that, on the
@@ -107,7 +121,8 @@ def aggregate(entries: Iterable[Loaded | Bad], roster: Roster | None = None,
     bad: list[Bad] = []
     duplicates: list[str] = []
     files = 0
-    known = set(known_platforms) | ({p for r in roster.rows for p in r.platforms} if roster else set())
+    order = platform_order()
+    known = set(order if known_platforms is None else known_platforms) | ({p for r in roster.rows for p in r.platforms} if roster else set())
     for e in entries:
         files += 1
         if isinstance(e, Bad):
@@ -138,7 +153,7 @@ def aggregate(entries: Iterable[Loaded | Bad], roster: Roster | None = None,
     if roster:
         for r in roster.rows:
             platforms.update(r.platforms)
-    platforms_sorted = sorted(platforms, key=lambda p: (PLATFORM_ORDER.index(p) if p in PLATFORM_ORDER else 99, p))
+    platforms_sorted = sorted(platforms, key=lambda p: (order.index(p) if p in order else len(order), p))
     reported_users = {u for u, _ in cells}
     students = sorted(reported_users | set(roster_users))
     _expect(cells, students, roster, platforms_sorted, reported_users)

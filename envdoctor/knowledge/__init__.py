@@ -17,11 +17,11 @@ import os
 from typing import IO, Any, Iterable
 
 from envdoctor.errors import UsageError
-from envdoctor.knowledge.kb import PLATFORMS, KnowledgeBase, default
+from envdoctor.knowledge.kb import KnowledgeBase, default, platforms
 from envdoctor.knowledge.matcher import BLOCK, Finding, Matcher
 from envdoctor.reports import Style
 
-__all__ = ["Finding", "PLATFORMS", "explain_text", "explain_file", "explain_stream", "render_findings",
+__all__ = ["Finding", "platforms", "explain_text", "explain_file", "explain_stream", "render_findings",
            "findings_json", "check_platform", "SCHEMA"]
 
 SCHEMA = "envdoctor/explain@1"
@@ -32,10 +32,11 @@ def check_platform(platform: str | None) -> str | None:
     if platform is None:
         return None
     name = platform.strip().lower()
-    if name not in PLATFORMS:
+    known = platforms()
+    if name not in known:
         from envdoctor.errors import closest
 
-        raise UsageError(f"unknown platform {platform!r}; {closest(name, PLATFORMS)}")
+        raise UsageError(f"unknown platform {platform!r}; {closest(name, known)}")
     return name
 
 

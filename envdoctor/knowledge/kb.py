@@ -36,7 +36,22 @@ else:  # pragma: no cover - Python 3.8 to 3.10
 KB_DIR = Path(__file__).parent
 KB_PATH = KB_DIR / "faults.yaml"
 SCHEMA = "envdoctor/faults@1"
-PLATFORMS = ("cerebras", "sambanova", "graphcore", "groq", "metis")  # every recipe platform (a test checks)
+
+
+def platforms() -> tuple[str, ...]:
+    """The platforms knowledge entries may name: the recipe catalog's (shipped recipes plus
+    those on $ENVDOCTOR_RECIPE_PATH), so a platform added as data is known here too."""
+    from envdoctor.recipe import catalog
+
+    return tuple(catalog().platforms())
+
+
+def __getattr__(name: str) -> Any:
+    # PLATFORMS, the older module constant, is the catalog's list, read when asked.
+    if name == "PLATFORMS":
+        return platforms()
+    raise AttributeError(name)
+
 SCOPES = ("anywhere", "near")
 MAX_WINDOW = 20
 ID_RE = re.compile(r"^[a-z0-9]+(?:[.-][a-z0-9]+)*\.[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -577,12 +592,13 @@ def _load_fault(n: Node, contexts: dict[str, Context], tables: dict[str, dict[st
     if not ID_RE.match(fid):
         raise n.error("id", f"{fid!r} is not a stable lower-case dotted id like 'groq.conda-not-found'")
     category = n.str("category", required=True, choices=CATEGORIES)
-    platforms = n.strs("platforms")
-    if platforms == ("all",):
-        platforms = ()
-    for p in platforms:
-        if p not in PLATFORMS:
-            raise n.error("platforms", f"unknown platform {p!r}; use 'all' or {', '.join(PLATFORMS)}")
+    named = n.strs("platforms")
+    if named == ("all",):
+        named = ()
+    known = platforms()
+    for p in named:
+        if p not in known:
+            raise n.error("platforms", f"unknown platform {p!r}; use 'all' or {', '.join(known)}")
     sig_texts = n.strs("signatures")
     if not sig_texts:
         raise n.error("signatures", "at least one signature is required")
@@ -615,7 +631,7 @@ def _load_fault(n: Node, contexts: dict[str, Context], tables: dict[str, dict[st
         dn.done()
     placeholders = _check_template(n, fid, sigs, (title, cause, fix) + commands, lookup, tables, defaults)
     fault = Fault(
-        id=fid, category=category, title=title, platforms=platforms,
+        id=fid, category=category, title=title, platforms=named,
         signatures=sigs, cause=cause, fix=fix,
         commands=commands, source=n.str("source", required=True).strip(),
         confidence=float(confidence), harmless=n.bool("harmless"), when=when, unless=unless,
@@ -800,9 +816,10 @@ def _build_kb(parts: list[tuple[Any, Path]]) -> KnowledgeBase:
             contexts[name] = _load_context(name, cn)
         mk = top.child("platform_markers")
         if mk is not None:
+            known = platforms()
             for name in list(mk.data):
-                if name not in PLATFORMS:
-                    raise mk.error(str(name), f"unknown platform; use one of {', '.join(PLATFORMS)}")
+                if name not in known:
+                    raise mk.error(str(name), f"unknown platform; use one of {', '.join(known)}")
                 found = tuple(_compile(mk, str(name), p, f"platform:{name}") for p in mk.strs(str(name)))
                 markers[str(name)] = markers.get(str(name), ()) + found
             mk.done()
