@@ -730,7 +730,7 @@ class _Builder:
         assert self.r is not None
         p = collect(ProbeContext(self.t, self.r, offline=True),
                     only=("shells", "python_env", "repos", "configs", "disk"))
-        facts = {k: v for k, v in p.facts.items() if v is not None}
+        facts = {k: v for k, v in p.facts_json().items() if v is not None}  # typed facts in their JSON form
         facts["_errors"] = dict(p.errors)
         return facts
 
