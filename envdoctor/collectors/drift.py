@@ -9,9 +9,18 @@ from __future__ import annotations
 
 import glob
 import os
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Dict, Tuple
 
+from envdoctor.facts import Facts
 from envdoctor.probe import ProbeContext, collector
+
+
+@dataclass(frozen=True)
+class DriftFacts(Facts):
+    # drift entry id -> the leftover directories found (recipe spelling: `~/...`)
+    paths: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
+    active_env: str = ""  # $VIRTUAL_ENV of the shell envdoctor runs in (real machine only)
 
 
 def entries(platform: str) -> list[dict[str, Any]]:
@@ -27,10 +36,10 @@ def entries(platform: str) -> list[dict[str, Any]]:
             for e in drift or [] if isinstance(e, dict)]
 
 
-@collector("drift")
-def collect_drift(ctx: ProbeContext) -> dict[str, Any]:
+@collector("drift", DriftFacts)
+def collect_drift(ctx: ProbeContext) -> DriftFacts:
     t = ctx.target
-    found: dict[str, list[str]] = {}
+    found: dict[str, tuple[str, ...]] = {}
     for entry in entries(ctx.recipe.platform):
         current = os.path.normpath(t.path(entry["current_env"]))
         hits = []
@@ -39,6 +48,6 @@ def collect_drift(ctx: ProbeContext) -> dict[str, Any]:
                 if os.path.isdir(path) and os.path.normpath(path) != current:
                     hits.append(t.unmap(path))
         if hits:
-            found[str(entry.get("id", ""))] = hits
+            found[str(entry.get("id", ""))] = tuple(hits)
     active = os.environ.get("VIRTUAL_ENV", "") if not t.root else ""
-    return {"paths": found, "active_env": t.unmap(active) if active else ""}
+    return DriftFacts(found, t.unmap(active) if active else "")

@@ -13,16 +13,64 @@ import json
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional, Tuple
 
 from envdoctor.collectors.host import redact_url
+from envdoctor.facts import Facts
 from envdoctor.probe import ProbeContext, collector
 from envdoctor.recipe import Recipe
 from envdoctor.targets import Target
 
 HOUR = 3600.0
 DAY = 24 * HOUR
+
+
+@dataclass(frozen=True)
+class TokenFacts:
+    """The helper's token file, without the token. The times are set only when the file
+    holds a readable token (present and not `unreadable`)."""
+
+    path_shown: str
+    present: bool = False
+    unreadable: str = ""  # why a file that is there cannot be used
+    expires_at: int = 0  # epoch seconds
+    expired: bool = False
+    expires_in_hours: float = 0.0  # negative once expired
+    issued_days: float = 0.0
+    reauth_days: float = 0.0  # the service's re-authentication period
+    reauth_due: bool = False
+    has_refresh: bool = False
+    resource_server: str = ""
+    world_readable: bool = False  # group or other may read it
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the service answered to one request (its JSON body is not kept: the model list
+    is read from it, the rest may echo what was sent)."""
+
+    url: str  # as the recipe spells it (not the simulated node's loopback address)
+    status: Optional[int] = None  # HTTP status; None when nothing answered
+    ok: bool = False
+    error: str = ""  # why nothing answered
+    code: str = ""  # the gateway's error code
+    message: str = ""  # the gateway's error message
+    proxy: str = ""  # the proxy the request went through (credentials redacted)
+    ms: int = 0
+
+
+@dataclass(frozen=True)
+class InferenceFacts(Facts):
+    skipped: str = ""  # why nothing was probed (the recipe uses no inference service)
+    token: Optional[TokenFacts] = None
+    model: str = ""  # the run's model
+    cluster: str = ""
+    online: str = ""  # why the service was not asked ("--offline"), "" when it was
+    list: Optional[Answer] = None  # the list-endpoints request
+    models: Optional[Tuple[str, ...]] = None  # what it lists for the cluster; None when unreadable
+    chat: Optional[Answer] = None  # the one-token chat completion, when the model is listed
 
 
 def spec(recipe: Recipe) -> Mapping[str, Any]:
@@ -41,30 +89,28 @@ def _token_record(path: Path) -> dict[str, Any]:
     return next(iter(by_rs.values()))
 
 
-def token_facts(target: Target, recipe: Recipe, now: float | None = None) -> dict[str, Any]:
+def token_facts(target: Target, recipe: Recipe, now: float | None = None) -> TokenFacts:
     """present / expired / reauth_due of the helper's token file, without the token."""
     info = spec(recipe)
     now = time.time() if now is None else now
     path = Path(target.path(str(info.get("tokens", ""))))
-    facts: dict[str, Any] = {"path_shown": target.unmap(str(path)), "present": False}
+    shown = target.unmap(str(path))
     if not path.is_file():
-        return facts
+        return TokenFacts(shown)
     try:
         record = _token_record(path)
         expires = float(record["expires_at_seconds"])
     except (OSError, ValueError, KeyError, TypeError, StopIteration, AttributeError) as exc:
-        facts.update(present=True, unreadable=f"{type(exc).__name__}: {exc}"[:200])
-        return facts
+        return TokenFacts(shown, present=True, unreadable=f"{type(exc).__name__}: {exc}"[:200])
     lifetime = float(info.get("access_token_hours", 48)) * HOUR
-    issued = expires - lifetime
-    facts.update(present=True, expires_at=int(expires), expired=expires <= now,
-                 expires_in_hours=round((expires - now) / HOUR, 2), issued_days=round((now - issued) / DAY, 2),
-                 reauth_days=float(info.get("reauth_days", 7)), has_refresh=bool(record.get("refresh_token")),
-                 resource_server=str(record.get("resource_server", "")))
-    facts["reauth_due"] = facts["issued_days"] > facts["reauth_days"]
-    mode = path.stat().st_mode & 0o077
-    facts["world_readable"] = bool(mode)
-    return facts
+    issued_days = round((now - (expires - lifetime)) / DAY, 2)
+    reauth_days = float(info.get("reauth_days", 7))
+    return TokenFacts(shown, present=True, expires_at=int(expires), expired=expires <= now,
+                      expires_in_hours=round((expires - now) / HOUR, 2), issued_days=issued_days,
+                      reauth_days=reauth_days, reauth_due=issued_days > reauth_days,
+                      has_refresh=bool(record.get("refresh_token")),
+                      resource_server=str(record.get("resource_server", "")),
+                      world_readable=bool(path.stat().st_mode & 0o077))
 
 
 def _access_token(target: Target, recipe: Recipe) -> str:
@@ -80,8 +126,14 @@ def _opener(target: Target) -> urllib.request.OpenerDirector:
     return urllib.request.build_opener()
 
 
-def request(target: Target, url: str, token: str, timeout: float, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """One HTTP request; the facts of its answer (status, error code and message, JSON)."""
+def request(target: Target, url: str, token: str, timeout: float, body: Mapping[str, Any] | None = None) -> Answer:
+    """One HTTP request; the facts of its answer (status, error code and message)."""
+    return ask(target, url, token, timeout, body)[0]
+
+
+def ask(target: Target, url: str, token: str, timeout: float,
+        body: Mapping[str, Any] | None = None) -> tuple[Answer, Any]:
+    """One HTTP request: the facts of its answer, and its JSON body (None when not JSON)."""
     from envdoctor.targets.sim.inference import local_url
 
     real_url = local_url(target, url)
@@ -92,21 +144,22 @@ def request(target: Target, url: str, token: str, timeout: float, body: Mapping[
     if data is not None:
         req.add_header("Content-Type", "application/json")
     proxies = urllib.request.getproxies()
-    out: dict[str, Any] = {"url": url, "status": None, "ok": False, "error": "", "code": "", "message": "",
-                           "proxy": "" if target.root else redact_url(proxies.get("https", ""))}
+    out = Answer(url, proxy="" if target.root else redact_url(proxies.get("https", "")))
+    body_json: Any = None
     t0 = time.monotonic()
     try:
         with _opener(target).open(req, timeout=timeout) as resp:
-            out.update(status=resp.status, ok=True, json=_json(resp.read(1 << 20)))
+            body_json = _json(resp.read(1 << 20))
+            out = replace(out, status=resp.status, ok=True)
     except urllib.error.HTTPError as exc:
-        body_json = _json(exc.read(1 << 16))
-        out.update(status=exc.code, **_error(body_json))
+        code, message = _error(_json(exc.read(1 << 16)))
+        out = replace(out, status=exc.code, code=code, message=message)
     except urllib.error.URLError as exc:
-        out["error"] = f"cannot connect: {redact_url(str(exc.reason))[:200]}"
+        out = replace(out, error=f"cannot connect: {redact_url(str(exc.reason))[:200]}")
     except (TimeoutError, OSError) as exc:
-        out["error"] = f"no answer in {timeout:g} s" if "timed out" in str(exc) else f"{type(exc).__name__}: {exc}"[:200]
-    out["ms"] = int((time.monotonic() - t0) * 1000)
-    return out
+        out = replace(out, error=f"no answer in {timeout:g} s" if "timed out" in str(exc)
+                      else f"{type(exc).__name__}: {exc}"[:200])
+    return replace(out, ms=int((time.monotonic() - t0) * 1000)), body_json
 
 
 def _json(raw: bytes) -> Any:
@@ -116,23 +169,23 @@ def _json(raw: bytes) -> Any:
         return None
 
 
-def _error(body: Any) -> dict[str, str]:
+def _error(body: Any) -> tuple[str, str]:
     """code and message of the gateway's error bodies: {"error": {...}} or ninja's {"detail": ...}."""
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        return {"code": str(body["error"].get("code", "")), "message": str(body["error"].get("message", ""))[:500]}
+        return str(body["error"].get("code", "")), str(body["error"].get("message", ""))[:500]
     if isinstance(body, dict) and "detail" in body:
-        return {"code": "", "message": str(body["detail"])[:500]}
+        return "", str(body["detail"])[:500]
     if isinstance(body, dict) and isinstance(body.get("error"), str):
-        return {"code": "", "message": body["error"][:500]}
-    return {"code": "", "message": ""}
+        return "", body["error"][:500]
+    return "", ""
 
 
-def models_of(answer: Mapping[str, Any], cluster: str) -> list[str] | None:
-    """The models a list-endpoints answer gives for `cluster` (None when it gives none)."""
-    data: Any = answer.get("json")  # any JSON: a shape other than expected is a TypeError/KeyError below
+def models_of(body: Any, cluster: str) -> tuple[str, ...] | None:
+    """The models a list-endpoints answer's JSON body gives for `cluster` (None when it gives none).
+    `body` is any JSON: a shape other than expected is a TypeError/KeyError below."""
     try:
-        frameworks = data["clusters"][cluster]["frameworks"]
-        return sorted({str(m) for fw in frameworks.values() for m in fw.get("models", [])})
+        frameworks = body["clusters"][cluster]["frameworks"]
+        return tuple(sorted({str(m) for fw in frameworks.values() for m in fw.get("models", [])}))
     except (KeyError, TypeError, AttributeError):
         return None
 
@@ -143,25 +196,22 @@ def model_param(recipe: Recipe) -> str:
     return default_model(recipe)
 
 
-@collector("inference")
-def collect_inference(ctx: ProbeContext) -> dict[str, Any]:
+@collector("inference", InferenceFacts)
+def collect_inference(ctx: ProbeContext) -> InferenceFacts:
     info = spec(ctx.recipe)
     if not info:
-        return {"skipped": "the recipe uses no inference service"}
-    facts: dict[str, Any] = {"skipped": "", "token": token_facts(ctx.target, ctx.recipe),
-                             "model": model_param(ctx.recipe), "cluster": str(info.get("cluster", ""))}
+        return InferenceFacts(skipped="the recipe uses no inference service")
+    facts = InferenceFacts(token=token_facts(ctx.target, ctx.recipe), model=model_param(ctx.recipe),
+                           cluster=str(info.get("cluster", "")))
     if ctx.offline:
-        facts["online"] = "--offline"
-        return facts
-    facts["online"] = ""
+        return replace(facts, online="--offline")
     token = _access_token(ctx.target, ctx.recipe)
     timeout = min(ctx.timeout, 4.0)
-    listing = request(ctx.target, str(info["list_endpoints"]), token, timeout)
-    facts["list"] = {k: v for k, v in listing.items() if k != "json"}
-    facts["models"] = models_of(listing, facts["cluster"]) if listing.get("ok") else None
-    if listing.get("ok") and facts["model"] in (facts["models"] or []):
+    listing, body = ask(ctx.target, str(info["list_endpoints"]), token, timeout)
+    models = models_of(body, facts.cluster) if listing.ok else None
+    facts = replace(facts, list=listing, models=models)
+    if listing.ok and facts.model in (models or ()):
         chat = request(ctx.target, str(info["base_url"]).rstrip("/") + "/chat/completions", token, timeout,
-                       {"model": facts["model"], "max_tokens": 1,
-                        "messages": [{"role": "user", "content": "Say OK."}]})
-        facts["chat"] = {k: v for k, v in chat.items() if k != "json"}
+                       {"model": facts.model, "max_tokens": 1, "messages": [{"role": "user", "content": "Say OK."}]})
+        facts = replace(facts, chat=chat)
     return facts

@@ -16,9 +16,13 @@ stand-in helper signs in without a browser, so apply runs it.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from envdoctor.recipe import Step
 from envdoctor.steps.base import Action, Context, Progress, command, fail, last_line
+
+if TYPE_CHECKING:  # the collector is imported when a step runs (command modules import lazily)
+    from envdoctor.collectors.inference import TokenFacts
 
 
 def _helper(step: Step, ctx: Context) -> str:
@@ -32,7 +36,7 @@ def _commands(step: Step, ctx: Context, force: bool) -> list[str]:
     return [env.activate or f"source {env.path}/bin/activate", f"cd {ctx.display(os.path.dirname(helper))}", auth]
 
 
-def _token(ctx: Context) -> dict:
+def _token(ctx: Context) -> TokenFacts:
     from envdoctor.collectors.inference import token_facts
 
     return token_facts(ctx.target, ctx.recipe)
@@ -40,10 +44,10 @@ def _token(ctx: Context) -> dict:
 
 def is_done(step: Step, ctx: Context) -> str | None:
     facts = _token(ctx)
-    if not facts.get("present"):
-        return f"no token file {facts.get('path_shown', '')}: `authenticate` has not been run"
-    if facts.get("reauth_due"):
-        return f"the token was issued {facts['issued_days']:.1f} days ago: the service requires signing in again"
+    if not facts.present:
+        return f"no token file {facts.path_shown}: `authenticate` has not been run"
+    if facts.reauth_due:
+        return f"the token was issued {facts.issued_days:.1f} days ago: the service requires signing in again"
     return _refused(ctx)
 
 
@@ -58,13 +62,13 @@ def _refused(ctx: Context) -> str | None:
     if not url or not token:
         return None
     answer = request(ctx.target, url, token, 4.0)
-    if answer.get("status") == 401:
-        return f"the service refuses the stored token ({answer.get('message', '')[:120]})"
+    if answer.status == 401:
+        return f"the service refuses the stored token ({answer.message[:120]})"
     return None
 
 
 def plan(step: Step, ctx: Context) -> list[Action]:
-    force = bool(_token(ctx).get("present"))
+    force = _token(ctx).present
     cmds = _commands(step, ctx, force)
     helper = _helper(step, ctx)
     actions = [command(["python", "inference_auth_token.py", "authenticate"] + (["--force"] if force else []),
@@ -76,7 +80,7 @@ def plan(step: Step, ctx: Context) -> list[Action]:
 
 
 def apply(step: Step, ctx: Context, progress: Progress) -> None:
-    force = bool(_token(ctx).get("present"))
+    force = _token(ctx).present
     cmds = _commands(step, ctx, force)
     if not ctx.target.root:
         raise fail(step, "signing in to Globus needs you (a browser login and a code to paste)",

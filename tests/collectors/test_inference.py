@@ -41,10 +41,10 @@ def home_target(tmp_path: Path, **meta: Any) -> Target:
 
 def token_outcome(target: Target) -> Any:
     from envdoctor.checks.inference import token
-    from envdoctor.collectors.inference import token_facts
+    from envdoctor.collectors.inference import InferenceFacts, token_facts
 
     recipe = catalog().get("metis")
-    facts = {"inference": {"token": token_facts(target, recipe), "online": "--offline"}}
+    facts = {"inference": InferenceFacts(token=token_facts(target, recipe), online="--offline")}
     return token(Probe("real", "metis", recipe.release, facts), recipe)
 
 
@@ -74,8 +74,8 @@ def test_token_facts_never_hold_the_token(tmp_path: Path) -> None:
     target = home_target(tmp_path)
     write_tokens(Path(target.home), 10)
     facts = token_facts(target, catalog().get("metis"))
-    assert facts["present"] and not facts["expired"] and not facts["world_readable"]
-    assert SECRET not in json.dumps(facts) and "AgREFRESH" not in json.dumps(facts)
+    assert facts.present and not facts.expired and not facts.world_readable
+    assert SECRET not in json.dumps(facts.__dict__) and "AgREFRESH" not in json.dumps(facts.__dict__)
 
 
 def ctx(target: Target) -> Context:
