@@ -39,15 +39,24 @@ class CheckOptions:
 
 def build_report(recipe: Recipe, target: Target, opts: CheckOptions) -> Report:
     """Probe the target once and run every selected check against it."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from envdoctor import checks
-    from envdoctor.probe import ProbeContext, collect
+    from envdoctor.probe import ProbeContext, collect, collectors
 
     started = time.monotonic()
-    unknown = checks.unknown_ids(opts.only + opts.skip)
-    if unknown:
-        raise UsageError(f"unknown check id {unknown[0]!r}; `envdoctor check {opts.platform} -v` lists the ids")
-    selected = checks.select(recipe, opts.only, opts.skip, opts.deep)
-    probe = collect(ProbeContext(target, recipe, offline=opts.offline, deep=opts.deep))
+    if opts.only or opts.skip:  # a typo is reported before any process starts
+        unknown = checks.unknown_ids(opts.only + opts.skip)
+        if unknown:
+            raise UsageError(f"unknown check id {unknown[0]!r}; `envdoctor check {opts.platform} -v` lists the ids")
+    collectors()  # imported here, not in two threads at once (checks import the facts types)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The probe's shells start first; the check modules and the redactor are imported
+        # while they run. On a ready node that hides most of envdoctor's own start-up.
+        probing = pool.submit(collect, ProbeContext(target, recipe, offline=opts.offline, deep=opts.deep))
+        selected = checks.select(recipe, opts.only, opts.skip, opts.deep)
+        import envdoctor.redact  # noqa: F401 - compiles its patterns now, not after the probe
+        probe = probing.result()
     results = [redact_result(r) for r in checks.run_all(selected, probe, recipe)]
     role = target.node_role(recipe.hosts.login, recipe.hosts.run)
     return Report(recipe.platform, recipe.release, target.name, target.hostname, role, tuple(results),
