@@ -647,6 +647,7 @@ class Recipe:
     sim: Sim | None = None  # the simulated node's extras (None: only what the other fields say)
     classroom: Classroom = DEFAULT_CLASSROOM
     vendor_packages: tuple[str, ...] = ()  # the platform's vendor distributions (snapshot diffs weigh them)
+    env_prefixes: tuple[str, ...] = ()  # its SDK's environment variables (POPLAR_...): kept in snapshots
 
     def repo(self, name: str) -> Repo:
         for r in self.repos:
@@ -811,13 +812,21 @@ def _validate(data: Any, path: Path) -> Recipe:
         sim=p(lambda: _build(n.child("sim"), functools.partial(Sim.load, recipe_dir=path.parent.resolve(),
                                                                   platform=platform))),
         classroom=p(lambda: _build(n.child("classroom"), Classroom.load)) or DEFAULT_CLASSROOM,
-        vendor_packages=p(lambda: n.strs("vendor_packages")),
+        vendor_packages=p(lambda: n.strs("vendor_packages")), env_prefixes=p(lambda: _env_prefixes(n)) or (),
     )
     p(n.done)
     fields.update(_citations(data, path, p))
     if p.errors:
         raise p.errors[0] if len(p.errors) == 1 else RecipeErrors(p.errors)
     return Recipe(**fields)
+
+
+def _env_prefixes(n: Node) -> tuple[str, ...]:
+    prefixes = n.strs("env_prefixes")
+    for prefix in prefixes:
+        if not re.fullmatch(r"[A-Z][A-Z0-9_]*", prefix):
+            raise n.error("env_prefixes", f"{prefix!r} is not the start of a variable name (like POPLAR_)")
+    return prefixes
 
 
 def _sources(n: Node, data: Mapping[str, Any], p: _Problems) -> tuple[str, ...]:
@@ -874,7 +883,12 @@ class Catalog:
         return self.get(platform).classroom if self.releases(platform) else DEFAULT_CLASSROOM
 
     def vendor_packages(self) -> frozenset[str]:
+        """Every platform's vendor distributions (a snapshot's recipe may not load: another release)."""
         return frozenset(p for r in self.recipes for p in r.vendor_packages)
+
+    def env_prefixes(self) -> tuple[str, ...]:
+        """Every platform's SDK variable prefixes, sorted (str.startswith takes the tuple)."""
+        return tuple(sorted({p for r in self.recipes for p in r.env_prefixes}))
 
     def upstream(self, url: str) -> SimUpstream | None:
         """The simulated upstream of a repository URL, from whichever recipe describes it."""

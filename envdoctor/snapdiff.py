@@ -13,12 +13,15 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
-# Vendor packages of every platform: weighed as recipe packages even when the recipe of
-# a snapshot cannot be loaded (another release, another envdoctor).
-VENDOR_PACKAGES = frozenset({
-    "cerebras-pytorch", "cerebras-modelzoo", "cerebras-appliance", "poptorch", "poptorch-geometric", "popart",
-    "groqflow", "groqflow-demo-helpers", "groq-devtools", "sambaflow", "sambanova-runtime",
-})
+
+def vendor_packages() -> frozenset[str]:
+    """Vendor packages of every platform (each recipe's `vendor_packages`): weighed as recipe
+    packages even when the recipe of a snapshot cannot be loaded (another release, another envdoctor)."""
+    from envdoctor.recipe import catalog
+
+    return catalog().vendor_packages()
+
+
 # Packages whose version often decides whether an example runs.
 HEAVY_PACKAGES = frozenset({"torch", "numpy", "transformers", "datasets", "tensorflow", "protobuf", "torchvision",
                             "onnx", "scipy", "tokenizers", "pip", "setuptools"})
@@ -105,7 +108,7 @@ class _Diff:
         self.out: list[Difference] = []
         self.warnings: list[str] = []
         self.required: dict[str, str] = {}  # canonical recipe package -> spec
-        self.vendor: set[str] = set(VENDOR_PACKAGES)
+        self.vendor: set[str] = set(vendor_packages())
 
     def add(self, key: str, category: str, a: Any, b: Any, meaning: str, score: float) -> None:
         self.out.append(Difference(key, category, a, b, meaning, score))
