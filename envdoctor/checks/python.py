@@ -8,10 +8,10 @@ and active in the user's shell.
 from __future__ import annotations
 
 import shlex
-from typing import Any, Mapping
 
 from envdoctor.checks import Outcome, check, fail, ok, skip, warn
-from envdoctor.checks.host import current_env, facts, is_simulated
+from envdoctor.checks.host import current_env, is_simulated
+from envdoctor.collectors.python_env import EnvFacts, PythonEnvFacts
 from envdoctor.probe import Probe
 from envdoctor.recipe import Recipe
 
@@ -101,43 +101,45 @@ def rebuild_commands(recipe: Recipe) -> list[str]:
     return remove_commands(recipe) + create_commands(recipe) + pip_step_commands(recipe)
 
 
-def env_facts(probe: Probe) -> Mapping[str, Any]:
-    return facts(probe, "python_env")["env"]
+def env_facts(probe: Probe) -> EnvFacts:
+    return probe.of(PythonEnvFacts).env
 
 
 # ---------------------------------------------------------------------------------------------
 @check("python.interpreter", "python", "the course's Python interpreter is there, at the right version",
        step="venv", applies=lambda r: bool(r.environment.interpreter))
 def interpreter(probe: Probe, recipe: Recipe) -> Outcome:
-    py = facts(probe, "python_env")
-    it = py["interpreter"]
-    want, expected = py["required"], py["expected"]
-    shown = it["recipe"]
+    py = probe.of(PythonEnvFacts)
+    it = py.interpreter
+    if it is None:  # a probe collected for a recipe that names no interpreter
+        return skip("the probe has no facts about the course's interpreter")
+    want, expected = py.required, py.expected
+    shown = it.recipe
     played = f" (played by Python {expected} on this simulated node)" if expected != want and want else ""
-    if it.get("broken"):
-        return fail(f"{shown} is a symlink to {it.get('link_target')}, which does not exist (the Python it pointed "
+    if it.broken:
+        return fail(f"{shown} is a symlink to {it.link_target}, which does not exist (the Python it pointed "
                     "to was removed or upgraded)", "use a node where the course's interpreter is installed, or ask "
-                    "ALCF support; venvs built from it are broken too", [f"ls -l {shown}"], [f"{shown} -> {it.get('link_target')}"])
-    if not it.get("exists"):
+                    "ALCF support; venvs built from it are broken too", [f"ls -l {shown}"], [f"{shown} -> {it.link_target}"])
+    if not it.exists:
         return fail(f"{shown} does not exist on this node: {recipe.title} builds its environment with it",
                     f"run on a {recipe.platform} node that has it" + (f" ({recipe.hosts.next_hop})" if recipe.hosts.next_hop else ""),
                     [f"ls -l {shown}"] + ([recipe.hosts.next_hop] if recipe.hosts.next_hop else []))
-    if not it.get("executable"):
+    if not it.executable:
         return fail(f"{shown} exists but is not an executable file", "ask ALCF support", [f"ls -l {shown}"])
-    if not it.get("version"):
-        return fail(f"{shown} does not start: {it.get('error')}", "ask ALCF support; use another node meanwhile",
+    if not it.version:
+        return fail(f"{shown} does not start: {it.error}", "ask ALCF support; use another node meanwhile",
                     [f"{shown} --version"])
-    if want and not version_matches(it["version"], expected):
-        return fail(f"{shown} is Python {it['version']}, but {recipe.title} needs Python {want}{played}",
+    if want and not version_matches(it.version, expected):
+        return fail(f"{shown} is Python {it.version}, but {recipe.title} needs Python {want}{played}",
                     "use the interpreter the course names (check the release you follow)", [f"{shown} --version"])
-    return ok(f"{shown}: Python {it['version']}{played}")
+    return ok(f"{shown}: Python {it.version}{played}")
 
 
 # ---------------------------------------------------------------------------------------------
 def _exists(probe: Probe, recipe: Recipe) -> Outcome:
     env = env_facts(probe)
     shown = recipe.environment.path
-    if env.get("exists"):
+    if env.exists:
         return ok(f"{shown} exists")
     if recipe.environment.kind == "system":
         return fail(f"the system environment {shown} does not exist on this node; it comes with the SDK install",
@@ -145,7 +147,7 @@ def _exists(probe: Probe, recipe: Recipe) -> Outcome:
                     + (f" ({recipe.hosts.next_hop})" if recipe.hosts.next_hop else ""),
                     [recipe.hosts.next_hop] if recipe.hosts.next_hop else [])
     what = f"conda env '{recipe.environment.name}'" if recipe.environment.kind == "conda" else "the venv"
-    if env.get("lexists"):
+    if env.lexists:
         return fail(f"{shown} exists but is not a directory (a dangling symlink or a file) — {what} cannot be used",
                     "remove it and create the environment", [f"rm -f {shown}"] + create_commands(recipe)
                     + pip_step_commands(recipe))
@@ -155,39 +157,37 @@ def _exists(probe: Probe, recipe: Recipe) -> Outcome:
 
 def _healthy(probe: Probe, recipe: Recipe) -> Outcome:
     env = env_facts(probe)
-    if not env.get("exists"):
+    if not env.exists:
         return skip(f"{recipe.environment.path} does not exist")
     shown = recipe.environment.path
     kind = recipe.environment.kind
     problems, evidence = [], []
-    py = env.get("python", {})
-    cfg = env.get("pyvenv_cfg")
+    py, cfg, home, run = env.python, env.pyvenv_cfg, env.cfg_home, env.run
     if kind in ("venv", "system") and cfg is None:
         problems.append(f"{shown}/pyvenv.cfg is missing, so this is not a venv (python will not isolate packages)")
-    if kind == "conda" and not env.get("conda_meta") and cfg is None:
+    if kind == "conda" and not env.conda_meta and cfg is None:
         problems.append(f"{shown} has no conda-meta/: it is not a conda env (a half-removed or copied directory)")
-    if py.get("broken"):
-        problems.append(f"{shown}/bin/python is a symlink to {py.get('link_target')}, which does not exist: the "
+    if py is not None and py.broken:
+        problems.append(f"{shown}/bin/python is a symlink to {py.link_target}, which does not exist: the "
                         "interpreter the env was built with is gone, so nothing in the env runs")
-    elif not py.get("exists"):
+    elif py is None or not py.exists:
         problems.append(f"{shown}/bin/python does not exist")
-    home = env.get("cfg_home")
-    if home and not home.get("exists"):
-        problems.append(f"pyvenv.cfg says home = {home['path']}, which does not exist")
-    run = env.get("run")
-    if run and not run.get("ok"):
-        problems.append(f"{shown}/bin/python does not start: {run.get('error')}")
-    if run and run.get("ok") and cfg:
+    if home and not home.exists:
+        problems.append(f"pyvenv.cfg says home = {home.path}, which does not exist")
+    if run and not run.ok:
+        problems.append(f"{shown}/bin/python does not start: {run.error}")
+    if run and run.ok and cfg:
+        # pyvenv.cfg is the user's file: venv writes `version`, virtualenv `version_info`, either may be gone.
         stated = cfg.get("version_info") or cfg.get("version") or ""
         stated3 = ".".join(stated.split(".")[:3])
-        if stated3 and stated3 != run["version"]:
-            problems.append(f"pyvenv.cfg records Python {stated3} but bin/python is {run['version']} (the base "
+        if stated3 and stated3 != run.version:
+            problems.append(f"pyvenv.cfg records Python {stated3} but bin/python is {run.version} (the base "
                             "interpreter was replaced under the env)")
-        evidence.append(f"pyvenv.cfg: home = {home['path'] if home else '?'}, version = {stated or '?'}")
-    if run and run.get("ok"):
-        evidence.append(f"bin/python runs: Python {run['version']} ({run.get('executable')})")
-    if py.get("symlink"):
-        evidence.append(f"bin/python -> {py.get('link_target')}")
+        evidence.append(f"pyvenv.cfg: home = {home.path if home else '?'}, version = {stated or '?'}")
+    if run and run.ok:
+        evidence.append(f"bin/python runs: Python {run.version} ({run.executable})")
+    if py is not None and py.symlink:
+        evidence.append(f"bin/python -> {py.link_target}")
     if not problems:
         return ok(*evidence)
     if kind == "system":
@@ -198,19 +198,18 @@ def _healthy(probe: Probe, recipe: Recipe) -> Outcome:
 
 
 def _python(probe: Probe, recipe: Recipe) -> Outcome:
-    env = env_facts(probe)
-    py = facts(probe, "python_env")
-    run = env.get("run") or {}
-    if not env.get("exists") or not run.get("ok"):
+    py = probe.of(PythonEnvFacts)
+    run = py.env.run
+    if not py.env.exists or run is None or not run.ok:
         return skip("the environment's python does not run (see the checks above)")
-    want, expected = py["required"], py["expected"]
+    want, expected = py.required, py.expected
     if not want:
-        return ok(f"Python {run['version']} (the recipe pins no version)")
+        return ok(f"Python {run.version} (the recipe pins no version)")
     played = f" (Python {want} is played by {expected} on this simulated node)" if expected != want else ""
-    if version_matches(run["version"], expected):
-        return ok(f"Python {run['version']}{played}")
-    base = f" from {run.get('base_prefix')}" if run.get("base_prefix") else ""
-    return fail(f"{recipe.environment.path} was built with Python {run['version']}{base}, but {recipe.title} needs "
+    if version_matches(run.version, expected):
+        return ok(f"Python {run.version}{played}")
+    base = f" from {run.base_prefix}" if run.base_prefix else ""
+    return fail(f"{recipe.environment.path} was built with Python {run.version}{base}, but {recipe.title} needs "
                 f"Python {want}{played}; vendor wheels (cp{want.replace('.', '')[:3]}) and pins do not install "
                 "or run on another Python",
                 "remove the environment and create it again with the right Python", rebuild_commands(recipe))
@@ -243,7 +242,7 @@ def _active(probe: Probe, recipe: Recipe) -> Outcome:
             return fail(f"another venv ({venv}) is active in {where}, not {shown}",
                         "deactivate it and activate the course's environment", ["deactivate", activate],
                         [f"VIRTUAL_ENV={venv}"])
-    if not env_f.get("exists"):
+    if not env_f.exists:
         return skip(f"{shown} does not exist yet")
     if is_simulated(probe):
         return skip(f"a fresh login shell does not activate it (that is normal); activate it with `{activate}`")

@@ -199,14 +199,14 @@ def test_user_site_read_by_the_env_after_its_own(node: Node) -> None:
 def test_user_site_wins_in_a_non_venv_python(node: Node) -> None:
     """A conda env is no venv: ~/.local comes first on sys.path, and its versions win."""
     from envdoctor.checks.packages import user_site
+    from envdoctor.collectors.python_env import Dist, EnvFacts, EnvRun, PythonEnvFacts, UserDist, UserSite
     from envdoctor.probe import Probe
 
-    facts = {"python_env": {"user_site": {"dir": "~/.local/lib/python3.10/site-packages", "exists": True,
-                                          "dists": [{"name": "datasets", "version": "3.0.0"}], "pth": []},
-                            "env": {"run": {"ok": True, "enable_user_site": True, "dists": [
-                                {"name": "datasets", "version": "3.0.0", "in_user_site": True},
-                                {"name": "datasets", "version": "2.21.0", "in_user_site": False}]}}}}
-    out = user_site(Probe("sim", "groq", "x", facts), recipe("groq"))
+    run = EnvRun(True, enable_user_site=True, dists=(Dist("datasets", "3.0.0", in_user_site=True),
+                                                     Dist("datasets", "2.21.0")))
+    facts = PythonEnvFacts("conda", "3.10", "3.10", EnvFacts("conda", True, "~/miniconda3/envs/groqflow", run=run),
+                           UserSite("~/.local/lib/python3.10/site-packages", True, (UserDist("datasets", "3.0.0"),)))
+    out = user_site(Probe("sim", "groq", "x", {"python_env": facts}), recipe("groq"))
     assert out.status == Status.FAIL
     assert "loads datasets 3.0.0 from ~/.local/lib/python3.10/site-packages" in out.why
     assert out.commands[0] == "mv ~/.local/lib/python3.10 ~/.local/lib/python3.10.disabled"
