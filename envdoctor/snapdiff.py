@@ -22,6 +22,13 @@ def vendor_packages() -> frozenset[str]:
     return catalog().vendor_packages()
 
 
+def sdk_prefixes() -> tuple[str, ...]:
+    """Every platform's SDK variable prefixes (each recipe's `env_prefixes`: POPLAR_, GROQ_, ...)."""
+    from envdoctor.recipe import catalog
+
+    return catalog().env_prefixes()
+
+
 # Packages whose version often decides whether an example runs.
 HEAVY_PACKAGES = frozenset({"torch", "numpy", "transformers", "datasets", "tensorflow", "protobuf", "torchvision",
                             "onnx", "scipy", "tokenizers", "pip", "setuptools"})
@@ -415,7 +422,7 @@ class _Diff:
                 score, meaning = 70, f"{name} differs: it decides whether ~/.local packages are used"
             elif name in ("LD_LIBRARY_PATH", "LD_PRELOAD"):
                 score, meaning = 58, f"{name} differs: native libraries may load from elsewhere"
-            elif name.startswith(("POPLAR_", "POPTORCH_", "IPUOF_", "POPART_", "GROQ", "CEREBRAS", "SAMBA", "SN_")):
+            elif name.startswith(sdk_prefixes()):
                 score, meaning = 65, f"the SDK variable {name} differs"
             elif name.startswith("PIP_"):
                 score, meaning = 50, f"{name} differs: pip behaves differently"
