@@ -8,11 +8,14 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from envdoctor.checks import Outcome, check, fail, ok, skip, warn
+from envdoctor.collectors.host import HostFacts
+from envdoctor.collectors.shells import ShellFacts
 from envdoctor.probe import MissingFacts, Probe
 from envdoctor.recipe import Recipe
 
 
 def facts(probe: Probe, name: str) -> Mapping[str, Any]:
+    """The facts of a collector not yet typed (typed ones: `probe.of(Kind)`)."""
     value = probe.facts.get(name)
     if not isinstance(value, Mapping):
         raise MissingFacts(f"the {name!r} facts could not be collected: {probe.errors.get(name, 'no facts')}")
@@ -25,28 +28,29 @@ def current_env(probe: Probe) -> tuple[dict[str, str], str]:
     Real machine: envdoctor's own environment (the shell it was started from). Simulated
     node: the state its interactive login shell reaches (what a student has after ssh).
     """
-    host = facts(probe, "host")
-    if host.get("current_env") is not None:
-        return dict(host["current_env"]), "your current shell"
-    login = probe.get("shells.modes.login.env") or {}
-    return dict(login), "a fresh login shell"
+    current = probe.of(HostFacts).current_env
+    if current is not None:
+        return dict(current), "your current shell"
+    return login_env(probe), "a fresh login shell"
 
 
 def login_env(probe: Probe) -> dict[str, str]:
-    return dict(probe.get("shells.modes.login.env") or {})
+    """The variables a fresh login shell reaches ({} when it did not start)."""
+    login = probe.of(ShellFacts).modes.get("login")
+    return dict(login.env) if login is not None else {}
 
 
 def is_simulated(probe: Probe) -> bool:
-    return bool(probe.get("host.simulated"))
+    return probe.of(HostFacts).simulated
 
 
 @check("host.node-role", "host", "on a node the course runs from", step="")
 def node_role(probe: Probe, recipe: Recipe) -> Outcome:
-    host = facts(probe, "host")
-    name, role = host["hostname"], host["role"]
+    host = probe.of(HostFacts)
+    name, role = host.hostname, host.role
     hosts, sched = recipe.hosts, recipe.scheduler
     runs_from = ", ".join(hosts.run) or "the run nodes"
-    if recipe.retired and role == "other" and not host.get("simulated"):
+    if recipe.retired and role == "other" and not host.simulated:
         return skip(f"{recipe.title} is retired: {recipe.retired.split('. ')[0]}.")
     if role == "run":
         return ok(f"{name} matches the run-node pattern ({runs_from})")
@@ -65,10 +69,10 @@ def node_role(probe: Probe, recipe: Recipe) -> Outcome:
 
 @check("host.home", "host", "home directory exists and is writable")
 def home_writable(probe: Probe, recipe: Recipe) -> Outcome:
-    state = facts(probe, "host")["home_state"]
-    if state.get("writable"):
-        return ok(f"~ is writable ({state.get('mode', '')})")
-    problem = state.get("error") or "is not writable"
+    state = probe.of(HostFacts).home_state
+    if state.writable:
+        return ok(f"~ is writable ({state.mode})")
+    problem = state.error or "is not writable"
     return fail(f"your home directory ~ {problem}: setup cannot create the env, clones or configs there, and "
                 "tools write caches under ~ (pip, conda, ~/.cache)",
                 "check the permissions of your home (it must be yours and writable by you); if it is full or "

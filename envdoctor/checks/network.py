@@ -4,7 +4,9 @@ from __future__ import annotations
 import re
 
 from envdoctor.checks import Outcome, check, fail, ok, skip, warn
-from envdoctor.checks.host import facts, login_env
+from envdoctor.checks.host import login_env
+from envdoctor.collectors.host import HostFacts
+from envdoctor.collectors.network import NetworkFacts
 from envdoctor.probe import Probe
 from envdoctor.recipe import Recipe, Variable
 
@@ -19,7 +21,7 @@ def proxy_vars(recipe: Recipe) -> list[Variable]:
        applies=lambda r: bool(proxy_vars(r) or r.proxy))
 def proxy(probe: Probe, recipe: Recipe) -> Outcome:
     login = login_env(probe)
-    current = probe.get("host.current_env")
+    current = probe.of(HostFacts).current_env
     wanted = proxy_vars(recipe)
     contexts = [("a login shell", login)] + ([("your current shell", dict(current))] if current is not None else [])
     if not wanted:
@@ -59,17 +61,16 @@ def proxy(probe: Probe, recipe: Recipe) -> Outcome:
 @check("network.reachable", "network", "the hosts the course downloads from are reachable",
        applies=lambda r: bool(r.network))
 def reachable(probe: Probe, recipe: Recipe) -> Outcome:
-    net = facts(probe, "network")
-    if net.get("skipped"):
-        return skip(f"not probed ({net['skipped']})")
-    hosts = net.get("hosts", {})
-    bad = {h: f for h, f in hosts.items() if not f.get("ok")}
-    good = [f"{h}: HTTP {f.get('status')} in {f.get('ms')} ms" + (f" via {f['proxy']}" if f.get("proxy") else "")
-            for h, f in hosts.items() if f.get("ok")]
+    net = probe.of(NetworkFacts)
+    if net.skipped:
+        return skip(f"not probed ({net.skipped})")
+    bad = {h: f for h, f in net.hosts.items() if not f.ok}
+    good = [f"{h}: HTTP {f.status} in {f.ms} ms" + (f" via {f.proxy}" if f.proxy else "")
+            for h, f in net.hosts.items() if f.ok]
     if not bad:
         return ok(*good)
-    via = next((f["proxy"] for f in bad.values() if f.get("proxy")), "")
-    why = "cannot reach " + "; ".join(f"{h} ({f.get('error')})" for h, f in bad.items())
+    via = next((f.proxy for f in bad.values() if f.proxy), "")
+    why = "cannot reach " + "; ".join(f"{h} ({f.error})" for h, f in bad.items())
     why += f" (through the proxy {via})" if via else " (no proxy set)"
     cmds = [f"export https_proxy={recipe.proxy} HTTPS_PROXY={recipe.proxy}"] if recipe.proxy and not via else []
     cmds.append(f"curl -sSI https://{next(iter(bad))}/ | head -1")

@@ -5,7 +5,9 @@ import re
 import shlex
 
 from envdoctor.checks import Outcome, check, fail, ok, skip, warn
-from envdoctor.checks.host import facts, login_env
+from envdoctor.checks.host import login_env
+from envdoctor.collectors.sdk import SdkFacts, SdkResult
+from envdoctor.collectors.shells import ShellFacts
 from envdoctor.probe import Probe
 from envdoctor.recipe import Recipe
 
@@ -13,24 +15,25 @@ from envdoctor.recipe import Recipe
 @check("sdk.tools", "sdk", "the vendor SDK tools answer as the course expects", step="pip",
        applies=lambda r: bool(r.sdk))
 def tools(probe: Probe, recipe: Recipe) -> Outcome:
-    results = facts(probe, "sdk").get("commands", {})
+    results = probe.of(SdkFacts).commands
     problems, fixes, cmds, good, skipped, steps = [], [], [], [], [], []
     for cmd in recipe.sdk:
-        r = results.get(cmd.id) or {}
+        # A command the probe has no result for (a probe of an older recipe) did not run.
+        r = results[cmd.id] if cmd.id in results else SdkResult(cmd.id, cmd.argv, cmd.in_env)
         shown = " ".join(cmd.argv)
         where = "in the env" if cmd.in_env else "in a login shell"
-        if r.get("skipped"):
-            skipped.append(f"{cmd.title}: {r['skipped']}")
+        if r.skipped:
+            skipped.append(f"{cmd.title}: {r.skipped}")
             continue
-        out = (r.get("output") or "").strip()
+        out = r.output.strip()
         last = (out.splitlines() or [""])[-1][:200]
-        if r.get("timed_out"):
+        if r.timed_out:
             problems.append(f"`{shown}` ({where}) did not finish in time")
-        elif r.get("not_found") or re.search(r"command not found", out):
+        elif r.not_found or re.search(r"command not found", out):
             problems.append(f"`{shown}` ({where}): {cmd.argv[0]}: command not found — {cmd.title.split(' (')[0]} "
                             "is not set up")
-        elif r.get("returncode") != 0:
-            problems.append(f"`{shown}` ({where}) exited {r.get('returncode')}: {last}")
+        elif r.returncode != 0:
+            problems.append(f"`{shown}` ({where}) exited {r.returncode}: {last}")
         elif cmd.expect and not re.search(cmd.expect, out):
             problems.append(f"`{shown}` ({where}) printed {last!r}, expected /{cmd.expect}/")
         else:
@@ -63,9 +66,9 @@ def persistent(commands: tuple[str, ...]) -> list[str]:
        applies=lambda r: r.environment.kind != "conda" and not r.environment.conda_supported)
 def conda_unsupported(probe: Probe, recipe: Recipe) -> Outcome:
     login = login_env(probe)
-    sh = facts(probe, "shells")
+    sh = probe.of(ShellFacts)
     active = login.get("CONDA_DEFAULT_ENV") or ""
-    blocks = [f"{name}:{b['start']}" for name, f in sh["files"].items() for b in f.get("conda_blocks", [])]
+    blocks = [f"{name}:{b.start}" for name, f in sh.files.items() for b in f.conda_blocks]
     if active:
         return warn(f"every login activates conda env '{active}' ({', '.join(blocks) or 'a startup file'}), but "
                     f"{recipe.title} is not supported under conda: the SDK's wheels and libraries must come from "

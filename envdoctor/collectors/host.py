@@ -9,8 +9,10 @@ import os
 import re
 import stat
 import tempfile
-from typing import Any, Mapping
+from dataclasses import dataclass, field
+from typing import Dict, Mapping, Optional
 
+from envdoctor.facts import Facts
 from envdoctor.probe import ProbeContext, collector
 from envdoctor.targets import Target
 
@@ -48,43 +50,67 @@ def unmap_value(target: Target, value: str) -> str:
     return target.unmap(value) if value.startswith("/") else value
 
 
-def home_state(home: str) -> dict[str, Any]:
-    facts: dict[str, Any] = {"exists": os.path.isdir(home), "writable": False, "error": ""}
+@dataclass(frozen=True)
+class HomeState:
+    """Can the user work in ~? (`mode` and `owner_uid` only once ~ could be stat'ed.)"""
+
+    exists: bool
+    writable: bool = False
+    error: str = ""
+    mode: str = ""
+    owner_uid: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class HostFacts(Facts):
+    hostname: str
+    short: str
+    role: str  # "run", "login" or "other" (the recipe's host patterns)
+    target: str
+    simulated: bool
+    user: str
+    home: str
+    home_display: str
+    home_state: HomeState
+    # The kept variables of the user's current shell; None on a simulated node, whose
+    # "current shell" is its login shell (collected by `shells`).
+    current_env: Optional[Dict[str, str]] = None
+    job: Dict[str, str] = field(default_factory=dict)
+
+
+def home_state(home: str) -> HomeState:
+    exists = os.path.isdir(home)
     if not os.path.lexists(home):
-        facts["error"] = "does not exist"
-        return facts
-    if not os.path.isdir(home):
-        facts["error"] = "is not a directory"
-        return facts
+        return HomeState(exists, error="does not exist")
+    if not exists:
+        return HomeState(exists, error="is not a directory")
+    mode, uid = "", None
     try:
         st = os.stat(home)
-        facts["mode"] = stat.filemode(st.st_mode)
-        facts["owner_uid"] = st.st_uid
+        mode, uid = stat.filemode(st.st_mode), st.st_uid
         fd, tmp = tempfile.mkstemp(prefix=".envdoctor-write-test.", dir=home)
         os.close(fd)
         os.unlink(tmp)
-        facts["writable"] = True
     except OSError as exc:
-        facts["error"] = exc.strerror or str(exc)
-    return facts
+        return HomeState(exists, error=exc.strerror or str(exc), mode=mode, owner_uid=uid)
+    return HomeState(exists, writable=True, mode=mode, owner_uid=uid)
 
 
-@collector("host")
-def collect_host(ctx: ProbeContext) -> dict[str, Any]:
+@collector("host", HostFacts)
+def collect_host(ctx: ProbeContext) -> HostFacts:
     t, recipe = ctx.target, ctx.recipe
     role = t.node_role(recipe.hosts.login, recipe.hosts.run)
-    current = {k: unmap_value(t, v) for k, v in keep_env(t.current_env()).items()}
-    return {
-        "hostname": t.hostname,
-        "short": t.hostname.split(".")[0],
-        "role": role,
-        "target": t.name,
-        "simulated": bool(t.root),
-        "user": t.user,
-        "home": t.home,
-        "home_display": "~",
-        "home_state": home_state(t.home),
-        # On a simulated node the "current shell" is its login shell (collected by `shells`).
-        "current_env": current if not t.root else None,
-        "job": {k: current[k] for k in ("SLURM_JOB_ID", "PBS_JOBID") if k in current},
-    }
+    current = {k: unmap_value(t, v) for k, v in keep_env(t.current_env() or {}).items()}
+    return HostFacts(
+        hostname=t.hostname,
+        short=t.hostname.split(".")[0],
+        role=role,
+        target=t.name,
+        simulated=bool(t.root),
+        user=t.user,
+        home=t.home,
+        home_display="~",
+        home_state=home_state(t.home),
+        current_env=current if not t.root else None,
+        job={k: current[k] for k in ("SLURM_JOB_ID", "PBS_JOBID") if k in current},
+    )

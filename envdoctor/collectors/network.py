@@ -7,38 +7,57 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Dict, Optional
 
 from envdoctor.collectors.host import redact_url
+from envdoctor.facts import Facts
 from envdoctor.probe import ProbeContext, collector
 
 
-def probe_host(host: str, timeout: float) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Reach:
+    """One HEAD request: any HTTP answer (`status`) counts as reachable."""
+
+    url: str
+    proxy: str  # the proxy requests chose for the URL, credentials redacted ("" when none)
+    ok: bool = False
+    status: Optional[int] = None
+    error: str = ""
+    ms: int = 0
+
+
+@dataclass(frozen=True)
+class NetworkFacts(Facts):
+    skipped: str = ""  # why the hosts were not probed ("" when they were)
+    hosts: Dict[str, Reach] = field(default_factory=dict)  # recipe host -> its answer
+
+
+def probe_host(host: str, timeout: float) -> Reach:
     import requests
 
     url = host if "://" in host else f"https://{host}/"
     proxies = requests.utils.get_environ_proxies(url)
-    facts: dict[str, Any] = {"url": url, "proxy": redact_url(proxies.get("https", proxies.get("all", ""))),
-                             "ok": False, "status": None, "error": ""}
+    proxy = redact_url(proxies.get("https", proxies.get("all", "")))
+    status, error = None, ""
     t0 = time.monotonic()
     try:
         with requests.Session() as s:
-            r = s.head(url, timeout=(min(timeout, 3.0), timeout), allow_redirects=False)
-        facts["ok"], facts["status"] = True, r.status_code
+            status = s.head(url, timeout=(min(timeout, 3.0), timeout), allow_redirects=False).status_code
     except requests.exceptions.ProxyError as exc:
-        facts["error"] = f"proxy error: {_short(exc)}"
+        error = f"proxy error: {_short(exc)}"
     except requests.exceptions.SSLError as exc:
-        facts["error"] = f"TLS error (proxy intercepting, or CA bundle?): {_short(exc)}"
+        error = f"TLS error (proxy intercepting, or CA bundle?): {_short(exc)}"
     except requests.exceptions.ConnectTimeout:
-        facts["error"] = "connection timed out"
+        error = "connection timed out"
     except requests.exceptions.ReadTimeout:
-        facts["error"] = "no answer in time"
+        error = "no answer in time"
     except requests.exceptions.ConnectionError as exc:
-        facts["error"] = f"cannot connect: {_short(exc)}"
+        error = f"cannot connect: {_short(exc)}"
     except Exception as exc:  # noqa: BLE001 - any failure is a fact about this host
-        facts["error"] = f"{type(exc).__name__}: {_short(exc)}"
-    facts["ms"] = int((time.monotonic() - t0) * 1000)
-    return facts
+        error = f"{type(exc).__name__}: {_short(exc)}"
+    return Reach(url, proxy, ok=status is not None, status=status, error=error,
+                 ms=int((time.monotonic() - t0) * 1000))
 
 
 def _short(exc: BaseException) -> str:
@@ -46,15 +65,15 @@ def _short(exc: BaseException) -> str:
     return text if len(text) < 200 else text[:197] + "..."
 
 
-@collector("network")
-def collect_network(ctx: ProbeContext) -> dict[str, Any]:
+@collector("network", NetworkFacts)
+def collect_network(ctx: ProbeContext) -> NetworkFacts:
     hosts = ctx.recipe.network
     if ctx.offline:
-        return {"skipped": "--offline", "hosts": {}}
+        return NetworkFacts(skipped="--offline")
     if ctx.target.root:
-        return {"skipped": "a simulated node never uses the network", "hosts": {}}
+        return NetworkFacts(skipped="a simulated node never uses the network")
     if not hosts:
-        return {"skipped": "", "hosts": {}}
+        return NetworkFacts()
     with ThreadPoolExecutor(max_workers=len(hosts)) as pool:
         results = dict(zip(hosts, pool.map(lambda h: probe_host(h, min(ctx.timeout, 4.0)), hosts)))
-    return {"skipped": "", "hosts": results}
+    return NetworkFacts(hosts=results)

@@ -9,15 +9,37 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Dict, Optional, Tuple
 
 from envdoctor import proc
 from envdoctor.collectors.host import redact_url
 from envdoctor.collectors.shells import login_environment
+from envdoctor.facts import Facts
 from envdoctor.probe import ProbeContext, collector
 from envdoctor.recipe import SdkCommand
 
 MAX_OUTPUT = 4000
+
+
+@dataclass(frozen=True)
+class SdkResult:
+    """One recipe `sdk` command as it ran (or why it did not: `skipped`)."""
+
+    id: str
+    argv: Tuple[str, ...]
+    in_env: bool
+    skipped: str = ""
+    returncode: Optional[int] = None  # None: it did not run
+    timed_out: bool = False
+    not_found: bool = False
+    duration_ms: int = 0
+    output: str = ""  # stdout then stderr, URL credentials redacted, the last MAX_OUTPUT characters
+
+
+@dataclass(frozen=True)
+class SdkFacts(Facts):
+    commands: Dict[str, SdkResult] = field(default_factory=dict)  # command id -> its result
 
 
 def activated(ctx: ProbeContext, env: dict[str, str]) -> dict[str, str] | None:
@@ -38,39 +60,36 @@ def activated(ctx: ProbeContext, env: dict[str, str]) -> dict[str, str] | None:
     return out
 
 
-def run_sdk(ctx: ProbeContext, cmd: SdkCommand, login: dict[str, str]) -> dict[str, Any]:
-    facts: dict[str, Any] = {"id": cmd.id, "argv": list(cmd.argv), "in_env": cmd.in_env}
+def run_sdk(ctx: ProbeContext, cmd: SdkCommand, login: dict[str, str]) -> SdkResult:
     env = activated(ctx, login) if cmd.in_env else login
     if env is None:
-        facts["skipped"] = f"the environment {ctx.recipe.environment.path} does not exist"
-        return facts
+        return SdkResult(cmd.id, cmd.argv, cmd.in_env,
+                         skipped=f"the environment {ctx.recipe.environment.path} does not exist")
     t = ctx.target
     exe = proc.which(cmd.argv[0], path=env.get("PATH", "")) if "/" not in cmd.argv[0] else cmd.argv[0]
     if not exe:
-        facts.update({"returncode": 127, "timed_out": False, "not_found": True, "duration_ms": 0,
-                      "output": f"{cmd.argv[0]}: command not found"})
-        return facts
+        return SdkResult(cmd.id, cmd.argv, cmd.in_env, returncode=127, not_found=True,
+                         output=f"{cmd.argv[0]}: command not found")
     # A neutral cwd: from ~ a clone like ~/groqflow would be imported as a namespace package.
     done = proc.run([exe, *cmd.argv[1:]], env=env, cwd="/", timeout=max(ctx.timeout, 10.0))
     out = (done.stdout + ("\n" if done.stdout and done.stderr else "") + done.stderr)
     out = redact_url(out)
     if t.root:
         out = out.replace(t.home, "~").replace(t.root, "")
-    facts.update({"returncode": done.returncode, "timed_out": done.timed_out, "output": out[-MAX_OUTPUT:],
-                  "duration_ms": done.duration_ms, "not_found": done.missing})
-    return facts
+    return SdkResult(cmd.id, cmd.argv, cmd.in_env, returncode=done.returncode, timed_out=done.timed_out,
+                     not_found=done.missing, duration_ms=done.duration_ms, output=out[-MAX_OUTPUT:])
 
 
-@collector("sdk")
-def collect_sdk(ctx: ProbeContext) -> dict[str, Any]:
+@collector("sdk", SdkFacts)
+def collect_sdk(ctx: ProbeContext) -> SdkFacts:
     cmds = ctx.recipe.sdk
     if not cmds:
-        return {"commands": {}}
+        return SdkFacts()
     login = login_environment(ctx)
     if login is None:
-        return {"commands": {c.id: {"id": c.id, "argv": list(c.argv), "in_env": c.in_env,
-                                    "skipped": "a login shell did not start (see shell.startup-files)"}
-                             for c in cmds}}
+        return SdkFacts({c.id: SdkResult(c.id, c.argv, c.in_env,
+                                         skipped="a login shell did not start (see shell.startup-files)")
+                         for c in cmds})
     with ThreadPoolExecutor(max_workers=len(cmds)) as pool:
         results = list(pool.map(lambda c: run_sdk(ctx, c, login), cmds))
-    return {"commands": {r["id"]: r for r in results}}
+    return SdkFacts({r.id: r for r in results})

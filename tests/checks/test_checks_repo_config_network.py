@@ -1,12 +1,8 @@
 """repo.*, config.* and network.* checks against real git repositories, real YAML, real HTTP."""
 from __future__ import annotations
 
-import http.server
-import socket
-import threading
 from pathlib import Path
 
-import pytest
 from envhelpers import PROFILE_SOURCING, Node, git, recipe, results, upstream
 
 from envdoctor.results import Status
@@ -159,27 +155,3 @@ def test_reachable_skips_offline_and_on_sim(node: Node) -> None:
     r = results(node, recipe("groq"), ("network.reachable",), ("network",), offline=False)["network.reachable"]
     assert r.status == Status.SKIP and "simulated" in r.why
 
-
-@pytest.fixture
-def http_server():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
-
-
-def test_probe_host_real_http(http_server: str, monkeypatch) -> None:
-    from envdoctor.collectors.network import probe_host
-
-    for var in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    good = probe_host(http_server, 2.0)
-    assert good["ok"] and good["status"] in (200, 501)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    bad = probe_host(f"http://127.0.0.1:{port}/", 1.0)
-    assert not bad["ok"] and "cannot connect" in bad["error"]

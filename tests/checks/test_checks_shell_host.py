@@ -147,20 +147,6 @@ def test_disk_free_against_recipe(node: Node) -> None:
     assert r.status == Status.FAIL and "needs about 1e+09 GB" in r.why
 
 
-def test_quota_parsing() -> None:
-    from envdoctor.collectors.disk import parse_quota_s, to_gb
-
-    text = ("Disk quotas for user alice (uid 1000):\n"
-            "     Filesystem   space   quota   limit   grace   files   quota   limit   grace\n"
-            "/dev/mapper/home-lv\n"
-            "                 900G*  1024G   1100G            100k   1000k   1100k\n"
-            "/projects          10G   2048G   2048G              1k   2000k   2000k\n")
-    rows = parse_quota_s(text)
-    assert [r["filesystem"] for r in rows] == ["/dev/mapper/home-lv", "/projects"]
-    assert rows[0]["over"] and rows[0]["used"] == "900G"
-    assert to_gb("1024G") == 1024.0 and to_gb("1T") == 1024.0 and round(to_gb("512M"), 2) == 0.5
-
-
 def test_host_collector_never_stores_secrets(monkeypatch, node: Node) -> None:
     from envdoctor.collectors.host import keep_env, redact_url
 
