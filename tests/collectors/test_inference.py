@@ -141,3 +141,55 @@ def test_client_defaults_are_the_recipes() -> None:
             (False if "action" in kw and ast.literal_eval(kw["action"]) == "store_true" else None)
     run = catalog().get("metis").run("chat")
     assert {p.flag: p.default for p in run.params} == defaults
+
+
+@pytest.mark.slow
+def test_facts_of_a_real_node_round_trip_through_json(metis_wheels: Any, sim_node: Any) -> None:
+    """Collected from a --ready Metis node, online against its stand-in endpoint on 127.0.0.1."""
+    from envdoctor.collectors.inference import Answer, InferenceFacts, TokenFacts, collect_inference
+    from envdoctor.probe import ProbeContext
+
+    node = sim_node("metis", ready=True)
+    recipe = catalog().get("metis")
+    facts = collect_inference(ProbeContext(node, recipe))
+    assert isinstance(facts.token, TokenFacts) and facts.token.present and not facts.token.expired
+    assert isinstance(facts.list, Answer) and facts.list.ok and facts.list.status == 200
+    assert facts.models is not None and facts.model in facts.models
+    assert facts.chat is not None and facts.chat.ok
+    assert InferenceFacts.from_json(json.loads(json.dumps(facts.to_json()))) == facts
+    offline = collect_inference(ProbeContext(node, recipe, offline=True))
+    assert offline.online == "--offline" and offline.list is None and offline.chat is None
+    assert InferenceFacts.from_json(json.loads(json.dumps(offline.to_json()))) == offline
+
+
+def test_a_recipe_without_a_service_is_skipped() -> None:
+    from envdoctor.collectors.inference import InferenceFacts, collect_inference
+    from envdoctor.probe import ProbeContext
+
+    recipe = catalog().get("groq")
+    facts = collect_inference(ProbeContext(Target("real", "/nonexistent", "jdoe", "laptop"), recipe))
+    assert facts == InferenceFacts(skipped="the recipe uses no inference service")
+
+
+@pytest.mark.parametrize("body, models", [
+    ({"clusters": {"metis": {"frameworks": {"api": {"models": ["b", "a"]}, "x": {"models": ["a"]}}}}}, ("a", "b")),
+    ({"clusters": {"sophia": {"frameworks": {}}}}, None),  # another cluster only
+    ({"clusters": []}, None),
+    (None, None),  # not JSON
+])
+def test_models_of_a_listing(body: Any, models: Any) -> None:
+    from envdoctor.collectors.inference import models_of
+
+    assert models_of(body, "metis") == models
+
+
+@pytest.mark.parametrize("body, parsed", [
+    ({"error": {"code": "endpoint_not_found", "message": "no such model"}}, ("endpoint_not_found", "no such model")),
+    ({"detail": "Permission denied"}, ("", "Permission denied")),
+    ({"error": "Too many requests"}, ("", "Too many requests")),
+    ("<html>bad gateway</html>", ("", "")),
+])
+def test_error_bodies_of_the_gateway(body: Any, parsed: Any) -> None:
+    from envdoctor.collectors.inference import _error
+
+    assert _error(body) == parsed
