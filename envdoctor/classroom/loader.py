@@ -398,12 +398,8 @@ def _redact(problem: dict[str, Any]) -> dict[str, Any]:
 @functools.lru_cache(maxsize=65536)
 def _redact_str(text: str) -> str:
     """Cached: a class's reports repeat the same fix and command texts thousands of times."""
-    try:
-        from envdoctor.redact import redact_text
-    except ImportError:
-        from envdoctor.share import _fallback_redact
+    from envdoctor.redact import redact_text  # a missing module is an error, never a weaker fallback
 
-        return str(_fallback_redact(text))
     return redact_text(text)
 
 
