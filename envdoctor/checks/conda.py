@@ -8,10 +8,11 @@ guard above it makes batch jobs skip it.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Mapping
 
 from envdoctor.checks import Outcome, check, fail, ok, warn
-from envdoctor.checks.host import current_env, facts, login_env
+from envdoctor.checks.host import current_env, login_env
+from envdoctor.collectors.shells import CondaBlock, ShellFacts, ShellMode, StartupFile, TextLine
 from envdoctor.probe import Probe
 from envdoctor.recipe import Recipe
 
@@ -30,28 +31,28 @@ def runs_in_batch(recipe: Recipe) -> bool:
     return any(r.launcher in ("pbs", "slurm") for r in recipe.runs) or recipe.scheduler.kind in ("pbs", "slurm")
 
 
-def resolves(mode: Mapping[str, Any]) -> bool:
-    return bool(mode.get("reached")) and mode.get("conda_type") in ("function", "file", "alias")
+def resolves(mode: ShellMode | None) -> bool:
+    return mode is not None and mode.reached and mode.conda_type in ("function", "file", "alias")
 
 
-def describe_mode(name: str, m: Mapping[str, Any]) -> str:
-    flags = m.get("argv", "").replace(" -c …", "")
-    if not m.get("reached"):
-        return f"{name} ({flags}): did not start ({m.get('stderr_tail') or ('timed out' if m.get('timed_out') else '')})"
-    kind = m.get("conda_type") or ""
-    trace = m.get("trace", {})
+def describe_mode(name: str, m: ShellMode) -> str:
+    flags = m.argv.replace(" -c …", "")
+    if not m.reached:
+        return f"{name} ({flags}): did not start ({m.stderr_tail or ('timed out' if m.timed_out else '')})"
+    kind = m.conda_type
+    trace = m.trace
     notes = []
-    if trace.get("returned_early"):
-        notes.append("returned early in " + ", ".join(sorted({f or "a startup file" for f in trace["returned_early"]})))
-    if trace.get("sourced"):
-        notes.append("sourced " + ", ".join(dict.fromkeys(trace["sourced"])))
+    if trace.returned_early:
+        notes.append("returned early in " + ", ".join(sorted({f or "a startup file" for f in trace.returned_early})))
+    if trace.sourced:
+        notes.append("sourced " + ", ".join(dict.fromkeys(trace.sourced)))
     tail = f" ({'; '.join(notes)})" if notes else ""
     if kind == "function":
-        at = m.get("conda_defined_at") or {}
-        where = f" defined in {at['file']}:{at['line']}" if at else ""
+        at = m.conda_defined_at
+        where = f" defined in {at.file}:{at.line}" if at else ""
         return f"{name} ({flags}): conda is a shell function{where}{tail}"
     if kind:
-        return f"{name} ({flags}): conda is {kind} {m.get('which', {}).get('conda') or m.get('conda_file', '')}{tail}"
+        return f"{name} ({flags}): conda is {kind} {m.which.get('conda') or m.conda_file}{tail}"
     return f"{name} ({flags}): conda: command not found{tail}"
 
 
@@ -67,14 +68,15 @@ def install_commands(recipe: Recipe) -> list[str]:
 @check("conda.installed", "conda", "Miniconda is installed where the course puts it", step="conda-install",
        applies=is_conda)
 def installed(probe: Probe, recipe: Recipe) -> Outcome:
-    sh = facts(probe, "shells")
-    conda = sh["conda"]
-    prefix = conda["display"]
-    elsewhere = (sh["modes"].get("login", {}).get("which") or {}).get("conda", "")
-    version = f" (conda {conda['version']})" if conda.get("version") else ""
-    if conda.get("conda_exe"):
+    sh = probe.of(ShellFacts)
+    conda = sh.conda
+    prefix = conda.display
+    login = sh.modes.get("login")
+    elsewhere = login.which.get("conda", "") if login else ""
+    version = f" (conda {conda.version})" if conda.version else ""
+    if conda.conda_exe:
         return ok(f"{prefix}/bin/conda{version}")
-    if conda.get("exists"):
+    if conda.exists:
         return fail(f"{prefix} exists but has no bin/conda: the Miniconda install was interrupted or removed "
                     "files", "re-run the installer over it (-u updates an existing prefix)",
                     [f"bash {install_commands(recipe)[1].split()[1]} -u -b -p {prefix}", f"{prefix}/bin/conda init bash"],
@@ -93,19 +95,17 @@ def installed(probe: Probe, recipe: Recipe) -> Outcome:
 @check("conda.shell-init", "conda", "`conda` works in login, interactive and batch shells", step="shell-init",
        applies=is_conda)
 def shell_init(probe: Probe, recipe: Recipe) -> Outcome:
-    sh = facts(probe, "shells")
-    modes: Mapping[str, Mapping[str, Any]] = sh["modes"]
-    files: Mapping[str, Mapping[str, Any]] = sh["files"]
-    conda = sh["conda"]
-    prefix = conda["display"]
+    sh = probe.of(ShellFacts)
+    modes, files, conda = sh.modes, sh.files, sh.conda
+    prefix = conda.display
     evidence = [describe_mode(name, modes[name]) for name in ("login", "interactive", "batch", "script") if name in modes]
-    login = modes.get("login", {})
-    blocks = [(name, b) for name, f in files.items() for b in f.get("conda_blocks", [])]
-    reads = sh.get("login_reads", "")
-    if not login.get("reached"):
+    login = modes.get("login")
+    blocks = [(name, b) for name, f in files.items() for b in f.conda_blocks]
+    reads = sh.login_reads
+    if login is None or not login.reached:
         return fail("the login shell did not start, so conda cannot be set up there (see shell.startup-files)",
                     "fix the startup file problem first", ["bash -n ~/.bashrc", "bash -n ~/.bash_profile"], evidence)
-    if not conda.get("conda_exe") and not resolves(login):
+    if not conda.conda_exe and not resolves(login):
         return fail(f"`conda` is not found in any shell, and {prefix}/bin/conda does not exist: Miniconda is not "
                     "installed (case: not installed)",
                     "install Miniconda, let it initialise bash, then log out and in again", install_commands(recipe),
@@ -113,9 +113,9 @@ def shell_init(probe: Probe, recipe: Recipe) -> Outcome:
     if resolves(login):
         return _login_works(recipe, sh, evidence, blocks)
     # From here on: installed, but a login shell does not find conda.
-    bashrc = files.get("~/.bashrc", {})
+    bashrc = files.get("~/.bashrc")
     if not blocks:
-        cmds = [f"source {prefix}/bin/activate" if conda.get("activate") else
+        cmds = [f"source {prefix}/bin/activate" if conda.activate else
                 f'eval "$({prefix}/bin/conda shell.bash hook)"', "conda init bash"]
         extra = ""
         if not _login_sources_bashrc(files, reads):
@@ -130,12 +130,12 @@ def shell_init(probe: Probe, recipe: Recipe) -> Outcome:
                     "log in again." + extra, cmds, evidence)
     in_bashrc = [b for name, b in blocks if name == "~/.bashrc"]
     in_login_files = [(name, b) for name, b in blocks if name != "~/.bashrc"]
-    ran = [f for f in login.get("trace", {}).get("conda_block_ran_in", [])]
-    stale = [(name, b) for name, b in blocks if b.get("prefix") and not b.get("prefix_exists")]
+    ran = login.trace.conda_block_ran_in
+    stale = [(name, b) for name, b in blocks if b.prefix and not b.prefix_exists]
     if ran and stale:
         name, b = stale[0]
-        return fail(f"the conda initialize block in {name} (lines {b['start']}-{b['end']}) runs, but it points at "
-                    f"{b.get('prefix_display')}/bin/conda, which does not exist (Miniconda was moved or reinstalled "
+        return fail(f"the conda initialize block in {name} (lines {b.start}-{b.end}) runs, but it points at "
+                    f"{b.prefix_display}/bin/conda, which does not exist (Miniconda was moved or reinstalled "
                     f"elsewhere); conda is now in {prefix}",
                     f"rewrite the block for {prefix} with conda init, then log in again",
                     [f"{prefix}/bin/conda init bash", "# log out and log in again"], evidence)
@@ -149,7 +149,7 @@ def shell_init(probe: Probe, recipe: Recipe) -> Outcome:
     if in_login_files and not in_bashrc:
         name, b = in_login_files[0]
         if reads and name != reads:
-            return fail(f"the conda initialize block is in {name} (lines {b['start']}-{b['end']}), but a login shell "
+            return fail(f"the conda initialize block is in {name} (lines {b.start}-{b.end}), but a login shell "
                         f"reads only {reads}: bash reads the first of ~/.bash_profile, ~/.bash_login, ~/.profile "
                         f"that exists, and ignores the others",
                         f"let conda write its block to ~/.bashrc and make {reads} source ~/.bashrc",
@@ -157,7 +157,7 @@ def shell_init(probe: Probe, recipe: Recipe) -> Outcome:
                          "# log out and log in again"], evidence)
     guard = _guard_before(bashrc, in_bashrc[0]) if in_bashrc else None
     return fail("a login shell does not find `conda` although Miniconda is installed and a conda initialize block "
-                "exists" + (f" (~/.bashrc line {guard['line']}: `{guard['text']}` returns before it)" if guard else "")
+                "exists" + (f" (~/.bashrc line {guard.line}: `{guard.text}` returns before it)" if guard else "")
                 + "; something in the startup files undoes it or stops before it",
                 "run `conda init bash` again and compare your startup files with the evidence below (bash -x shows "
                 "each command as it runs)",
@@ -165,33 +165,33 @@ def shell_init(probe: Probe, recipe: Recipe) -> Outcome:
                 evidence)
 
 
-def _login_works(recipe: Recipe, sh: Mapping[str, Any], evidence: list[str],
-                 blocks: list[tuple[str, Mapping[str, Any]]]) -> Outcome:
-    modes, files = sh["modes"], sh["files"]
-    login, batch = modes.get("login", {}), modes.get("batch", {})
-    prefix = sh["conda"]["display"]
+def _login_works(recipe: Recipe, sh: ShellFacts, evidence: list[str],
+                 blocks: list[tuple[str, CondaBlock]]) -> Outcome:
+    modes, files = sh.modes, sh.files
+    login, batch = modes["login"], modes.get("batch")
+    prefix = sh.conda.display
     env_name = recipe.environment.name or "base"
-    if login.get("conda_type") != "function":
-        return warn(f"in a login shell `conda` is the program {login.get('which', {}).get('conda') or 'on PATH'}, "
+    if login.conda_type != "function":
+        return warn(f"in a login shell `conda` is the program {login.which.get('conda') or 'on PATH'}, "
                     "not the shell function `conda init` defines, so `conda activate` fails with "
                     "\"Run 'conda init' before 'conda activate'\"",
                     "initialise conda for bash and log in again",
                     [f"{prefix}/bin/conda init bash", "# log out and log in again"], evidence)
-    if resolves(batch) or not batch.get("reached"):
+    if batch is None or resolves(batch) or not batch.reached:
         return ok(*evidence)
     # Works interactively, not in a non-interactive login shell: a batch job's shell.
-    bashrc = files.get("~/.bashrc", {})
+    bashrc = files.get("~/.bashrc")
     block = next((b for name, b in blocks if name == "~/.bashrc"), None)
     guard = _guard_before(bashrc, block) if block else None
     snippet = [f"# in the job script, before `conda activate {env_name}`:",
                f'eval "$({prefix}/bin/conda shell.bash hook)"', f"conda activate {env_name}"]
     if guard and block:
-        why = (f"~/.bashrc line {guard['line']} (`{guard['text']}`) returns for non-interactive shells, before the "
-               f"conda initialize block at lines {block['start']}-{block['end']}: login and interactive shells find "
+        why = (f"~/.bashrc line {guard.line} (`{guard.text}`) returns for non-interactive shells, before the "
+               f"conda initialize block at lines {block.start}-{block.end}: login and interactive shells find "
                f"`conda`, but a batch job (PBS runs a non-interactive login shell, bash -l) does not, so "
                f"`conda activate {env_name}` fails in job scripts")
         fix = (f"put the conda hook in your job scripts (below), or move the conda initialize block (lines "
-               f"{block['start']}-{block['end']}) above line {guard['line']} of ~/.bashrc")
+               f"{block.start}-{block.end}) above line {guard.line} of ~/.bashrc")
     else:
         why = ("login and interactive shells find `conda`, but a non-interactive login shell (a batch job's shell, "
                "bash -l) does not, so `conda activate` fails in job scripts")
@@ -204,40 +204,41 @@ def _login_works(recipe: Recipe, sh: Mapping[str, Any], evidence: list[str],
     return ok(*evidence, f"note: {why}")
 
 
-def _guard_before(bashrc: Mapping[str, Any], block: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
-    if not block:
+def _guard_before(bashrc: StartupFile | None, block: CondaBlock | None) -> TextLine | None:
+    if not block or not bashrc:
         return None
-    guards = [g for g in bashrc.get("guards", []) if g["line"] < block["start"]]
+    guards = [g for g in bashrc.guards if g.line < block.start]
     return guards[0] if guards else None
 
 
-def _login_sources_bashrc(files: Mapping[str, Mapping[str, Any]], reads: str) -> bool:
-    return bool(reads) and bool(files.get(reads, {}).get("sources_bashrc"))
+def _login_sources_bashrc(files: Mapping[str, StartupFile], reads: str) -> bool:
+    f = files.get(reads)
+    return bool(reads) and f is not None and bool(f.sources_bashrc)
 
 
-def _bashrc_ran(login: Mapping[str, Any], reads: str, files: Mapping[str, Mapping[str, Any]]) -> bool:
-    sourced = login.get("trace", {}).get("sourced", [])
-    if sourced or login.get("trace", {}).get("conda_block_ran_in"):
+def _bashrc_ran(login: ShellMode, reads: str, files: Mapping[str, StartupFile]) -> bool:
+    sourced = login.trace.sourced
+    if sourced or login.trace.conda_block_ran_in:
         return "~/.bashrc" in sourced
     return _login_sources_bashrc(files, reads)  # no trace (xtrace switched off by a startup file)
 
 
-def _profile_why(files: Mapping[str, Mapping[str, Any]], reads: str, block: Mapping[str, Any]) -> str:
-    where = f"the conda initialize block is in ~/.bashrc (lines {block['start']}-{block['end']})"
+def _profile_why(files: Mapping[str, StartupFile], reads: str, block: CondaBlock) -> str:
+    where = f"the conda initialize block is in ~/.bashrc (lines {block.start}-{block.end})"
     if not reads:
         return (f"{where}, but a login shell (ssh) reads none of your files: there is no ~/.bash_profile, "
                 "~/.bash_login or ~/.profile, and bash reads ~/.bashrc only for interactive non-login shells "
                 "(case: login shell skips ~/.bashrc)")
     shadowed = [n for n in ("~/.bash_profile", "~/.bash_login", "~/.profile")
-                if n != reads and files.get(n, {}).get("exists") and files.get(n, {}).get("sources_bashrc")]
+                if n != reads and n in files and files[n].exists and files[n].sources_bashrc]
     text = (f"{where}, but a login shell (ssh: bash -l -i) reads {reads}, and {reads} never sources ~/.bashrc, "
             "so login shells never see conda (a new `bash` inside the session does) "
             "(case: ~/.bash_profile skips ~/.bashrc)")
     if shadowed:
         text += (f"; {shadowed[0]} would source ~/.bashrc, but bash reads only the first of ~/.bash_profile, "
                  f"~/.bash_login, ~/.profile that exists, so {shadowed[0]} is ignored")
-    elif files.get(reads, {}).get("sources_bashrc"):
-        text = (f"{where}; {reads} sources ~/.bashrc (line {files[reads]['sources_bashrc'][0]}), but in a login "
+    elif _login_sources_bashrc(files, reads):
+        text = (f"{where}; {reads} sources ~/.bashrc (line {files[reads].sources_bashrc[0]}), but in a login "
                 "shell that line did not run (it is conditional, or comes after a `return`/`exit`)")
     return text
 

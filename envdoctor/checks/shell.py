@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
 
 from envdoctor.checks import Outcome, check, fail, ok, warn
-from envdoctor.checks.host import facts, is_simulated, login_env
+from envdoctor.checks.host import is_simulated, login_env
+from envdoctor.collectors.shells import ShellFacts
 from envdoctor.probe import Probe
 from envdoctor.recipe import Recipe
 
@@ -28,57 +28,56 @@ def read_by(name: str, login_reads: str) -> list[str]:
 
 @check("shell.startup-files", "shell", "shell startup files are readable and valid bash")
 def startup_files(probe: Probe, recipe: Recipe) -> Outcome:
-    sh = facts(probe, "shells")
-    files: Mapping[str, Mapping[str, Any]] = sh["files"]
-    reads = sh.get("login_reads", "")
+    sh = probe.of(ShellFacts)
+    files, reads = sh.files, sh.login_reads
     problems: list[str] = []
     fixes: list[str] = []
     commands: list[str] = []
     evidence: list[str] = []
     severe = False
     for name, f in files.items():
-        if not f.get("exists") and not f.get("error"):
+        if not f.exists and not f.error:
             continue
         used = read_by(name, reads) or ([] if name != "~/.bashrc" else ["interactive"])
-        if f.get("error"):
-            problems.append(f"{name} {f['error']}")
+        if f.error:
+            problems.append(f"{name} {f.error}")
             fixes.append(f"repair or remove {name}")
             commands.append(f"ls -l {name}")
             severe = severe or bool(used) or name == "~/.bashrc"
             continue
-        evidence.append(f"{name}: {f.get('lines', 0)} lines"
+        evidence.append(f"{name}: {f.lines} lines"
                         + (f", read by {', '.join(used)} shells" if used else ""))
-        if f.get("syntax_error"):
-            problems.append(f"`bash -n {name}` reports: {f['syntax_error']} — bash stops reading the file there, "
+        if f.syntax_error:
+            problems.append(f"`bash -n {name}` reports: {f.syntax_error} — bash stops reading the file there, "
                             "so everything after it (PATH, conda, the env) is never set up")
             fixes.append(f"fix the syntax error in {name} (the line bash names, or the line before it)")
             commands.append(f"bash -n {name}")
             severe = True
-        if f.get("crlf"):
+        if f.crlf:
             problems.append(f"{name} has Windows (CRLF) line endings; bash reports `$'\\r': command not found`")
             fixes.append(f"convert {name} to Unix line endings")
             commands.append(f"sed -i 's/\\r$//' {name}")
-        for block in f.get("conda_blocks", []):
-            if not block.get("end"):
-                problems.append(f"{name}: the conda initialize block starting at line {block['start']} has no "
+        for block in f.conda_blocks:
+            if not block.end:
+                problems.append(f"{name}: the conda initialize block starting at line {block.start} has no "
                                 "`# <<< conda initialize <<<` end marker")
                 fixes.append(f"remove the broken block from {name} and run `conda init bash` again")
-    for mode, m in sh["modes"].items():
-        if m.get("timed_out"):
+    for mode, m in sh.modes.items():
+        if m.timed_out:
             problems.append(f"{MODE_TEXT[mode]} did not finish starting (a startup file waits for input or hangs)")
             fixes.append("find the command that waits (read, ssh, a network mount) in your startup files")
             severe = True
-        elif not m.get("reached"):
+        elif not m.reached:
             problems.append(f"{MODE_TEXT[mode]} never reached its command (a startup file runs `exit` or `exec`): "
-                            f"{m.get('stderr_tail', '')}".rstrip(": "))
+                            f"{m.stderr_tail}".rstrip(": "))
             fixes.append("remove `exit`/`exec` lines from your startup files, or guard them with `[[ $- == *i* ]]`")
             severe = True
-        for err in m.get("trace", {}).get("errors", [])[:3]:
+        for err in m.trace.errors[:3]:
             line = f"{mode} shell: {err}"
             if line not in evidence:
                 evidence.append(line)
     if not problems:
-        if not any(f.get("exists") for f in files.values()):
+        if not any(f.exists for f in files.values()):
             return ok("no ~/.bash_profile, ~/.bash_login, ~/.profile or ~/.bashrc: bash uses the system defaults")
         return ok(*evidence)
     why = "; ".join(problems)
@@ -88,17 +87,17 @@ def startup_files(probe: Probe, recipe: Recipe) -> Outcome:
 
 @check("shell.path", "shell", "PATH in a login shell has no missing or unsafe entries")
 def path_entries(probe: Probe, recipe: Recipe) -> Outcome:
-    login = probe.get("shells.modes.login") or {}
-    if not login.get("reached"):
+    sh = probe.of(ShellFacts)
+    login = sh.modes.get("login")
+    if login is None or not login.reached:
         return warn("the login shell did not start (see shell.startup-files), so its PATH is unknown",
                     "fix the startup files first")
-    entries = login.get("path", [])
+    entries = login.path
     # RHEL's default ~/.bashrc adds ~/.local/bin and ~/bin whether or not they exist: harmless.
-    missing = [e["entry"] for e in entries
-               if e["entry"] and not e["relative"] and not e["exists"] and e["entry"] not in CONVENTIONAL]
-    relative = [e["entry"] or "(empty)" for e in entries if e["relative"] or not e["entry"]]
-    not_dirs = [e["entry"] for e in entries if e["exists"] and not e["is_dir"]]
-    shown = ":".join(e["entry"] for e in entries)
+    missing = [e.entry for e in entries if e.entry and not e.relative and not e.exists and e.entry not in CONVENTIONAL]
+    relative = [e.entry or "(empty)" for e in entries if e.relative or not e.entry]
+    not_dirs = [e.entry for e in entries if e.exists and not e.is_dir]
+    shown = ":".join(e.entry for e in entries)
     if not (missing or relative or not_dirs):
         return ok(f"PATH={shown}")
     parts = []
@@ -112,7 +111,7 @@ def path_entries(probe: Probe, recipe: Recipe) -> Outcome:
                      "current directory")
     targets = list(dict.fromkeys(missing + not_dirs))
     cmds = [f"grep -n '{e}' ~/.bashrc ~/.bash_profile ~/.profile" for e in targets[:3]]
-    return warn("; ".join(parts) + f". The login shell reads {probe.get('shells.login_reads') or 'no personal file'}.",
+    return warn("; ".join(parts) + f". The login shell reads {sh.login_reads or 'no personal file'}.",
                 "remove or correct the lines of your startup files that add them", cmds, [f"PATH={shown}"])
 
 

@@ -7,7 +7,12 @@ Two kinds of facts, so checks can say *why*:
 - dynamic: bash started the way each context starts it (login, interactive, batch, script;
   see proc.SHELL_FLAGS) from the target's fresh-login environment, with `-x`: does `conda`
   resolve, where was its function defined (`declare -F` under extdebug), which files were
-  sourced, did ~/.bashrc `return` early, did the conda block run, PATH and environment.
+  sourced, did ~/.bashrc `return` early, did the conda block run, PATH and environment,
+  the `module` command, the Python versions, and whether the course's activate command works.
+
+The per-context capture (`context_script`) is the only script that records what a shell
+sees: `check --in-job` runs the same snippet inside a batch job and reads its output with
+the same parser (`mode_facts`), so a job's shell and a login shell are two `ShellMode`s.
 """
 from __future__ import annotations
 
@@ -18,11 +23,14 @@ import threading
 import weakref
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Dict, Mapping, Optional, Tuple
 
 from envdoctor import proc
 from envdoctor.collectors.host import keep_env, unmap_value
+from envdoctor.facts import Facts
 from envdoctor.probe import ProbeContext, collector
+from envdoctor.recipe import Recipe
 from envdoctor.targets import Target
 
 LOGIN_FILES = ("~/.bash_profile", "~/.bash_login", "~/.profile")
@@ -30,9 +38,16 @@ STARTUP_FILES = LOGIN_FILES + ("~/.bashrc",)
 MODES = ("login", "interactive", "batch", "script")
 BEGIN = "@@ENVDOCTOR-PROBE-BEGIN@@"
 ENV_MARK = "@@ENVDOCTOR-PROBE-ENV@@"
+MORE_MARK = "@@ENVDOCTOR-PROBE-MORE@@"  # after the environment: the slower facts (Python, activate)
 START_CMD = ": envdoctor-probe-start"
 # The commands every shell context is asked to resolve (besides the recipe's own).
 BASE_COMMANDS = ("conda", "python", "python3", "pip", "git", "virtualenv")
+# Variables kept from each shell's environment besides host.KEEP_VARS and the recipe's own:
+# the modules loaded (`check --in-job` compares them with a job's).
+SHELL_VARS = ("LOADEDMODULES",)
+# Extra seconds a context may take for the activate command and the Python versions, after
+# its startup files ran (a real `conda activate` starts conda's own Python).
+ACTIVATE_SECONDS = 10.0
 
 BLOCK_START = re.compile(r"^\s*#\s*>>>\s*conda initialize\s*>>>")
 BLOCK_END = re.compile(r"^\s*#\s*<<<\s*conda initialize\s*<<<")
@@ -46,32 +61,165 @@ ACTIVATE_LINE = re.compile(
     r"""(\bconda\s+activate\b|/bin/activate\b|etc/profile\.d/conda\.sh|shell\.(bash|posix)\s+hook)""")
 
 
+# --- the facts -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TextLine:
+    """A line of a startup file: an interactive-only guard, or a line that activates an env."""
+
+    line: int
+    text: str
+
+
+@dataclass(frozen=True)
+class CondaBlock:
+    """A `# >>> conda initialize >>>` block; end 0 when its end marker is missing."""
+
+    start: int
+    end: int = 0
+    prefix: str = ""  # the conda it points at (this machine's path)
+    prefix_display: str = ""  # the same, as the course writes it
+    prefix_exists: bool = False
+
+
+@dataclass(frozen=True)
+class FileText:
+    """What the text of one startup file says (`analyse_text`)."""
+
+    lines: int = 0
+    conda_blocks: Tuple[CondaBlock, ...] = ()
+    guards: Tuple[TextLine, ...] = ()
+    sources_bashrc: Tuple[int, ...] = ()
+    activations: Tuple[TextLine, ...] = ()
+
+
+@dataclass(frozen=True)
+class StartupFile:
+    """One of ~/.bash_profile, ~/.bash_login, ~/.profile, ~/.bashrc."""
+
+    display: str
+    exists: bool = False
+    symlink: bool = False
+    readable: bool = False
+    error: str = ""  # why it cannot be used ("is a directory, not a file", ...)
+    link_target: str = ""
+    crlf: bool = False
+    syntax_error: str = ""  # `bash -n`'s first message
+    lines: int = 0
+    conda_blocks: Tuple[CondaBlock, ...] = ()
+    guards: Tuple[TextLine, ...] = ()
+    sources_bashrc: Tuple[int, ...] = ()
+    activations: Tuple[TextLine, ...] = ()
+
+
+@dataclass(frozen=True)
+class Trace:
+    """From `bash -x`: files sourced, files that returned early, where the conda block ran."""
+
+    sourced: Tuple[str, ...] = ()
+    returned_early: Tuple[str, ...] = ()
+    conda_block_ran_in: Tuple[str, ...] = ()
+    errors: Tuple[str, ...] = ()  # bash's own messages while starting
+
+
+@dataclass(frozen=True)
+class PathEntry:
+    entry: str  # as the course writes it (`~/bin`, `/opt/...`)
+    exists: bool = False
+    is_dir: bool = False
+    relative: bool = False
+
+
+@dataclass(frozen=True)
+class Location:
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
+class ShellMode(Facts):
+    """What one shell context sees once its startup files ran (or why it did not get there).
+
+    Also the facts of a batch job's shell (`check --in-job`, mode "job"): same capture,
+    same parser, so the two compare field by field.
+    """
+
+    mode: str
+    reached: bool  # the capture ran (the startup files did not `exit`, `exec` or hang)
+    argv: str = ""
+    returncode: int = 0
+    timed_out: bool = False  # the startup files did not finish in time
+    duration_ms: int = 0
+    flags: str = ""  # $-
+    conda_type: str = ""  # type -t conda: function, file, alias or ""
+    conda_file: str = ""
+    conda_def: str = ""  # declare -F conda under extdebug: "conda LINE FILE"
+    conda_defined_at: Optional[Location] = None
+    python_type: str = ""
+    module_type: str = ""  # type -t module
+    python_version: str = ""  # of `python`, as the shell resolves it (aliases included)
+    python3_version: str = ""
+    activate: str = ""  # the course's activate command: "ok", "failed", "timeout", "" (none)
+    activated_python: str = ""  # `python`'s version once activated
+    which: Dict[str, str] = field(default_factory=dict)  # command -> type -P (this machine's path)
+    env: Dict[str, str] = field(default_factory=dict)  # kept variables, course spelling, URLs redacted
+    path: Tuple[PathEntry, ...] = ()
+    trace: Trace = field(default_factory=Trace)
+    stderr_tail: str = ""  # the last line bash printed when the capture was not reached
+
+
+@dataclass(frozen=True)
+class CondaInstall:
+    """The Miniconda install the recipe names."""
+
+    prefix: str
+    display: str
+    exists: bool = False
+    conda_exe: bool = False
+    condabin: bool = False
+    conda_sh: bool = False
+    activate: bool = False
+    version: str = ""
+    auto_activate_base: Optional[bool] = None
+    condarc: str = ""
+
+
+@dataclass(frozen=True)
+class ShellFacts(Facts):
+    files: Dict[str, StartupFile]
+    login_reads: str
+    modes: Dict[str, ShellMode]
+    conda: CondaInstall
+    commands: Tuple[str, ...] = ()
+
+
+# --- startup files ---------------------------------------------------------------------
+
 def _strip_comment(line: str) -> str:
     s = line.strip()
     return "" if s.startswith("#") else s
 
 
-def analyse_text(text: str) -> dict[str, Any]:
+def analyse_text(text: str) -> FileText:
     """Static facts of one startup file: conda blocks, interactive guards, sourcing lines."""
     lines = text.splitlines()
-    blocks: list[dict[str, Any]] = []
-    guards: list[dict[str, Any]] = []
+    blocks: list[CondaBlock] = []
+    guards: list[TextLine] = []
     sources_bashrc: list[int] = []
-    activations: list[dict[str, Any]] = []
-    current: dict[str, Any] | None = None
+    activations: list[TextLine] = []
+    current: CondaBlock | None = None
     for i, raw in enumerate(lines, start=1):
         if BLOCK_START.match(raw):
-            current = {"start": i, "end": 0, "prefix": ""}
+            current = CondaBlock(i)
             continue
         if current is not None:
             if BLOCK_END.match(raw):
-                current["end"] = i
-                blocks.append(current)
+                blocks.append(replace(current, end=i))
                 current = None
                 continue
             m = CONDA_EXE_IN_BLOCK.search(raw) or CONDA_SH.search(raw)
-            if m and not current["prefix"] and not raw.lstrip().startswith("#"):
-                current["prefix"] = m.group(1)
+            if m and not current.prefix and not raw.lstrip().startswith("#"):
+                current = replace(current, prefix=m.group(1))
             continue
         code = _strip_comment(raw)
         if not code:
@@ -79,15 +227,12 @@ def analyse_text(text: str) -> dict[str, Any]:
         if SOURCES_BASHRC.search(code):
             sources_bashrc.append(i)
         if ACTIVATE_LINE.search(code):
-            activations.append({"line": i, "text": code[:200]})
-        guard = _guard_at(lines, i - 1)
-        if guard:
-            guards.append({"line": i, "text": code[:200]})
+            activations.append(TextLine(i, code[:200]))
+        if _guard_at(lines, i - 1):
+            guards.append(TextLine(i, code[:200]))
     if current is not None:  # an unterminated block still counts (and is a finding)
-        current["end"] = 0
         blocks.append(current)
-    return {"lines": len(lines), "conda_blocks": blocks, "guards": guards,
-            "sources_bashrc": sources_bashrc, "activations": activations}
+    return FileText(len(lines), tuple(blocks), tuple(guards), tuple(sources_bashrc), tuple(activations))
 
 
 def _guard_at(lines: list[str], idx: int) -> bool:
@@ -107,46 +252,79 @@ def _guard_at(lines: list[str], idx: int) -> bool:
     return False
 
 
-def read_startup_file(target: Target, recipe_path: str) -> dict[str, Any]:
+def read_startup_file(target: Target, recipe_path: str) -> StartupFile:
     path = target.path(recipe_path)
-    facts: dict[str, Any] = {"display": recipe_path, "path": path, "exists": False, "symlink": os.path.islink(path),
-                             "readable": False, "error": ""}
-    if facts["symlink"]:
-        facts["link_target"] = os.readlink(path)
+    facts = StartupFile(recipe_path, symlink=os.path.islink(path),
+                        link_target=os.readlink(path) if os.path.islink(path) else "")
     if not os.path.lexists(path):
         return facts
     if not os.path.exists(path):
-        facts["error"] = f"is a symlink to {facts.get('link_target')}, which does not exist"
-        return facts
-    facts["exists"] = True
+        return replace(facts, error=f"is a symlink to {facts.link_target}, which does not exist")
+    facts = replace(facts, exists=True)
     if os.path.isdir(path):
-        facts["error"] = "is a directory, not a file"
-        return facts
+        return replace(facts, error="is a directory, not a file")
     try:
         with open(path, "rb") as fh:
             data = fh.read(2_000_000)
     except OSError as exc:
-        facts["error"] = f"cannot be read: {exc.strerror or exc}"
-        return facts
-    facts["readable"] = True
+        return replace(facts, error=f"cannot be read: {exc.strerror or exc}")
     text = data.decode("utf-8", errors="replace")
-    facts["crlf"] = "\r\n" in text
-    facts.update(analyse_text(text))
-    return facts
+    seen = analyse_text(text)
+    return replace(facts, readable=True, crlf="\r\n" in text, lines=seen.lines, conda_blocks=seen.conda_blocks,
+                   guards=seen.guards, sources_bashrc=seen.sources_bashrc, activations=seen.activations)
 
 
-def login_reads(files: dict[str, dict[str, Any]]) -> str:
+def login_reads(files: Mapping[str, StartupFile]) -> str:
     """bash reads the FIRST of ~/.bash_profile, ~/.bash_login, ~/.profile that exists and is readable."""
     for name in LOGIN_FILES:
-        f = files.get(name, {})
-        if f.get("exists") and f.get("readable"):
+        f = files.get(name)
+        if f is not None and f.exists and f.readable:
             return name
     return ""
 
 
-def probe_script(commands: tuple[str, ...]) -> str:
+# --- the capture: what a shell sees -------------------------------------------------------
+
+def map_command(cmd: str, target: Target) -> str:
+    """A recipe command with its node paths (`/opt/...`) mapped onto a simulated node."""
+    if not target.root:
+        return cmd
+    roots = "|".join(re.escape(r) for r in target.meta.get("mapped_roots", ()))
+    if not roots:
+        return cmd
+    return re.sub(rf"(?<![\w/.~-])/(?:{roots})(?=/|\b)", lambda m: target.root + m.group(0), cmd)
+
+
+def recipe_commands(recipe: Recipe) -> tuple[str, ...]:
+    """The commands each context resolves: the usual ones, the scheduler's, the vendor tools."""
+    names = list(BASE_COMMANDS) + list(recipe.scheduler.commands) + [s.argv[0] for s in recipe.sdk if not s.in_env]
+    return tuple(dict.fromkeys(n for n in names if n and "/" not in n))
+
+
+def capture_vars(recipe: Recipe) -> tuple[str, ...]:
+    """Variables kept besides host.KEEP_VARS: the recipe's own (a secret-looking name the
+    course sets is kept too: it is the course's) and SHELL_VARS."""
+    return tuple(dict.fromkeys([n for v in recipe.variables for n in v.names()] + list(SHELL_VARS)))
+
+
+def activation(recipe: Recipe, target: Target) -> str:
+    return map_command(recipe.environment.activate, target) if recipe.environment.activate else ""
+
+
+_PY_VERSION = "-c 'import sys; print(sys.version.split()[0])' 2>/dev/null"
+
+
+def context_script(recipe: Recipe, target: Target) -> str:
+    """Bash that prints the facts of the shell it runs in: `key<TAB>value` lines after BEGIN,
+    the exported environment (NUL-separated) after ENV_MARK, then after MORE_MARK the slower
+    facts (Python versions; the course's activate command, tried in a subshell so the
+    facts above stay those of the shell as it started)."""
+    return _script(recipe_commands(recipe), activation(recipe, target))
+
+
+def _script(commands: tuple[str, ...], activate: str) -> str:
     names = " ".join(shlex.quote(c) for c in commands)
-    return "\n".join([
+    lines = [
         START_CMD,
         "set +x",
         f"printf '\\n%s\\n' {shlex.quote(BEGIN)}",
@@ -157,13 +335,23 @@ def probe_script(commands: tuple[str, ...]) -> str:
         "printf 'conda_def\\t%s\\n' \"$(declare -F conda 2>/dev/null)\"",
         "shopt -u extdebug",
         "printf 'python_type\\t%s\\n' \"$(type -t python 2>/dev/null)\"",
+        "printf 'module_type\\t%s\\n' \"$(type -t module 2>/dev/null)\"",
         f"for c in {names}; do printf 'which\\t%s\\t%s\\n' \"$c\" \"$(type -P \"$c\" 2>/dev/null)\"; done",
         f"printf '%s\\n' {shlex.quote(ENV_MARK)}",
         "for n in $(compgen -e); do printf '%s=%s\\0' \"$n\" \"${!n}\"; done",
-    ])
+        f"printf '%s\\n' {shlex.quote(MORE_MARK)}",
+        # `python` as typed (an alias counts: it is what the user gets), python3 from PATH.
+        f"printf 'python_version\\t%s\\n' \"$(python {_PY_VERSION} | head -n 1)\"",
+        f"printf 'python3_version\\t%s\\n' \"$(command python3 {_PY_VERSION} | head -n 1)\"",
+    ]
+    if activate:
+        lines.append(f"( if {{ {activate}\n}} </dev/null >/dev/null 2>&1; then printf 'activate\\tok\\n'; "
+                     f"printf 'activated_python\\t%s\\n' \"$(command python {_PY_VERSION} | head -n 1)\"; "
+                     "else printf 'activate\\tfailed\\n'; fi )")
+    return "\n".join(lines) + "\n"
 
 
-def parse_trace(stderr: str) -> dict[str, Any]:
+def parse_trace(stderr: str) -> Trace:
     """Which files were sourced, which returned early, where the conda block ran (from `bash -x`).
 
     As root bash ignores PS4 from the environment, so the trace has the default `+ ` prefix;
@@ -195,65 +383,101 @@ def parse_trace(stderr: str) -> dict[str, Any]:
             returns.append(stack.get(depth, ""))
         elif cmd.startswith("__conda_setup="):
             block_ran.append(stack.get(depth, ""))
-    return {"sourced": sourced, "returned_early": returns, "conda_block_ran_in": block_ran, "errors": errors[:10]}
+    return Trace(tuple(sourced), tuple(returns), tuple(block_ran), tuple(errors[:10]))
 
 
-def parse_output(stdout: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Captured:
+    """The capture's output, parsed (before paths are spelled the course's way)."""
+
+    reached: bool
+    values: Dict[str, str] = field(default_factory=dict)  # key -> value lines
+    which: Dict[str, str] = field(default_factory=dict)
+    env: Dict[str, str] = field(default_factory=dict)  # the whole exported environment
+    finished: bool = False  # got past the environment (MORE_MARK)
+
+
+def parse_output(stdout: str) -> Captured:
     if BEGIN not in stdout:
-        return {"reached": False}
+        return Captured(False)
     body = stdout.split(BEGIN, 1)[1]
-    text, _, env_part = body.partition(ENV_MARK + "\n")
-    facts: dict[str, Any] = {"reached": True, "which": {}}
-    for line in text.splitlines():
+    text, _, rest = body.partition(ENV_MARK + "\n")
+    env_part, finished, more = rest.partition(MORE_MARK + "\n")
+    values: dict[str, str] = {}
+    which: dict[str, str] = {}
+    for line in (text + "\n" + more).splitlines():
         parts = line.split("\t")
         if parts[0] == "which" and len(parts) >= 2:
-            facts["which"][parts[1]] = parts[2] if len(parts) > 2 else ""
+            which[parts[1]] = parts[2] if len(parts) > 2 else ""
         elif len(parts) == 2:
-            facts[parts[0]] = parts[1]
+            values[parts[0]] = parts[1]
     env: dict[str, str] = {}
     for item in env_part.split("\0"):
         name, sep, value = item.partition("=")
         if sep and name and "\n" not in name:
             env[name] = value
-    facts["env_raw"] = env
-    return facts
+    return Captured(True, values, which, env, bool(finished))
 
 
-def run_mode(target: Target, mode: str, commands: tuple[str, ...], timeout: float,
-             extra_vars: tuple[str, ...]) -> dict[str, Any]:
-    done = proc.bash(mode, probe_script(commands), env=target.login_env(), cwd=target.home if os.path.isdir(target.home) else None,
-                     timeout=timeout, xtrace=True)
-    facts = parse_output(done.stdout)
-    env = facts.pop("env_raw", {})
-    facts["_full_env"] = env  # removed before the facts are stored (secrets); see login_environment
-    facts.update({
-        "mode": mode,
-        "argv": " ".join(proc.bash_argv(mode, "…")),
-        "returncode": done.returncode,
-        "timed_out": done.timed_out,
-        "duration_ms": done.duration_ms,
-        "trace": parse_trace(done.stderr),
-        "env": {k: unmap_value(target, v) for k, v in keep_env(env, extra_vars).items()},
-        "path": [_path_entry(target, p) for p in env.get("PATH", "").split(":")] if "PATH" in env else [],
-    })
-    conda_def = facts.get("conda_def", "")
-    if conda_def:
-        parts = conda_def.split(" ", 2)
-        if len(parts) == 3 and parts[1].isdigit():
-            facts["conda_defined_at"] = {"file": target.unmap(parts[2]), "line": int(parts[1])}
-    trace = facts["trace"]
-    for key in ("sourced", "returned_early", "conda_block_ran_in"):
-        trace[key] = [target.unmap(p) if p else "" for p in trace[key]]
-    if not facts.get("reached"):
-        tail = (done.stderr.strip().splitlines() or [""])[-1]
-        facts["stderr_tail"] = tail[:300]
-    return facts
+def mode_facts(target: Target, mode: str, done: proc.Completed, keep: tuple[str, ...],
+               activating: bool = False) -> tuple[ShellMode, Dict[str, str]]:
+    """A context's facts from the capture's output (and bash's `-x` trace on stderr, when
+    traced), with the whole environment it reached (never stored: it carries secrets)."""
+    got = parse_output(done.stdout)
+    v = got.values
+    timed_out = done.timed_out and not got.finished  # a slow activate is not a hanging startup file
+    activate = v.get("activate", "timeout" if done.timed_out and activating else "")
+    trace = parse_trace(done.stderr)
+    trace = replace(trace, sourced=_unmapped(target, trace.sourced),
+                    returned_early=_unmapped(target, trace.returned_early),
+                    conda_block_ran_in=_unmapped(target, trace.conda_block_ran_in))
+    facts = ShellMode(
+        mode=mode, reached=got.reached, argv=" ".join(done.argv), returncode=done.returncode, timed_out=timed_out,
+        duration_ms=done.duration_ms, flags=v.get("flags", ""), conda_type=v.get("conda_type", ""),
+        conda_file=v.get("conda_file", ""), conda_def=v.get("conda_def", ""),
+        conda_defined_at=_defined_at(target, v.get("conda_def", "")), python_type=v.get("python_type", ""),
+        module_type=v.get("module_type", ""), python_version=v.get("python_version", ""),
+        python3_version=v.get("python3_version", ""), activate=activate if got.reached else "",
+        activated_python=v.get("activated_python", ""), which=got.which,
+        env={k: unmap_value(target, val) for k, val in keep_env(got.env, keep).items()},
+        path=tuple(_path_entry(target, p) for p in got.env["PATH"].split(":")) if "PATH" in got.env else (),
+        trace=trace,
+        stderr_tail="" if got.reached else (done.stderr.strip().splitlines() or [""])[-1][:300],
+    )
+    return facts, got.env
 
 
-def _path_entry(target: Target, entry: str) -> dict[str, Any]:
+def _unmapped(target: Target, paths: Tuple[str, ...]) -> Tuple[str, ...]:
+    return tuple(target.unmap(p) if p else "" for p in paths)
+
+
+def job_facts(recipe: Recipe, target: Target, stdout: str, stderr: str = "") -> ShellMode:
+    """The facts `context_script` printed inside a batch job (mode "job")."""
+    done = proc.Completed(argv=(), returncode=0, stdout=stdout, stderr=stderr)
+    return mode_facts(target, "job", done, capture_vars(recipe), bool(activation(recipe, target)))[0]
+
+
+def _defined_at(target: Target, conda_def: str) -> Location | None:
+    parts = conda_def.split(" ", 2)
+    if len(parts) == 3 and parts[1].isdigit():
+        return Location(target.unmap(parts[2]), int(parts[1]))
+    return None
+
+
+def run_mode(target: Target, recipe: Recipe, mode: str, timeout: float) -> tuple[ShellMode, Dict[str, str]]:
+    """Start bash the way `mode` starts it, traced, and capture what it sees."""
+    act = activation(recipe, target)
+    done = proc.bash(mode, _script(recipe_commands(recipe), act), env=target.login_env(),
+                     cwd=target.home if os.path.isdir(target.home) else None,
+                     timeout=timeout + (ACTIVATE_SECONDS if act else 0.0), xtrace=True)
+    facts, env = mode_facts(target, mode, done, capture_vars(recipe), bool(act))
+    return replace(facts, argv=" ".join(proc.bash_argv(mode, "…"))), env
+
+
+def _path_entry(target: Target, entry: str) -> PathEntry:
     real = entry if entry.startswith("/") else ""
-    return {"entry": target.unmap(entry) if entry else "", "exists": bool(real) and os.path.exists(real),
-            "is_dir": bool(real) and os.path.isdir(real), "relative": bool(entry) and not entry.startswith("/")}
+    return PathEntry(target.unmap(entry) if entry else "", bool(real) and os.path.exists(real),
+                     bool(real) and os.path.isdir(real), bool(entry) and not entry.startswith("/"))
 
 
 def syntax_check(path: str, timeout: float) -> str:
@@ -266,24 +490,16 @@ def syntax_check(path: str, timeout: float) -> str:
     return (done.stderr.strip().splitlines() or [f"bash -n exited {done.returncode}"])[0]
 
 
-def conda_install_facts(target: Target, prefix_recipe: str) -> dict[str, Any]:
+def conda_install_facts(target: Target, prefix_recipe: str) -> CondaInstall:
     prefix = target.path(prefix_recipe)
     exe = os.path.join(prefix, "bin", "conda")
-    facts: dict[str, Any] = {
-        "prefix": prefix, "display": prefix_recipe, "exists": os.path.isdir(prefix),
-        "conda_exe": os.path.isfile(exe) and os.access(exe, os.X_OK),
-        "condabin": os.path.isfile(os.path.join(prefix, "condabin", "conda")),
-        "conda_sh": os.path.isfile(os.path.join(prefix, "etc", "profile.d", "conda.sh")),
-        "activate": os.path.isfile(os.path.join(prefix, "bin", "activate")),
-        "version": "",
-        "auto_activate_base": None,
-    }
+    version, auto, condarc = "", None, ""
     meta = os.path.join(prefix, "conda-meta")
     try:
         for name in os.listdir(meta):
             m = re.fullmatch(r"conda-(\d[^-]*)-[^-]+\.json", name)
             if m:
-                facts["version"] = m.group(1)
+                version = m.group(1)
     except OSError:
         pass
     for rc in (os.path.join(target.home, ".condarc"), os.path.join(prefix, ".condarc")):
@@ -292,38 +508,37 @@ def conda_install_facts(target: Target, prefix_recipe: str) -> dict[str, Any]:
                 for line in fh:
                     m = re.match(r"^\s*(auto_activate_base|auto_activate)\s*:\s*(\S+)", line)
                     if m:
-                        facts["auto_activate_base"] = m.group(2).lower() in ("true", "yes", "1")
-                        facts["condarc"] = target.unmap(rc)
+                        auto, condarc = m.group(2).lower() in ("true", "yes", "1"), target.unmap(rc)
         except OSError:
             continue
-    return facts
-
-
-def recipe_commands(ctx: ProbeContext) -> tuple[str, ...]:
-    r = ctx.recipe
-    names = list(BASE_COMMANDS) + list(r.scheduler.commands) + [s.argv[0] for s in r.sdk if not s.in_env]
-    return tuple(dict.fromkeys(n for n in names if n and "/" not in n))
+    return CondaInstall(
+        prefix=prefix, display=prefix_recipe, exists=os.path.isdir(prefix),
+        conda_exe=os.path.isfile(exe) and os.access(exe, os.X_OK),
+        condabin=os.path.isfile(os.path.join(prefix, "condabin", "conda")),
+        conda_sh=os.path.isfile(os.path.join(prefix, "etc", "profile.d", "conda.sh")),
+        activate=os.path.isfile(os.path.join(prefix, "bin", "activate")),
+        version=version, auto_activate_base=auto, condarc=condarc)
 
 
 # The login shell is started once per probe and shared: the sdk collector runs the vendor
 # commands in the environment it reaches instead of starting login shells of its own.
 # Keyed by id(ctx) with a weak reference to check identity (ids are reused after a context dies).
-_LOGIN: OrderedDict[int, tuple[weakref.ref[ProbeContext], Future[dict[str, Any]]]] = OrderedDict()
+_Login = Tuple[ShellMode, Dict[str, str]]
+_LOGIN: OrderedDict[int, tuple[weakref.ref[ProbeContext], Future[_Login]]] = OrderedDict()
 _LOGIN_LOCK = threading.Lock()
 
 
-def _login_future(ctx: ProbeContext) -> Future[dict[str, Any]]:
+def _login_future(ctx: ProbeContext) -> Future[_Login]:
     with _LOGIN_LOCK:
         entry = _LOGIN.get(id(ctx))
         if entry is not None and entry[0]() is ctx:
             return entry[1]
-        fut: Future[dict[str, Any]] = Future()
+        fut: Future[_Login] = Future()
         _LOGIN[id(ctx)] = (weakref.ref(ctx), fut)
         while len(_LOGIN) > 8:
             _LOGIN.popitem(last=False)
     try:
-        fut.set_result(run_mode(ctx.target, "login", recipe_commands(ctx), ctx.timeout,
-                                tuple(n for v in ctx.recipe.variables for n in v.names())))
+        fut.set_result(run_mode(ctx.target, ctx.recipe, "login", ctx.timeout))
     except BaseException as exc:  # noqa: BLE001 - handed to every waiter
         fut.set_exception(exc)
     return fut
@@ -331,39 +546,37 @@ def _login_future(ctx: ProbeContext) -> Future[dict[str, Any]]:
 
 def login_environment(ctx: ProbeContext) -> dict[str, str] | None:
     """The full environment a fresh login shell of the target's user reaches (None if it did not start)."""
-    facts = _login_future(ctx).result()
-    return dict(facts["_full_env"]) if facts.get("reached") else None
+    facts, env = _login_future(ctx).result()
+    return dict(env) if facts.reached else None
 
 
-@collector("shells")
-def collect_shells(ctx: ProbeContext) -> dict[str, Any]:
+def _with_conda_prefixes(target: Target, f: StartupFile) -> StartupFile:
+    blocks = tuple(replace(b, prefix_display=target.unmap(b.prefix),
+                           prefix_exists=os.path.isfile(os.path.join(b.prefix, "bin", "conda")))
+                   if b.prefix else b for b in f.conda_blocks)
+    return replace(f, conda_blocks=blocks)
+
+
+@collector("shells", ShellFacts)
+def collect_shells(ctx: ProbeContext) -> ShellFacts:
     t, r = ctx.target, ctx.recipe
-    commands = recipe_commands(ctx)
-    extra_vars = tuple(n for v in r.variables for n in v.names())
     prefix = r.environment.conda.prefix if r.environment.conda else "~/miniconda3"
     with ThreadPoolExecutor(max_workers=len(MODES) + 2) as pool:
         # The interactive shell only explains a failing login shell (`bash` inside the session
         # finds conda, ssh does not): started only when the login shell does not find conda.
-        futures = {m: pool.submit(run_mode, t, m, commands, ctx.timeout, extra_vars)
-                   for m in MODES if m not in ("login", "interactive")}
+        futures = {m: pool.submit(run_mode, t, r, m, ctx.timeout) for m in MODES if m not in ("login", "interactive")}
         files = {name: read_startup_file(t, name) for name in STARTUP_FILES}
-        checks = {name: pool.submit(syntax_check, f["path"], ctx.timeout)
-                  for name, f in files.items() if f.get("readable")}
+        checks = {name: pool.submit(syntax_check, t.path(name), ctx.timeout)
+                  for name, f in files.items() if f.readable}
         futures["login"] = _login_future(ctx)  # runs here, or already running for the sdk collector
         conda = conda_install_facts(t, prefix)
         for name, fut in checks.items():
             msg = fut.result()
-            files[name]["syntax_error"] = msg.replace(files[name]["path"], name) if msg else ""
-        login = futures["login"].result()
-        conda_ok = login.get("conda_type") == "function" or r.environment.kind != "conda"
-        if not (login.get("reached") and conda_ok):
-            futures["interactive"] = pool.submit(run_mode, t, "interactive", commands, ctx.timeout, extra_vars)
-        modes = {m: {k: v for k, v in futures[m].result().items() if k != "_full_env"} for m in MODES if m in futures}
-    for f in files.values():
-        for block in f.get("conda_blocks", []):
-            if block.get("prefix"):
-                block["prefix_display"] = t.unmap(block["prefix"])
-                block["prefix_exists"] = os.path.isfile(os.path.join(block["prefix"], "bin", "conda"))
-        f.pop("path", None)
-    return {"files": files, "login_reads": login_reads(files), "modes": modes, "conda": conda,
-            "commands": list(commands)}
+            files[name] = replace(files[name], syntax_error=msg.replace(t.path(name), name) if msg else "")
+        login = futures["login"].result()[0]
+        conda_ok = login.conda_type == "function" or r.environment.kind != "conda"
+        if not (login.reached and conda_ok):
+            futures["interactive"] = pool.submit(run_mode, t, r, "interactive", ctx.timeout)
+        modes = {m: futures[m].result()[0] for m in MODES if m in futures}
+    files = {name: _with_conda_prefixes(t, f) for name, f in files.items()}
+    return ShellFacts(files, login_reads(files), modes, conda, recipe_commands(r))
