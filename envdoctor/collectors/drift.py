@@ -10,7 +10,7 @@ from __future__ import annotations
 import glob
 import os
 from dataclasses import dataclass, field
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, Mapping, Tuple
 
 from envdoctor.facts import Facts
 from envdoctor.probe import ProbeContext, collector
@@ -23,7 +23,34 @@ class DriftFacts(Facts):
     active_env: str = ""  # $VIRTUAL_ENV of the shell envdoctor runs in (real machine only)
 
 
-def entries(platform: str) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class DriftEntry:
+    """One change of the ALCF guide (a recipe's `extra.drift` entry), and where the current
+    recipe builds its environment. Recipe data, not facts: checks read it beside the facts."""
+
+    id: str
+    what: str  # what changed
+    since: str  # the date of the guide's change
+    now: str  # what the guide says today
+    sources: Tuple[str, ...] = ()
+    hosts: Tuple[str, ...] = ()  # globs of the retired or renamed hosts
+    paths: Tuple[str, ...] = ()  # globs of the environments built for older releases
+    current_release: str = ""
+    current_env: str = ""
+
+
+def _strings(value: Any) -> Tuple[str, ...]:
+    """A YAML string or list of strings, as a tuple."""
+    return tuple(str(v) for v in (value if isinstance(value, list) else [value] if value else []))
+
+
+def _entry(data: Mapping[str, Any], release: str, env: str) -> DriftEntry:
+    return DriftEntry(str(data.get("id", "")), str(data.get("what", "")), str(data.get("since", "")),
+                      str(data.get("now", "")), _strings(data.get("source")), _strings(data.get("hosts")),
+                      _strings(data.get("paths")), release, env)
+
+
+def entries(platform: str) -> list[DriftEntry]:
     """The drift entries of `platform`'s current (default) recipe."""
     from envdoctor.recipe import catalog
 
@@ -32,8 +59,7 @@ def entries(platform: str) -> list[dict[str, Any]]:
     except Exception:  # noqa: BLE001 - a platform without a default recipe has no drift to tell
         return []
     drift = current.extra.get("drift") if isinstance(current.extra, dict) else None
-    return [dict(e, current_release=current.release, current_env=current.environment.path)
-            for e in drift or [] if isinstance(e, dict)]
+    return [_entry(e, current.release, current.environment.path) for e in drift or [] if isinstance(e, dict)]
 
 
 @collector("drift", DriftFacts)
@@ -41,13 +67,13 @@ def collect_drift(ctx: ProbeContext) -> DriftFacts:
     t = ctx.target
     found: dict[str, tuple[str, ...]] = {}
     for entry in entries(ctx.recipe.platform):
-        current = os.path.normpath(t.path(entry["current_env"]))
+        current = os.path.normpath(t.path(entry.current_env))
         hits = []
-        for pattern in entry.get("paths") or []:
+        for pattern in entry.paths:
             for path in sorted(glob.glob(t.path(pattern))):
                 if os.path.isdir(path) and os.path.normpath(path) != current:
                     hits.append(t.unmap(path))
         if hits:
-            found[str(entry.get("id", ""))] = tuple(hits)
+            found[entry.id] = tuple(hits)
     active = os.environ.get("VIRTUAL_ENV", "") if not t.root else ""
     return DriftFacts(found, t.unmap(active) if active else "")

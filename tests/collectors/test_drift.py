@@ -12,10 +12,12 @@ from envdoctor.recipe import catalog
 
 
 def test_entries_are_the_current_recipes_with_where_it_builds() -> None:
-    found = {e["id"]: e for e in entries("cerebras")}
+    found = {e.id: e for e in entries("cerebras")}
     current = catalog().get("cerebras")
-    assert found["older-release-env"]["paths"] == ["~/R_*/venv_cerebras_pt"]
-    assert found["older-release-env"]["current_env"] == current.environment.path
+    assert found["older-release-env"].paths == ("~/R_*/venv_cerebras_pt",)
+    assert found["older-release-env"].current_env == current.environment.path
+    assert found["cs2-login"].hosts and not found["cs2-login"].paths
+    assert len(found["cs2-login"].sources) == 2 and len(found["older-release-env"].sources) == 1  # list or string
     assert entries("no-such-platform") == []
 
 
