@@ -1,25 +1,15 @@
 """Host checks: are we on the node the course runs from, and is home usable?
 
-Also the small helpers other check modules share (facts of one collector, the user's
-current shell environment).
+Also the small helpers other check modules share (the user's current shell environment,
+the login shell's, whether the node is simulated).
 """
 from __future__ import annotations
-
-from typing import Any, Mapping
 
 from envdoctor.checks import Outcome, check, fail, ok, skip, warn
 from envdoctor.collectors.host import HostFacts
 from envdoctor.collectors.shells import ShellFacts
-from envdoctor.probe import MissingFacts, Probe
+from envdoctor.probe import Probe
 from envdoctor.recipe import Recipe
-
-
-def facts(probe: Probe, name: str) -> Mapping[str, Any]:
-    """The facts of a collector not yet typed (typed ones: `probe.of(Kind)`)."""
-    value = probe.facts.get(name)
-    if not isinstance(value, Mapping):
-        raise MissingFacts(f"the {name!r} facts could not be collected: {probe.errors.get(name, 'no facts')}")
-    return value
 
 
 def current_env(probe: Probe) -> tuple[dict[str, str], str]:
