@@ -35,6 +35,14 @@ COLLECTOR_MODULES = (
     "envdoctor.collectors.inference",
     "envdoctor.collectors.deep_run",
     "envdoctor.collectors.drift",
+    "envdoctor.collectors.session",
+    "envdoctor.collectors.provenance",
+    "envdoctor.collectors.interpreters",
+    "envdoctor.collectors.conda",
+    "envdoctor.collectors.pip_config",
+    "envdoctor.collectors.tool_config",
+    "envdoctor.collectors.dotfiles",
+    "envdoctor.collectors.system",
 )
 
 

@@ -1,834 +1,102 @@
 """Snapshots: a redacted record of what decides whether a hands-on works.
 
-`build(target, recipe)` collects, `dumps` serialises (sorted keys), `load` / `validate`
-read one back with a one-line error for every kind of bad input. The schema is
-`envdoctor/snapshot@1`; `snapdiff` compares two of them.
+A snapshot is a view of a probe: `build(target, recipe)` collects the facts it needs with
+`probe.collect` (the same collectors `check` uses, concurrently, once) and `view(probe,
+recipe, anonymize)` turns them into the snapshot document, without starting a process or
+reading a file. `dumps` serialises (sorted keys), `load` / `validate` read one back with
+a one-line error for every kind of bad input. The schema is `envdoctor/snapshot@1`;
+`snapdiff` compares two of them.
 
-Shell contexts. Each of the login / interactive / batch contexts is probed twice, both
-times as a fresh bash of the target's user started from `target.login_env()`:
-1. for real (`proc.bash(mode, ...)`): the state the context really reaches;
-2. replaying bash's startup sequence (`bash --noprofile --norc <mode flags>` that then
-   sources /etc/profile, ~/.bash_profile, ... in bash's own order) under `set -x` with a
-   PS4 that prints file, line and PATH before each command. Bash ignores PS4 from the
-   environment when run as root, which is why PS4 is set inside the replay. Each PATH
-   entry is attributed to the command after which it appeared. When the replay ends with
-   the same PATH as the real shell, the attribution is marked exact.
+Where each section comes from (collector in envdoctor/collectors/):
+host: host + system; shells: provenance (PATH attribution, and the state of contexts
+`shells` did not start) + shells (the state each context really reaches); path, env,
+active_env, proxy.env, modules.loaded: session; interpreters: interpreters; packages:
+python_env (the recipe's environment) or interpreters (no environment directory);
+conda: conda; proxy: pip_config + tool_config; repos: repos; configs: configs; disk:
+disk; dotfiles: dotfiles + shells (the conda-init block and the guard before it).
 
 Paths are written the way the course writes them (`~/...`, and on a simulated node
-`/software/...` without the node's directory), so that snapshots of two accounts or two
-nodes compare. Everything goes through `envdoctor.redact` before it is returned.
+`/software/...` without the node's directory: the `session` facts' spelling), so that
+snapshots of two accounts or two nodes compare. Everything goes through
+`envdoctor.redact` before it is returned.
 """
 from __future__ import annotations
 
-import configparser
+import dataclasses
 import datetime
-import functools
-import hashlib
 import json
 import os
-import platform as _platform
-import re
-import shutil
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Dict, List, Mapping, Optional
 
-from envdoctor import proc
+from envdoctor.collectors.conda import CondaFacts
+from envdoctor.collectors.configs import ConfigsFacts, EditFacts
+from envdoctor.collectors.dotfiles import DotfilesFacts
+from envdoctor.collectors.interpreters import InterpretersFacts, PythonAt
+from envdoctor.collectors.pip_config import PipConfigFacts
+from envdoctor.collectors.provenance import ProvenanceFacts, ShellContext
+from envdoctor.collectors.repos import Clone, ReposFacts
+from envdoctor.collectors.session import CURRENT, PROXY_NAMES, SessionFacts, env_allowed
+from envdoctor.collectors.system import SystemFacts
+from envdoctor.collectors.tool_config import ToolConfigFacts
 from envdoctor.errors import UsageError
+from envdoctor.facts import Facts
+from envdoctor.probe import Probe
 from envdoctor.recipe import Recipe
 from envdoctor.redact import Redactor
 from envdoctor.targets import Target
+
+__all__ = ["SCHEMA", "COLLECTORS", "build", "collect", "view", "dumps", "load", "validate", "guess_recipe",
+           "env_allowed", "generic_recipe"]
 
 SCHEMA_NAME = "envdoctor/snapshot"
 SCHEMA_VERSION = 1
 SCHEMA = f"{SCHEMA_NAME}@{SCHEMA_VERSION}"
 CONTEXTS = ("login", "interactive", "batch")
-SHELL_TIMEOUT = 20.0
-CMD_TIMEOUT = 15.0
+ACTIVE_NAMES = ("VIRTUAL_ENV", "CONDA_PREFIX", "CONDA_DEFAULT_ENV")
 MAX_LOAD_BYTES = 64 * 1024 * 1024
-MAX_CONFIG_BYTES = 8 * 1024 * 1024
-
-# Environment variables worth recording: an allow-list, never the whole environment.
-ENV_NAMES = frozenset({
-    "PATH", "PYTHONPATH", "PYTHONHOME", "PYTHONNOUSERSITE", "PYTHONUSERBASE", "PYTHONSTARTUP",
-    "LD_LIBRARY_PATH", "LD_PRELOAD", "LIBRARY_PATH", "CPATH", "VIRTUAL_ENV", "SHELL", "LANG", "LC_ALL", "TMPDIR",
-    "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_TRUSTED_HOST", "PIP_NO_INDEX", "PIP_USER",
-    "PIP_REQUIRE_VIRTUALENV", "PIP_CONFIG_FILE", "PIP_CERT", "PIP_TARGET", "PIP_PREFIX",
-    "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR", "CURL_CA_BUNDLE",
-    "LOADEDMODULES", "MODULEPATH", "HF_HOME", "HF_DATASETS_CACHE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_CACHE",
-    "TORCH_HOME", "XDG_CACHE_HOME", "OMP_NUM_THREADS",
-    "SLURM_JOB_ID", "SLURM_JOB_PARTITION", "SLURM_CLUSTER_NAME", "SLURM_JOB_NODELIST", "SLURM_NTASKS", "SLURM_CONF",
-})
-# Conda, PBS and Open MPI here; each platform's SDK prefixes (POPLAR_, GROQ_, ...) are its recipe's `env_prefixes`.
-ENV_PREFIXES = ("CONDA_", "PBS_", "OPAL_")
-PROXY_NAMES = ("http_proxy", "https_proxy", "ftp_proxy", "all_proxy", "no_proxy")
-
-
-@functools.lru_cache(maxsize=None)
-def _prefixes() -> tuple[str, ...]:
-    from envdoctor.recipe import catalog
-
-    return ENV_PREFIXES + catalog().env_prefixes()
-
-
-def env_allowed(name: str) -> bool:
-    return name in ENV_NAMES or name.startswith(_prefixes()) or name.lower() in PROXY_NAMES
-
-
-# --- the shell-context probe -----------------------------------------------------------
-_STATE = r"""
-printf '\n@@EDSTATE@@\n'
-printf 'PATH\t%s\n' "$PATH"
-printf 'conda\t%s\n' "$(type -t conda 2>/dev/null)"
-printf 'module\t%s\n' "$(type -t module 2>/dev/null)"
-for __ed_c in python3 python conda pip; do printf 'which.%s\t%s\n' "$__ed_c" "$(type -P $__ed_c 2>/dev/null)"; done
-printf 'python3.version\t%s\n' "$(python3 -c 'import platform; print(platform.python_version())' 2>/dev/null)"
-if [ "$(type -t module 2>/dev/null)" = function ]; then
-  printf 'modules\t%s\n' "$(module -t list 2>&1 | tr '\n' ' ' | head -c 2000)"
-fi
-printf '@@EDENV@@\n'
-env -0
-"""
-
-_PS4 = r"+@@EDX@@${BASH_SOURCE:-}@@${LINENO}@@${PATH}@@ "
-_TRACE_RE = re.compile(r"^(\++)@@EDX@@(.*?)@@(\d+)@@(.*?)@@ (.*)$")
-
-
-def _replay_script(mode: str, sys_bashrc: bool) -> str:
-    """Bash's startup sequence for `mode`, sourced under xtrace with our PS4."""
-    if mode in ("login", "batch"):
-        seq = ('if [ -r /etc/profile ]; then . /etc/profile; fi\n'
-               'if [ -r "$HOME/.bash_profile" ]; then . "$HOME/.bash_profile"; '
-               'elif [ -r "$HOME/.bash_login" ]; then . "$HOME/.bash_login"; '
-               'elif [ -r "$HOME/.profile" ]; then . "$HOME/.profile"; fi\n')
-    else:
-        seq = ('if [ -r /etc/bash.bashrc ]; then . /etc/bash.bashrc; fi\n' if sys_bashrc else '') + \
-              'if [ -r "$HOME/.bashrc" ]; then . "$HOME/.bashrc"; fi\n'
-    return f"PS4='{_PS4}'\nset -x\n{seq}set +x\n{_STATE}"
-
-
-def _bash_has_sys_bashrc() -> bool:
-    """Debian-built bash reads /etc/bash.bashrc for interactive shells (SYS_BASHRC)."""
-    path = proc.which("bash")
-    try:
-        return path is not None and b"/etc/bash.bashrc" in Path(path).read_bytes()
-    except OSError:
-        return False
-
-
-def _parse_state(stdout: str) -> tuple[dict[str, str], dict[str, str]]:
-    state: dict[str, str] = {}
-    env: dict[str, str] = {}
-    if "@@EDSTATE@@" not in stdout:
-        return state, env
-    body = stdout.split("@@EDSTATE@@\n", 1)[1]
-    head, _, env_part = body.partition("@@EDENV@@\n")
-    for line in head.splitlines():
-        key, sep, value = line.partition("\t")
-        if sep:
-            state[key] = value
-    for item in env_part.split("\0"):
-        name, sep, value = item.partition("=")
-        if sep and name and "\n" not in name:
-            env[name] = value
-    return state, env
-
-
-def _read_line(path: str, lineno: int) -> str:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            for i, line in enumerate(fh, 1):
-                if i == lineno:
-                    return line.strip()[:300]
-    except OSError:
-        pass
-    return ""
-
-
-def probe_context(target: Target, mode: str, sys_bashrc: bool,
-                  probed: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """What a fresh `mode` shell of the target's user reaches, and where its PATH came from.
-
-    `probed` is the probe's `shells.modes[mode]` (the real shell's end state) when the
-    probe ran; otherwise this starts the real shell itself.
-    """
-    env = target.login_env()
-    cwd = target.home if os.path.isdir(target.home) else None
-    replay = proc.run(("bash", "--noprofile", "--norc", *proc.SHELL_FLAGS[mode], "-c", _replay_script(mode, sys_bashrc)),
-                      env=env, cwd=cwd, timeout=SHELL_TIMEOUT)
-    result: dict[str, Any] = {"flags": " ".join(("bash",) + proc.SHELL_FLAGS[mode])}
-    if probed:
-        shell_env = dict(probed.get("env") or {})
-        state = {"PATH": shell_env.get("PATH", ""), "conda": probed.get("conda_type", ""),
-                 **{f"which.{k}": v for k, v in (probed.get("which") or {}).items()}}
-        if probed.get("timed_out"):
-            result["error"] = f"the {mode} shell did not finish its startup files in time"
-        elif not probed.get("reached"):
-            result["error"] = f"the {mode} shell did not start: {probed.get('stderr_tail', '')}"
-        if probed.get("trace", {}).get("returned_early"):
-            result["returned_early"] = probed["trace"]["returned_early"]
-        if probed.get("conda_defined_at"):
-            result["conda_defined_at"] = probed["conda_defined_at"]
-    else:
-        real = proc.bash(mode, _STATE, env=env, cwd=cwd, timeout=SHELL_TIMEOUT)
-        state, shell_env = _parse_state(real.stdout)
-        if real.timed_out:
-            result["error"] = f"the {mode} shell did not finish its startup files in {SHELL_TIMEOUT:g} s"
-        elif not state:
-            result["error"] = f"the {mode} shell did not start: {real.describe()}"
-    norm = _normaliser(target)  # the probe's facts are already in the course's spelling
-    replay_state, _ = _parse_state(replay.stdout)
-    if "modules" in replay_state:
-        state.setdefault("modules", replay_state["modules"])
-    if "module" in replay_state:
-        state.setdefault("module", replay_state["module"])
-    files: list[str] = []
-    changes: list[dict[str, Any]] = []
-    origins: dict[str, str] = {}
-    prev: tuple[str, int, str, str] | None = None
-    final_replay_path = None
-    for line in replay.stderr.splitlines():
-        m = _TRACE_RE.match(line)
-        if not m:
-            continue
-        depth, source, lineno, path, command = len(m.group(1)), m.group(2), int(m.group(3)), norm(m.group(4)), m.group(5)
-        if source and source not in files:
-            files.append(source)
-        del depth  # bash 5 counts `source` nesting in the prefix too; every level is the same shell
-        if prev is not None and path != prev[3]:
-            before, after = prev[3].split(":"), path.split(":")
-            added = [p for p in after if p not in before]
-            removed = [p for p in before if p not in after]
-            where = f"{prev[0]}:{prev[1]}" if prev[0] else "(shell)"
-            for p in added:
-                origins[p] = where
-            change: dict[str, Any] = {"file": prev[0], "line": prev[1], "command": prev[2][:300],
-                                      "added": added, "removed": removed}
-            if not added and not removed:
-                change["reordered"] = True
-            if prev[0]:
-                change["source_line"] = _read_line(prev[0], prev[1])
-            changes.append(change)
-        prev = (source, lineno, command, path)
-        final_replay_path = path
-    final_path = norm(state.get("PATH", ""))
-    entries = [p for p in final_path.split(":") if p] if final_path else []
-    inherited = norm(env.get("PATH", "")).split(":")
-    result.update({
-        "files": files,
-        "path_changes": changes,
-        "path": [{"dir": p, "origin": origins.get(p) or ("inherited" if p in inherited else "unknown")} for p in entries],
-        "attribution": "exact" if final_replay_path == final_path and final_path else "approximate",
-        "conda": state.get("conda", ""),
-        "module": state.get("module", ""),
-        "which": {k[6:]: v for k, v in sorted(state.items()) if k.startswith("which.")},
-        "python3_version": state.get("python3.version"),
-        "active_env": {k: shell_env.get(k, "") for k in ("VIRTUAL_ENV", "CONDA_PREFIX", "CONDA_DEFAULT_ENV")},
-    })
-    if "modules" in state:
-        result["modules"] = state["modules"].split()
-    result["_env"] = shell_env  # internal: dropped before output
-    return result
-
-
-# --- python environments ---------------------------------------------------------------
-_PACKAGES_PY = r"""
-import json, os, platform, site, sys
-out = {"executable": sys.executable, "version": platform.python_version(), "prefix": sys.prefix,
-       "base_prefix": getattr(sys, "base_prefix", sys.prefix), "dists": {}, "editable": {}, "user_dists": {},
-       "enable_user_site": bool(getattr(site, "ENABLE_USER_SITE", False))}
-try:
-    out["user_site"] = site.getusersitepackages()
-except Exception:
-    out["user_site"] = ""
-try:
-    import importlib.metadata as md
-    def dists(path=None):
-        for d in (md.distributions(path=path) if path else md.distributions()):
-            name = d.metadata["Name"]
-            if name:
-                yield name, d.version, d
-    for name, version, d in dists():
-        if name in out["dists"]:
-            continue
-        out["dists"][name] = version
-        try:
-            du = json.loads(d.read_text("direct_url.json") or "{}")
-            if du.get("dir_info", {}).get("editable"):
-                out["editable"][name] = du.get("url", "")
-        except Exception:
-            pass
-    us = out["user_site"]
-    if us and os.path.isdir(us):
-        for name, version, d in dists([us]):
-            out["user_dists"].setdefault(name, version)
-except ImportError:
-    import pkg_resources
-    for d in pkg_resources.working_set:
-        out["dists"].setdefault(d.project_name, d.version)
-print(json.dumps(out))
-"""
-
-
-def _memory_bytes() -> int:
-    """Physical memory (what psutil.virtual_memory().total reports), from sysconf: no compiled dependency."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return 0
-
-
-def python_facts(python: str, env: Mapping[str, str]) -> dict[str, Any]:
-    """Version and installed distributions of one interpreter (one process)."""
-    done = proc.run((python, "-c", _PACKAGES_PY), env=env, timeout=CMD_TIMEOUT * 2)
-    if not done.ok:
-        return {"error": done.describe()}
-    try:
-        data = json.loads(done.stdout.strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        return {"error": f"`{python}` printed no package list"}
-    return data if isinstance(data, dict) else {"error": "unexpected output"}
-
-
-def interpreter_facts(path: str, env: Mapping[str, str]) -> dict[str, Any]:
-    if not path:
-        return {"path": "", "found": False}
-    info: dict[str, Any] = {"path": path, "found": os.path.exists(path)}
-    if not info["found"]:
-        return info
-    info["realpath"] = os.path.realpath(path)
-    done = proc.run((path, "-c", "import platform; print(platform.python_version())"), env=env, timeout=CMD_TIMEOUT)
-    info["version"] = done.stdout.strip() if done.ok else ""
-    if not done.ok:
-        info["error"] = done.describe()
-    return info
-
-
-# --- the snapshot ---------------------------------------------------------------------
-class _Builder:
-    def __init__(self, target: Target, recipe: Recipe | None, anonymize: bool) -> None:
-        self.t, self.r, self.anonymize = target, recipe, anonymize
-        self.notes: list[str] = []
-        self.facts: dict[str, Any] = {}  # the probe's facts, when a recipe is known
-        self.login_env = target.login_env()
-        self.pool = ThreadPoolExecutor(max_workers=8)
-
-    # -- helpers
-    def safe(self, name: str, fn: Callable[[], Any]) -> Any:
-        try:
-            return fn()
-        except Exception as exc:  # noqa: BLE001 - one broken section must not lose the snapshot
-            self.notes.append(f"{name}: could not be recorded ({type(exc).__name__}: {exc})")
-            return None
-
-    def run_env(self, extra_path: str = "") -> dict[str, str]:
-        env = self.t.process_env(self.login_env)
-        if extra_path:
-            env["PATH"] = extra_path + os.pathsep + env.get("PATH", "")
-        return env
-
-    # -- sections
-    def host(self) -> dict[str, Any]:
-        info: dict[str, Any] = {"hostname": self.t.hostname, "target": self.t.name}
-        if self.r is not None:
-            info["node_role"] = self.t.node_role(self.r.hosts.login, self.r.hosts.run)
-        distro = ""
-        try:
-            for line in Path("/etc/os-release").read_text(encoding="utf-8").splitlines():
-                if line.startswith("PRETTY_NAME="):
-                    distro = line.split("=", 1)[1].strip().strip('"')
-        except OSError:
-            pass
-        info["os"] = {"system": _platform.system(), "kernel": _platform.release(), "distro": distro,
-                      "machine": _platform.machine()}
-        info["cpus"] = os.cpu_count() or 0
-        info["memory_gb"] = round(_memory_bytes() / 2**30, 1)
-        return info
-
-    def effective(self, login: dict[str, Any]) -> tuple[dict[str, str], str]:
-        """The environment the user works in: their current shell when envdoctor runs in
-        it (real target, own home); otherwise the state a fresh login shell reaches."""
-        if not self.t.root and os.path.realpath(self.t.home) == os.path.realpath(os.path.expanduser("~")):
-            return dict(self.t.current_env()), "current shell"
-        env = dict(login.get("_env") or {})
-        if env.get("PATH"):  # the probe writes paths the course's way (~/..., /opt/...): map them back
-            env["PATH"] = ":".join(self.t.path(p) for p in env["PATH"].split(":"))
-        return env, "login shell"
-
-    def interpreters(self, env: Mapping[str, str]) -> dict[str, Any]:
-        path = env.get("PATH", self.login_env["PATH"])
-        out: dict[str, Any] = {}
-        futs = {name: self.pool.submit(interpreter_facts, proc.which(name, path=path) or "", self.login_env)
-                for name in ("python3", "python")}
-        if self.r is not None:
-            interp = self.recipe_python()
-            futs["recipe"] = self.pool.submit(interpreter_facts, interp, self.login_env)
-        for name, fut in futs.items():
-            out[name] = fut.result()
-        if self.r is not None and self.r.environment.interpreter:
-            out["recipe_base"] = interpreter_facts(self.t.interpreter(self.r.environment.interpreter), self.login_env)
-        return out
-
-    def env_dir(self) -> str:
-        assert self.r is not None
-        e = self.r.environment
-        return self.t.path(e.path) if e.path else ""
-
-    def recipe_python(self) -> str:
-        assert self.r is not None
-        d = self.env_dir()
-        return os.path.join(d, "bin", "python") if d else self.t.interpreter(self.r.environment.interpreter)
-
-    def packages(self, env: Mapping[str, str], interps: Mapping[str, Any]) -> dict[str, Any]:
-        if self.r is not None:
-            python, source = self.recipe_python(), "recipe environment"
-            exists = os.path.exists(python)
-        else:
-            python, source = interps.get("python3", {}).get("path", ""), "python3 on PATH"
-            exists = bool(python)
-        info: dict[str, Any] = {"source": source, "python": python, "exists": exists}
-        if self.r is not None:
-            info["kind"] = self.r.environment.kind
-            info["env_dir"] = self.env_dir()
-            info["env_dir_exists"] = os.path.isdir(self.env_dir()) if self.env_dir() else False
-            if self.r.environment.name:
-                info["env_name"] = self.r.environment.name
-        if not exists:
-            return info
-        penv = self.facts.get("python_env") or {}
-        run = (penv.get("env") or {}).get("run")
-        if run is not None:  # the probe already asked the env's interpreter
-            if not run.get("ok"):
-                info["error"] = run.get("error", "the environment's python failed")
-                return info
-            dists: dict[str, str] = {}
-            editable: dict[str, str] = {}
-            for d in run.get("dists", []):
-                dists.setdefault(d["name"], d.get("version", ""))
-                if d.get("editable"):
-                    editable.setdefault(d["name"], d.get("url_path") or _file_url_path(d.get("url", "")))
-            us = penv.get("user_site") or {}
-            facts = {"version": run.get("version", ""), "enable_user_site": run.get("enable_user_site", False),
-                     "dists": dists, "editable": editable, "user_site": us.get("dir", ""),
-                     "user_dists": {d["name"]: d.get("version", "") for d in us.get("dists", [])}}
-        else:
-            run_env = dict(self.login_env)
-            for k in ("PYTHONPATH", "PYTHONNOUSERSITE", "PYTHONUSERBASE", "PYTHONHOME"):
-                if env.get(k):
-                    run_env[k] = env[k]
-            facts = python_facts(python, run_env)
-            if "error" in facts:
-                info["error"] = facts["error"]
-                return info
-            facts["editable"] = {k: _file_url_path(v) for k, v in facts.get("editable", {}).items()}
-        info.update(version=facts.get("version", ""), enable_user_site=facts.get("enable_user_site", False),
-                    dists=dict(sorted(facts.get("dists", {}).items(), key=lambda kv: kv[0].lower())),
-                    editable=dict(sorted(facts.get("editable", {}).items())))
-        info["user_site"] = {"path": facts.get("user_site", ""),
-                             "dists": dict(sorted(facts.get("user_dists", {}).items(), key=lambda kv: kv[0].lower()))}
-        return info
-
-    def conda(self, login: dict[str, Any]) -> dict[str, Any] | None:
-        candidates = []
-        if self.r is not None and self.r.environment.conda is not None:
-            candidates.append(self.t.path(self.r.environment.conda.prefix))
-        which_conda = (login.get("which") or {}).get("conda", "")
-        if which_conda:
-            candidates.append(os.path.dirname(os.path.dirname(which_conda)))
-        candidates += [os.path.join(self.t.home, d) for d in ("miniconda3", "anaconda3", "miniforge3", "mambaforge")]
-        prefix = next((c for c in candidates if os.path.exists(os.path.join(c, "bin", "conda"))), "")
-        if not prefix:
-            return {"installed": False, "expected_prefix": candidates[0] if candidates else ""}
-        info: dict[str, Any] = {"installed": True, "prefix": prefix}
-        conda_bin = os.path.join(prefix, "bin", "conda")
-        done = proc.run((conda_bin, "info", "--json"), env=self.run_env(os.path.join(prefix, "bin")), timeout=CMD_TIMEOUT * 2)
-        data: dict[str, Any] = {}
-        if done.ok:
-            try:
-                data = json.loads(done.stdout)
-            except ValueError:
-                data = {}
-        if not data:
-            info["error"] = done.describe()
-            listed = proc.run((conda_bin, "env", "list", "--json"), env=self.run_env(os.path.join(prefix, "bin")),
-                              timeout=CMD_TIMEOUT * 2)
-            try:
-                data = {"envs": json.loads(listed.stdout).get("envs", [])} if listed.ok else {}
-            except (ValueError, AttributeError):
-                data = {}
-        info["version"] = str(data.get("conda_version", ""))
-        info["envs"] = sorted(str(e) for e in data.get("envs", []) if isinstance(e, str))
-        info["env_names"] = sorted(os.path.basename(e) if e != prefix else "base" for e in info["envs"])
-        if isinstance(data.get("channels"), list):
-            info["channels"] = [str(c) for c in data["channels"]]
-        return info
-
-    def env_vars(self, env: Mapping[str, str]) -> dict[str, str]:
-        return {k: env[k] for k in sorted(env) if env_allowed(k)}
-
-    def proxy(self, env: Mapping[str, str]) -> dict[str, Any]:
-        out: dict[str, Any] = {"env": {k: env[k] for k in sorted(env) if k.lower() in PROXY_NAMES}}
-        if self.r is not None and self.r.proxy:
-            out["recipe"] = self.r.proxy
-        out["pip"] = self.pip_config(env)
-        condarc = os.path.join(self.t.home, ".condarc")
-        if os.path.isfile(condarc):
-            out["condarc"] = self.safe("~/.condarc", lambda: _yaml_subset(condarc, ("proxy_servers", "channels",
-                                                                                     "ssl_verify", "auto_activate_base",
-                                                                                     "envs_dirs", "pkgs_dirs")))
-        git = proc.run(("git", "config", "--global", "--get-regexp", r"^https?\."), env=self.run_env(), timeout=CMD_TIMEOUT)
-        if git.ok and git.stdout.strip():
-            out["git"] = {k: v for k, _, v in (line.partition(" ") for line in git.stdout.splitlines()[:20])}
-        return out
-
-    def pip_config(self, env: Mapping[str, str]) -> dict[str, Any]:
-        files = ["/etc/pip.conf", "/etc/xdg/pip/pip.conf", "~/.pip/pip.conf", "~/.config/pip/pip.conf"]
-        if env.get("PIP_CONFIG_FILE"):
-            files.append(env["PIP_CONFIG_FILE"])
-        if self.r is not None and self.env_dir():
-            files.append(os.path.join(self.env_dir(), "pip.conf"))
-        if env.get("VIRTUAL_ENV"):
-            files.append(os.path.join(env["VIRTUAL_ENV"], "pip.conf"))
-        found: dict[str, Any] = {}
-        for f in dict.fromkeys(files):
-            path = self.t.path(f)
-            if not os.path.isfile(path):
-                continue
-            parser = configparser.ConfigParser(interpolation=None, strict=False)
-            try:
-                parser.read(path, encoding="utf-8")
-            except (configparser.Error, UnicodeDecodeError, OSError) as exc:
-                found[path] = {"error": f"unreadable ({type(exc).__name__})"}
-                continue
-            found[path] = {f"{s}.{k}": v for s in parser.sections() for k, v in parser.items(s)}
-        return found
-
-    def repos(self) -> dict[str, Any]:
-        if self.r is None:
-            return {}
-        futs = {repo.name: self.pool.submit(self.one_repo, repo) for repo in self.r.repos}
-        return {name: fut.result() for name, fut in futs.items()}
-
-    def one_repo(self, repo: Any) -> dict[str, Any]:
-        dest = self.t.path(repo.dest)
-        pf = (self.facts.get("repos") or {}).get(repo.name) or {}
-        info: dict[str, Any] = {"dest": dest, "expected_ref": repo.ref, "ref_kind": repo.ref_kind,
-                                "url": repo.url, "exists": os.path.isdir(dest)}
-        if not info["exists"]:
-            return info
-        env = self.run_env()
-        env["GIT_TERMINAL_PROMPT"] = "0"
-
-        def git(*args: str) -> proc.Completed:
-            return proc.run(("git", "-c", "safe.directory=*", "-C", dest, *args), env=env, timeout=CMD_TIMEOUT)
-
-        if pf.get("head"):  # HEAD, branch, tags and origin come from the probe
-            info.update(git=True, head=pf["head"][:12], branch=pf.get("branch", ""),
-                        tags=sorted(pf.get("tags_at_head", [])), remote=pf.get("origin", ""))
-        else:
-            head = git("rev-parse", "HEAD")
-            if not head.ok:
-                info.update(git=False, error=head.describe())
-                return info
-            branch = git("symbolic-ref", "-q", "--short", "HEAD")
-            tags = git("tag", "--points-at", "HEAD")
-            remote = git("remote", "get-url", "origin")
-            url = remote.stdout.strip() if remote.ok else ""
-            upstreams = {str(v): str(k) for k, v in (self.t.meta.get("upstreams") or {}).items()}
-            info.update(git=True, head=head.stdout.strip()[:12], branch=branch.stdout.strip() if branch.ok else "",
-                        tags=sorted(tags.stdout.split()) if tags.ok else [], remote=upstreams.get(url, url))
-        describe = git("describe", "--tags", "--always")
-        info["describe"] = describe.stdout.strip() if describe.ok else ""
-        # Local changes: snapshot-specific (the probe does not look at the work tree).
-        status = git("status", "--porcelain", "--untracked-files=normal")
-        lines = status.stdout.splitlines() if status.ok else []
-        info["modified"] = sorted(ln[3:] for ln in lines if not ln.startswith("??"))[:30]
-        info["untracked"] = len([ln for ln in lines if ln.startswith("??")])
-        info["at_ref"] = repo.ref in info["tags"] if repo.ref_kind == "tag" else info["branch"] == repo.ref
-        return info
-
-    def configs(self) -> dict[str, Any]:
-        if self.r is None:
-            return {}
-        out: dict[str, Any] = {}
-        for edit in self.r.edits:
-            out[edit.name] = self.safe(f"config {edit.name}", functools.partial(self.one_config, edit))
-        return out
-
-    def one_config(self, edit: Any) -> dict[str, Any]:
-        path = self.t.path(edit.file)
-        info: dict[str, Any] = {"file": path, "kind": edit.kind, "exists": os.path.isfile(path)}
-        if not info["exists"]:
-            return info
-        pf = (self.facts.get("configs") or {}).get(edit.name)
-        if pf and ("set_values" in pf or "data_paths" in pf):  # the probe already parsed it
-            values = {k: v.get("value") for k, v in (pf.get("set_values") or {}).items()}
-            exist: dict[str, bool] = {}
-            for dp in pf.get("data_paths") or []:
-                values.setdefault(dp["key"], dp.get("value"))
-                exist[dp["key"]] = bool(dp.get("exists"))
-            info["values"] = dict(sorted(values.items()))
-            info["paths_exist"] = dict(sorted(exist.items()))
-            if pf.get("placeholders"):
-                info["placeholders"] = len(pf["placeholders"])
-            if edit.kind != "copy":
-                return info
-        from envdoctor import safeio
-
-        text = safeio.read_bytes(path, MAX_CONFIG_BYTES, "config file", allow_stdin=False).decode("utf-8", "replace")
-        if edit.kind == "copy" and edit.copy_from:
-            src = self.t.path(edit.copy_from)
-            try:
-                info["same_as_source"] = hashlib.sha256(Path(src).read_bytes()).hexdigest() == \
-                    hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
-            except OSError:
-                info["same_as_source"] = None
-        if edit.kind == "replace":
-            info["replaced"] = {old[:80]: (new in text and old not in text) for old, new in edit.replace}
-        if path.endswith((".yaml", ".yml")) and "values" not in info:
-            try:
-                data = safeio.load_yaml_safe(text, path, "YAML config")
-            except Exception as exc:  # noqa: BLE001 - any YAML problem is a fact, not a crash
-                info["error"] = f"not valid YAML ({type(exc).__name__})"
-                return info
-            values = {}
-            for key, _ in edit.set:
-                values[key] = _dotted(data, key)
-            for key, value in _find_keys(data, set(edit.path_keys)):
-                values.setdefault(key, value)
-            info["values"] = {k: v for k, v in sorted(values.items())}
-            info["paths_exist"] = {k: os.path.exists(self.t.path(v)) for k, v in sorted(values.items())
-                                   if isinstance(v, str) and k.split(".")[-1] in edit.path_keys}
-        return info
-
-    def disk(self, env: Mapping[str, str]) -> dict[str, Any]:
-        pd = self.facts.get("disk")
-        if pd:
-            out: dict[str, Any] = {"home": {k: pd["home"][k] for k in ("free_gb", "total_gb", "error")
-                                            if k in (pd.get("home") or {})}}
-            if self.r is not None:
-                out["needed_gb"] = self.r.disk_gb
-            if pd.get("quota"):
-                out["quota"] = pd["quota"]
-            return out
-        out = {}
-        try:
-            usage = shutil.disk_usage(self.t.home)
-            out["home"] = {"free_gb": round(usage.free / 2**30, 1), "total_gb": round(usage.total / 2**30, 1)}
-        except OSError as exc:
-            out["home"] = {"error": str(exc)}
-        if self.r is not None:
-            out["needed_gb"] = self.r.disk_gb
-        for cmd in (("myquota",), ("quota", "-s")):
-            exe = proc.which(cmd[0], path=env.get("PATH", self.login_env["PATH"]))
-            if exe:
-                done = proc.run((exe, *cmd[1:]), env=self.run_env(), timeout=CMD_TIMEOUT)
-                out["quota"] = (done.stdout or done.stderr).splitlines()[:20]
-                break
-        return out
-
-    def dotfiles(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for name in (".bash_profile", ".bash_login", ".profile", ".bashrc", ".condarc", ".netrc", ".gitconfig",
-                     ".pip/pip.conf", ".config/pip/pip.conf", ".local/bin"):
-            p = os.path.join(self.t.home, name)
-            try:
-                st = os.stat(p)
-            except OSError:
-                continue
-            # Contents of .netrc are never read; its presence and permissions matter.
-            out["~/" + name] = {"mode": oct(st.st_mode & 0o777)}
-        bashrc = os.path.join(self.t.home, ".bashrc")
-        pf = ((self.facts.get("shells") or {}).get("files") or {}).get("~/.bashrc")
-        if pf and pf.get("readable"):
-            block = (pf.get("conda_blocks") or [{}])[0].get("start", 0)
-            guard = (pf.get("guards") or [{}])[0].get("line", 0)
-            out["conda_init"] = {"bashrc": True, "block_line": block, "guard_line": guard,
-                                 "behind_guard": bool(block and guard and guard < block)}
-        else:
-            out["conda_init"] = _conda_init_facts(bashrc)
-        profile = os.path.join(self.t.home, ".bash_profile")
-        out["bash_profile_sources_bashrc"] = _sources_bashrc(profile)
-        return out
-
-    # -- all together
-    def build(self) -> dict[str, Any]:
-        sys_bashrc = _bash_has_sys_bashrc()
-        host = self.pool.submit(self.safe, "host", self.host)
-        if self.r is not None:
-            self.facts = self.safe("probe", self.probe) or {}
-        shells = self.facts.get("shells") or {}
-        modes = shells.get("modes") or {}
-        ctx_futs = {m: self.pool.submit(probe_context, self.t, m, sys_bashrc, modes.get(m)) for m in CONTEXTS}
-        repos = self.pool.submit(self.safe, "repos", self.repos)
-        contexts: dict[str, Any] = {}
-        for m, fut in ctx_futs.items():
-            try:
-                contexts[m] = fut.result()
-            except Exception as exc:  # noqa: BLE001
-                contexts[m] = {"error": f"{type(exc).__name__}: {exc}", "_env": {}}
-        login = contexts["login"]
-        env, env_source = self.effective(login)
-        interps = self.safe("interpreters", lambda: self.interpreters(env)) or {}
-        pk = self.pool.submit(self.safe, "packages", lambda: self.packages(env, interps))
-        conda = self.pool.submit(self.safe, "conda", lambda: self.conda(login))
-        proxy = self.pool.submit(self.safe, "proxy", lambda: self.proxy(env))
-        disk = self.pool.submit(self.safe, "disk", lambda: self.disk(env))
-        self.safe("python3 versions", lambda: self.context_versions(contexts))
-        origins = {e["dir"]: e["origin"] for e in login.get("path", [])}
-        path_entries = [p for p in env.get("PATH", "").split(":") if p]
-        snap: dict[str, Any] = {
-            "schema": SCHEMA,
-            "envdoctor_version": _version(),
-            "created": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat(),
-            "platform": self.r.platform if self.r else None,
-            "release": self.r.release if self.r else None,
-            "target": self.t.name,
-            "anonymized": self.anonymize,
-            "user": self.t.user,
-            "home": self.t.home,
-            "host": host.result(),
-            "shells": {m: {k: v for k, v in c.items() if k != "_env"} for m, c in contexts.items()},
-            "path": {"source": env_source,
-                     "entries": [{"dir": p, "exists": os.path.isdir(p),
-                                  "origin": origins.get(p, "this shell session (not from startup files)"
-                                                        if env_source == "current shell" else "unknown")}
-                                 for p in path_entries]},
-            "active_env": {"source": env_source,
-                           **{k: env.get(k, "") for k in ("VIRTUAL_ENV", "CONDA_PREFIX", "CONDA_DEFAULT_ENV")}},
-            "interpreters": interps,
-            "packages": pk.result(),
-            "conda": conda.result(),
-            "env": self.env_vars(env),
-            "proxy": proxy.result(),
-            "modules": {"loaded": [m for m in env.get("LOADEDMODULES", "").split(":") if m],
-                        "module_command": login.get("module", ""), "list": login.get("modules", [])},
-            "repos": repos.result(),
-            "configs": self.safe("configs", self.configs),
-            "disk": disk.result(),
-            "dotfiles": self.safe("dotfiles", self.dotfiles),
-        }
-        if self.facts.get("_errors"):
-            self.notes += [f"probe collector {k}: {v}" for k, v in sorted(self.facts["_errors"].items())]
-        snap["notes"] = list(self.notes)
-        self.pool.shutdown(wait=True)
-        return snap
-
-    def context_versions(self, contexts: dict[str, Any]) -> None:
-        """python3 --version in each context (the probe records only where python3 is)."""
-        cache: dict[str, str] = {}
-        for c in contexts.values():
-            if c.get("python3_version") is not None:
-                continue
-            path = (c.get("which") or {}).get("python3", "")
-            if not path:
-                c["python3_version"] = ""
-                continue
-            real = os.path.realpath(path)
-            if real not in cache:
-                cache[real] = interpreter_facts(path, self.login_env).get("version", "")
-            c["python3_version"] = cache[real]
-
-    def probe(self) -> dict[str, Any]:
-        """The probe's facts for the areas a snapshot shares with `check` (collected once,
-        by the same collectors, so that snapshot and check never disagree)."""
-        from envdoctor.probe import ProbeContext, collect
-
-        assert self.r is not None
-        p = collect(ProbeContext(self.t, self.r, offline=True),
-                    only=("shells", "python_env", "repos", "configs", "disk"))
-        facts = {k: v for k, v in p.facts_json().items() if v is not None}  # typed facts in their JSON form
-        facts["_errors"] = dict(p.errors)
-        return facts
-
-
-def _version() -> str:
-    from envdoctor import __version__
-
-    return __version__
-
-
-def _file_url_path(url: str) -> str:
-    return url[7:] if url.startswith("file://") else url
-
-
-def _dotted(data: Any, key: str) -> Any:
-    for part in key.split("."):
-        if not isinstance(data, dict) or part not in data:
-            return None
-        data = data[part]
-    return data if isinstance(data, (str, int, float, bool)) or data is None else json.loads(json.dumps(data, default=str))
-
-
-def _find_keys(data: Any, names: set[str], prefix: str = "") -> list[tuple[str, Any]]:
-    found: list[tuple[str, Any]] = []
-    if isinstance(data, dict):
-        for k, v in data.items():
-            key = f"{prefix}.{k}" if prefix else str(k)
-            if str(k) in names and isinstance(v, (str, int, float, bool, list)):
-                found.append((key, v if not isinstance(v, list) else [str(x) for x in v]))
-            else:
-                found += _find_keys(v, names, key)
-    elif isinstance(data, list):
-        for i, v in enumerate(data):
-            found += _find_keys(v, names, f"{prefix}[{i}]")
-    return found
-
-
-def _yaml_subset(path: str, keys: tuple[str, ...]) -> dict[str, Any]:
-    """Some top-level keys of a YAML config in the user's tree: a regular file only, capped,
-    no aliases (a hostile or broken config must not stall or exhaust the snapshot)."""
-    from envdoctor import safeio
-
-    text = safeio.read_text(path, MAX_CONFIG_BYTES, "YAML config", allow_stdin=False)
-    data = safeio.load_yaml_safe(text, path, "YAML config")
-    if not isinstance(data, dict):
-        return {}
-    return {k: json.loads(json.dumps(data[k], default=str)) for k in keys if k in data}
-
-
-_GUARD_RE = re.compile(r"""(\[\[?\s*\$-\s*!?=\s*\*i\*\s*\]\]?\s*(&&|\|\|)\s*return)|(\[\[?\s*-z\s+"?\$PS1"?\s*\]\]?\s*&&\s*return)|(case\s+\$-\s+in)""")
-
-
-def _conda_init_facts(bashrc: str) -> dict[str, Any]:
-    """Where `conda init` wrote its block in ~/.bashrc, and whether an interactive-only
-    guard returns before it (then batch jobs and scripts never get conda)."""
-    try:
-        lines = Path(bashrc).read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return {"bashrc": False}
-    block = next((i for i, ln in enumerate(lines, 1) if ">>> conda initialize >>>" in ln), 0)
-    guard = next((i for i, ln in enumerate(lines, 1) if _GUARD_RE.search(ln)), 0)
-    return {"bashrc": True, "block_line": block, "guard_line": guard,
-            "behind_guard": bool(block and guard and guard < block)}
-
-
-def _sources_bashrc(profile: str) -> bool | None:
-    try:
-        text = Path(profile).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    return bool(re.search(r"^\s*[^#\n]*(\.|source)\s+[\"']?(~|\$HOME|\$\{HOME\})/\.bashrc", text, re.M))
-
-
-# --- normalising and redacting -------------------------------------------------------
-def _normaliser(target: Target) -> Callable[[str], str]:
-    """Target paths -> the course's spelling (`~/...`, `/software/...` on a sim node)."""
-    subs: list[tuple[re.Pattern[str], str]] = []
-    homes = {target.home, os.path.realpath(target.home)}
-    for h in sorted(homes, key=len, reverse=True):
-        if h and h != "/":
-            subs.append((re.compile(re.escape(h) + r"(?=[/:\s\"',;]|$)"), "~"))
-    if target.root:
-        for r in sorted({target.root, os.path.realpath(target.root)}, key=len, reverse=True):
-            subs.append((re.compile(re.escape(r) + r"(?=/)"), ""))
-
-    def norm(s: str) -> str:
-        for pattern, repl in subs:
-            s = pattern.sub(repl, s)
-        return s
-
-    return norm
+# The collectors a snapshot is a view of (a probe that has them all serves check and snapshot).
+COLLECTORS = ("host", "system", "shells", "provenance", "session", "interpreters", "python_env", "conda",
+              "pip_config", "tool_config", "repos", "configs", "disk", "dotfiles")
+
+
+# --- collecting ------------------------------------------------------------------------
+def generic_recipe() -> Recipe:
+    """A recipe that asks for nothing platform-specific: what a snapshot without --platform
+    probes with (no environment, repositories, edits or host patterns)."""
+    from envdoctor.recipe import Environment, Hosts, Pip, Scheduler
+
+    return Recipe("", "", "", False, "", "", (), Hosts((), (), "", ""), Scheduler("none", "any", (), (), "", ""),
+                  Environment("system", "", "", "", "", "venv", False, None, False, ""), (), Pip("", (), (), ()),
+                  (), (), (), (), "", 0.0, (), (), ())
+
+
+def collect(target: Target, recipe: Optional[Recipe]) -> Probe:
+    """The probe a snapshot of `target` is a view of (offline: a snapshot never uses the network)."""
+    from envdoctor.probe import ProbeContext, collect as collect_probe
+
+    return collect_probe(ProbeContext(target, recipe or generic_recipe(), offline=True), only=COLLECTORS)
+
+
+def build(target: Target, recipe: Recipe | None, *, anonymize: bool = False,
+          redactor: Redactor | None = None, probe: Probe | None = None) -> dict[str, Any]:
+    """A snapshot of `target` (for `recipe`, or only the generic parts), redacted. `probe`:
+    one already collected with at least COLLECTORS (e.g. by `check`), instead of probing again."""
+    snap = view(probe if probe is not None else collect(target, recipe), recipe, anonymize)
+    rd = redactor or Redactor(anonymize=anonymize, users=[snap["user"]], hosts=[snap["host"]["hostname"]])
+    if anonymize and not rd.anonymize:
+        raise ValueError("anonymize needs an anonymizing redactor")
+    snap["env"] = {k: rd.env(k, v) for k, v in snap.get("env", {}).items()}
+    return rd.mapping(snap)
+
+
+# --- the view ------------------------------------------------------------------------------
+def _plain(value: Any) -> Any:
+    """Facts of a collector (or a part of them), typed or not yet, as plain JSON data."""
+    if isinstance(value, Facts):
+        return value.to_json()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return json.loads(json.dumps(dataclasses.asdict(value)))
+    return value
 
 
 def _walk(value: Any, fn: Callable[[str], str]) -> Any:
@@ -841,22 +109,322 @@ def _walk(value: Any, fn: Callable[[str], str]) -> Any:
     return value
 
 
-def build(target: Target, recipe: Recipe | None, *, anonymize: bool = False,
-          redactor: Redactor | None = None) -> dict[str, Any]:
-    """Collect a snapshot of `target` (for `recipe`, or only the generic parts), redacted."""
-    raw = _Builder(target, recipe, anonymize).build()
-    home, user = raw["home"], raw["user"]
-    norm = _normaliser(target)
-    snap = _walk(raw, norm)
-    snap["home"] = home if not target.root else f"/home/{user}"
-    rd = redactor or Redactor(anonymize=anonymize, users=[user], hosts=[target.hostname])
-    if anonymize and not rd.anonymize:
-        raise ValueError("anonymize needs an anonymizing redactor")
-    snap["env"] = {k: rd.env(k, v) for k, v in snap.get("env", {}).items()}
-    for ctx in snap.get("shells", {}).values():
-        if isinstance(ctx, dict):
-            ctx.pop("_env", None)
-    return rd.mapping(snap)
+class _View:
+    """One probe's facts, section by section; a section whose facts are missing is None and a note."""
+
+    def __init__(self, probe: Probe, recipe: Recipe | None) -> None:
+        self.p, self.r = probe, recipe
+        self.notes: List[str] = []
+        self.shells: Dict[str, Any] = _plain(probe.facts.get("shells")) or {}
+
+    def safe(self, name: str, fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except Exception as exc:  # noqa: BLE001 - one missing section must not lose the snapshot
+            self.notes.append(f"{name}: could not be recorded ({type(exc).__name__}: {exc})")
+            return None
+
+    # -- host and shells
+    def host(self) -> Dict[str, Any]:
+        system = self.p.of(SystemFacts)
+        info: Dict[str, Any] = {"hostname": self.p.get("host.hostname"), "target": self.p.get("host.target")}
+        if self.r is not None:
+            info["node_role"] = self.p.get("host.role")
+        info.update(os=_plain(system.os), cpus=system.cpus, memory_gb=system.memory_gb)
+        return info
+
+    def context(self, mode: str, c: ShellContext, inherited: tuple[str, ...]) -> Dict[str, Any]:
+        """What a fresh `mode` shell reaches (the `shells` collector's run when it made one),
+        and where its PATH came from (the provenance replay)."""
+        result: Dict[str, Any] = {"flags": c.flags}
+        probed = (self.shells.get("modes") or {}).get(mode)
+        modules = c.replay.modules
+        if probed:
+            shell_env = probed.get("env") or {}
+            path, conda, which = shell_env.get("PATH", ""), probed.get("conda_type", ""), probed.get("which") or {}
+            if probed.get("timed_out"):
+                result["error"] = f"the {mode} shell did not finish its startup files in time"
+            elif not probed.get("reached"):
+                result["error"] = f"the {mode} shell did not start: {probed.get('stderr_tail', '')}"
+            if (probed.get("trace") or {}).get("returned_early"):
+                result["returned_early"] = probed["trace"]["returned_early"]
+            if probed.get("conda_defined_at"):
+                result["conda_defined_at"] = probed["conda_defined_at"]
+            module = c.replay.module
+            version = c.real.python3_version if which.get("python3") else ""
+            active = {k: shell_env.get(k, "") for k in ACTIVE_NAMES}
+        else:
+            real = c.real
+            if real.timed_out:
+                result["error"] = f"the {mode} shell did not finish its startup files in 20 s"
+            elif not real.reached:
+                result["error"] = f"the {mode} shell did not start: {real.failure}"
+            path, conda, which = real.path, real.conda, dict(real.which)
+            module = real.module if real.reached else c.replay.module
+            modules = real.modules if real.modules is not None else modules
+            version = real.python3_version
+            active = {k: real.active_env.get(k, "") for k in ACTIVE_NAMES}
+        entries = [p for p in path.split(":") if p] if path else []
+        changes = []
+        for ch in c.path_changes:
+            change: Dict[str, Any] = {"file": ch.file, "line": ch.line, "command": ch.command,
+                                      "added": list(ch.added), "removed": list(ch.removed)}
+            if not ch.added and not ch.removed:
+                change["reordered"] = True
+            if ch.file:
+                change["source_line"] = ch.source_line
+            changes.append(change)
+        result.update({
+            "files": list(c.files),
+            "path_changes": changes,
+            "path": [{"dir": p, "origin": c.origins.get(p) or ("inherited" if p in inherited else "unknown")}
+                     for p in entries],
+            "attribution": "exact" if c.replay_path == path and path else "approximate",
+            "conda": conda,
+            "module": module,
+            "which": dict(sorted(which.items())),
+            "python3_version": version,
+            "active_env": active,
+        })
+        if modules is not None:
+            result["modules"] = list(modules)
+        return result
+
+    def contexts(self) -> Dict[str, Any]:
+        prov = self.p.of(ProvenanceFacts)
+        return {m: self.context(m, prov.contexts[m], prov.inherited) for m in CONTEXTS if m in prov.contexts}
+
+    # -- the user's environment
+    def path(self, session: SessionFacts, login: Mapping[str, Any]) -> Dict[str, Any]:
+        origins = {e["dir"]: e["origin"] for e in login.get("path", [])}
+        unknown = "this shell session (not from startup files)" if session.source == CURRENT else "unknown"
+        return {"source": session.source,
+                "entries": [{"dir": d.dir, "exists": d.is_dir, "origin": origins.get(d.dir, unknown)}
+                            for d in session.path]}
+
+    def interpreters(self) -> Dict[str, Any]:
+        i = self.p.of(InterpretersFacts)
+
+        def at(x: PythonAt) -> Dict[str, Any]:
+            if not x.found:
+                return {"path": x.path, "found": False}
+            out = {"path": x.path, "found": True, "realpath": x.realpath, "version": x.version}
+            return {**out, "error": x.error} if x.error else out
+
+        out = {"python3": at(i.python3), "python": at(i.python)}
+        if self.r is not None:
+            out["recipe"] = at(i.recipe)
+            if i.recipe_base is not None:
+                out["recipe_base"] = at(i.recipe_base)
+        return out
+
+    def packages(self) -> Dict[str, Any]:
+        interps = self.p.of(InterpretersFacts)
+        if self.r is not None:
+            info: Dict[str, Any] = {"source": "recipe environment", "python": interps.recipe.path,
+                                    "exists": interps.recipe.found}
+            penv = (_plain(self.p.facts.get("python_env")) or {}).get("env") or {}
+            info.update(kind=self.r.environment.kind, env_dir=self.r.environment.path,
+                        env_dir_exists=bool(penv.get("exists")) if self.r.environment.path else False)
+            if self.r.environment.name:
+                info["env_name"] = self.r.environment.name
+        else:
+            info = {"source": "python3 on PATH", "python": interps.python3.path, "exists": interps.python3.found}
+        if not info["exists"]:
+            return info
+        if self.r is not None and self.r.environment.path:  # the probe's python_env asked the env's interpreter
+            penv = _plain(self.p.facts.get("python_env")) or {}
+            run = (penv.get("env") or {}).get("run")
+            user_site = penv.get("user_site") or {}
+            site_dir = user_site.get("dir", "")
+            user_dists = [(d["name"], d.get("version", "")) for d in user_site.get("dists", [])]
+        else:
+            run = _plain(interps.run)
+            site_dir = (run or {}).get("user_site", "")
+            user_dists = [(d["name"], d.get("version", "")) for d in (run or {}).get("dists", [])
+                          if d.get("in_user_site")]
+        if not run or not run.get("ok"):
+            info["error"] = (run or {}).get("error") or "the environment's python did not start"
+            return info
+        dists: Dict[str, str] = {}
+        editable: Dict[str, str] = {}
+        for d in run.get("dists", []):
+            dists.setdefault(d["name"], d.get("version", ""))
+            if d.get("editable"):
+                url = d.get("url", "")
+                editable.setdefault(d["name"], d.get("url_path") or (url[7:] if url.startswith("file://") else url))
+        users: Dict[str, str] = {}
+        for name, version in user_dists:
+            users.setdefault(name, version)
+        info.update(version=run.get("version", ""), enable_user_site=bool(run.get("enable_user_site")),
+                    dists=dict(sorted(dists.items(), key=lambda kv: kv[0].lower())),
+                    editable=dict(sorted(editable.items())))
+        info["user_site"] = {"path": site_dir, "dists": dict(sorted(users.items(), key=lambda kv: kv[0].lower()))}
+        return info
+
+    def conda(self) -> Dict[str, Any]:
+        c = self.p.of(CondaFacts)
+        if not c.installed:
+            return {"installed": False, "expected_prefix": c.expected_prefix}
+        info: Dict[str, Any] = {"installed": True, "prefix": c.prefix, "version": c.version, "envs": list(c.envs),
+                                "env_names": list(c.env_names)}
+        if c.error:
+            info["error"] = c.error
+        if c.channels is not None:
+            info["channels"] = list(c.channels)
+        return info
+
+    def proxy(self, session: SessionFacts) -> Dict[str, Any]:
+        out: Dict[str, Any] = {"env": {k: v for k, v in session.env.items() if k.lower() in PROXY_NAMES}}
+        if self.r is not None and self.r.proxy:
+            out["recipe"] = self.r.proxy
+        pip = self.p.of(PipConfigFacts)
+        out["pip"] = {path: ({"error": f.error} if f.error else dict(f.values)) for path, f in pip.files.items()}
+        tools = self.p.of(ToolConfigFacts)
+        if tools.condarc_error:
+            self.notes.append(f"~/.condarc: could not be recorded ({tools.condarc_error})")
+            out["condarc"] = None
+        elif tools.condarc is not None:
+            out["condarc"] = tools.condarc
+        if tools.git:
+            out["git"] = dict(tools.git)
+        return out
+
+    # -- the course's files
+    def repos(self) -> Dict[str, Any]:
+        if self.r is None:
+            return {}
+        clones = self.p.of(ReposFacts).clones
+        return {repo.name: self.repo(repo, clones.get(repo.name)) for repo in self.r.repos}
+
+    def repo(self, repo: Any, c: Optional[Clone]) -> Dict[str, Any]:
+        info: Dict[str, Any] = {"dest": repo.dest, "expected_ref": repo.ref, "ref_kind": repo.ref_kind,
+                                "url": repo.url, "exists": bool(c and c.exists)}
+        if c is None or not c.exists:
+            return info
+        if not c.head:
+            info.update(git=False, error=c.git_error or "not a git clone")
+            return info
+        info.update(git=True, head=c.head[:12], branch=c.branch, tags=sorted(c.tags_at_head), remote=c.origin,
+                    describe=c.describe, modified=list(c.modified), untracked=c.untracked)
+        info["at_ref"] = repo.ref in info["tags"] if repo.ref_kind == "tag" else c.branch == repo.ref
+        return info
+
+    def configs(self) -> Dict[str, Any]:
+        if self.r is None:
+            return {}
+        edits = self.p.of(ConfigsFacts).edits
+        return {e.name: self.config(e.kind, e.file, edits.get(e.name)) for e in self.r.edits}
+
+    @staticmethod
+    def config(kind: str, file: str, f: Optional[EditFacts]) -> Dict[str, Any]:
+        info: Dict[str, Any] = {"file": file, "kind": kind, "exists": bool(f and f.exists)}
+        if f is None or not f.exists:
+            return info
+        if f.error:
+            info["error"] = f.error
+            return info
+        if f.set_values is not None or f.data_paths is not None:
+            values = {k: v.value for k, v in (f.set_values or {}).items()}
+            exist: Dict[str, bool] = {}
+            for dp in f.data_paths or ():
+                values.setdefault(dp.key, dp.value)
+                exist[dp.key] = dp.exists
+            info["values"] = dict(sorted(values.items()))
+            info["paths_exist"] = dict(sorted(exist.items()))
+            if f.placeholders:
+                info["placeholders"] = len(f.placeholders)
+        if kind == "copy" and f.copy_from is not None:
+            info["same_as_source"] = f.same_as_source
+        if kind == "replace":
+            info["replaced"] = dict(f.replaced)
+        if f.yaml_error:
+            info["error"] = "not valid YAML (UsageError)"  # the wording snapshots have always had
+        return info
+
+    def disk(self) -> Dict[str, Any]:
+        home = self.p.get("disk.home")
+        if home is None:
+            raise ValueError(f"no disk facts: {self.p.errors.get('disk', 'not collected')}")
+        home = _plain(home)
+        out: Dict[str, Any] = {"home": {"error": home["error"]} if home.get("error") else
+                               {k: home[k] for k in ("free_gb", "total_gb") if k in home}}
+        if self.r is not None:
+            out["needed_gb"] = self.r.disk_gb
+        quota = self.p.get("disk.quota")
+        if quota:
+            out["quota"] = _plain(quota)
+        return out
+
+    def dotfiles(self) -> Dict[str, Any]:
+        out: Dict[str, Any] = dict(self.p.of(DotfilesFacts).modes)
+        out = {name: {"mode": mode} for name, mode in out.items()}
+        files = self.shells.get("files") or {}
+        bashrc = files.get("~/.bashrc") or {}
+        if bashrc.get("readable"):
+            block = (bashrc.get("conda_blocks") or [{}])[0].get("start", 0)
+            guard = (bashrc.get("guards") or [{}])[0].get("line", 0)
+            out["conda_init"] = {"bashrc": True, "block_line": block, "guard_line": guard,
+                                 "behind_guard": bool(block and guard and guard < block)}
+        else:
+            out["conda_init"] = {"bashrc": False}
+        profile = files.get("~/.bash_profile") or {}
+        out["bash_profile_sources_bashrc"] = bool(profile.get("sources_bashrc")) if profile.get("readable") else None
+        return out
+
+    # -- all together
+    def snapshot(self, anonymize: bool) -> Dict[str, Any]:
+        p, r = self.p, self.r
+        session: Optional[SessionFacts] = self.safe("session", lambda: p.of(SessionFacts))
+        shells = self.safe("shells", self.contexts) or {}
+        env = dict(session.env) if session is not None else {}
+        user = str(p.get("host.user", ""))
+        home = str(p.get("host.home", ""))
+        snap: Dict[str, Any] = {
+            "schema": SCHEMA,
+            "envdoctor_version": _version(),
+            "created": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat(),
+            "platform": r.platform if r else None,
+            "release": r.release if r else None,
+            "target": p.target,
+            "anonymized": anonymize,
+            "user": user,
+            "home": f"/home/{user}" if p.get("host.simulated") else home,
+            "host": self.safe("host", self.host),
+            "shells": shells,
+            "path": self.safe("path", lambda: self.path(session, shells.get("login") or {})) if session else None,
+            "active_env": {"source": session.source if session else "",
+                           **{k: env.get(k, "") for k in ACTIVE_NAMES}},
+            "interpreters": self.safe("interpreters", self.interpreters),
+            "packages": self.safe("packages", self.packages),
+            "conda": self.safe("conda", self.conda),
+            "env": env,
+            "proxy": self.safe("proxy", lambda: self.proxy(session)) if session else None,
+            "modules": {"loaded": [m for m in env.get("LOADEDMODULES", "").split(":") if m],
+                        "module_command": (shells.get("login") or {}).get("module", ""),
+                        "list": (shells.get("login") or {}).get("modules", [])},
+            "repos": self.safe("repos", self.repos),
+            "configs": self.safe("configs", self.configs),
+            "disk": self.safe("disk", self.disk),
+            "dotfiles": self.safe("dotfiles", self.dotfiles),
+        }
+        self.notes += [f"probe collector {k}: {v}" for k, v in sorted(p.errors.items())]
+        snap["notes"] = list(self.notes)
+        norm = session.spelling.normaliser() if session is not None else (lambda s: s)
+        snap = _walk(snap, norm)
+        snap["home"] = f"/home/{user}" if p.get("host.simulated") else home
+        return snap
+
+
+def view(probe: Probe, recipe: Recipe | None, anonymize: bool = False) -> Dict[str, Any]:
+    """The snapshot document of `probe` (collected with at least COLLECTORS), not yet redacted."""
+    return _View(probe, recipe).snapshot(anonymize)
+
+
+def _version() -> str:
+    from envdoctor import __version__
+
+    return __version__
 
 
 def guess_recipe(target: Target) -> Recipe | None:
@@ -864,6 +432,7 @@ def guess_recipe(target: Target) -> Recipe | None:
     from envdoctor.recipe import catalog
 
     cat = catalog()
+    # TODO(target): Target.built_for() once targets have it.
     if target.root and target.meta.get("platform"):
         try:
             return cat.get(str(target.meta["platform"]), target.meta.get("release"))
