@@ -112,6 +112,21 @@ def test_acme_platform_from_recipe_path_end_to_end(tmp_path: Path) -> None:
     assert json.loads(explained.stdout)["schema"] == "envdoctor/explain@1"
 
 
+def test_a_ready_node_with_a_fault_from_the_recipes_data(tmp_path: Path) -> None:
+    """`--ready` follows the recipe's steps; `repo-wrong-tag` checks out the simulated upstream's
+    older tag (v0.9, from `sim.upstreams`): check names exactly that, with the fix."""
+    env = _env(tmp_path)
+    root = tmp_path / "node"
+    made = envdoctor(env, "sim", "create", "acme", "--root", str(root), "--ready", "--fault", "repo-wrong-tag")
+    assert made.returncode == 0, made.stderr
+    done = envdoctor(env, "check", "acme", "--target", "sim", "--sim-root", str(root), "--json")
+    failing = _failing(json.loads(done.stdout))
+    assert done.returncode == 1 and set(failing) == {"repo.ref"}, failing
+    assert "tag v0.9" in failing["repo.ref"]["why"] and "v1.0" in failing["repo.ref"]["why"]
+    assert any("git checkout v1.0" in c or "git -C" in c and "v1.0" in c for c in failing["repo.ref"]["commands"]), \
+        failing["repo.ref"]["commands"]
+
+
 def test_without_the_recipe_path_acme_is_unknown(tmp_path: Path) -> None:
     """What made acme known is the recipe path, nothing in envdoctor/."""
     env = _env(tmp_path, recipe_path=False)
