@@ -5,12 +5,16 @@ whatever ~/.bashrc sets after its interactive guard (very often the conda initia
 is missing; a Slurm job inherits exported variables but not shell functions or aliases
 (`conda activate` then fails with "Run 'conda init' before 'conda activate'"). So this module
 
-1. records the environment facts (PATH, HOME, conda, modules, proxy, python, the recipe's
-   variables, whether the course's activate command works) of an interactive login shell;
+1. takes the facts of an interactive login shell from a probe by the `shells` collector
+   (PATH, HOME, conda, modules, proxy, Python, the recipe's variables, whether the course's
+   activate command works): a `ShellMode`;
 2. submits one short job (or one per node with `--nodes all`) through the platform's
-   scheduler (`sbatch` / `qsub`; on a simulated node its scheduler commands) that records
-   the same facts and runs `envdoctor check P --json --only <node-level checks>` there;
-3. polls until the job is done (bounded), and turns every difference into a result:
+   scheduler (`sbatch` / `qsub`; on a simulated node its scheduler commands) that runs the
+   collector's own capture (`shells.context_script`) and
+   `envdoctor check P --json --only <node-level checks>` there; the capture's output is read
+   by the collector's parser (`shells.job_facts`) into a `ShellMode` too;
+3. polls until the job is done (bounded), and turns every difference between the two
+   `ShellMode`s into a result:
    `injob.submit`, `injob.env.<aspect>`, and `injob.<check-id>` for checks that only fail
    inside the job. With several nodes the results are aggregated per id.
 """
@@ -26,9 +30,10 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from envdoctor import proc, schedulers
+from envdoctor.collectors.shells import ShellFacts, ShellMode, context_script, job_facts
 from envdoctor.recipe import Recipe
 from envdoctor.results import CheckResult, Report, Status
 from envdoctor.targets import Target
@@ -38,8 +43,6 @@ if TYPE_CHECKING:
 
 NODE_CATEGORIES = ("host", "shell", "conda", "python", "venv", "packages", "sdk", "hardware", "disk")
 POLL = 0.25
-UNSET = "__unset__"
-BEGIN, END = "@@envdoctor-facts-begin@@", "@@envdoctor-facts-end@@"
 PROXY_VARS = ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "no_proxy", "NO_PROXY")
 
 
@@ -52,63 +55,20 @@ def job_timeout() -> float:
 
 # --- facts of a shell ------------------------------------------------------------------
 
-def capture_script(recipe: Recipe, target: Target) -> str:
-    """Bash that prints the facts between markers, one `KEY<TAB>value` a line."""
-    env = recipe.environment
-    activate = map_command(env.activate, target) if env.activate else ""
-    lines = [
-        "_e() { printf '%s\\t%s\\n' \"$1\" \"$(printf '%s' \"$2\" | tr '\\n\\t' '  ')\"; }",
-        "_pyv() { \"$@\" -c 'import sys; print(sys.version.split()[0])' 2>/dev/null; }",
-        f"echo {BEGIN}",
-        '_e HOME "$HOME"', '_e PATH "$PATH"', '_e USER "${USER:-}"', '_e SHELLFLAGS "$-"',
-        '_e CONDA_TYPE "$(type -t conda 2>/dev/null)"', '_e CONDA_PATH "$(type -P conda 2>/dev/null)"',
-        '_e CONDA_DEFAULT_ENV "${CONDA_DEFAULT_ENV:-}"', '_e VIRTUAL_ENV "${VIRTUAL_ENV:-}"',
-        '_e MODULE_TYPE "$(type -t module 2>/dev/null)"', '_e LOADEDMODULES "${LOADEDMODULES:-}"',
-        '_e PYTHON3_PATH "$(type -P python3 2>/dev/null)"', '_e PYTHON3_VERSION "$(_pyv python3)"',
-        '_e PYTHON_TYPE "$(type -t python 2>/dev/null)"', '_e PYTHON_PATH "$(command -v python 2>/dev/null)"',
-        '_e PYTHON_VERSION "$(python -c \'import sys; print(sys.version.split()[0])\' 2>/dev/null)"',
-    ]
-    names = list(PROXY_VARS) + [n for v in recipe.variables for n in v.names()]
-    for name in dict.fromkeys(names):
-        if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-            lines.append(f'_e "VAR_{name}" "${{{name}-{UNSET}}}"')
-    if activate:
-        # In a subshell: the facts above stay those of the shell as it starts.
-        lines.append(f"_e ACTIVATE \"$( ( {activate} ) >/dev/null 2>&1 && echo ok || echo failed)\"")
-        lines.append(f"_e ACTIVATED_PYTHON \"$( ( {activate} ) >/dev/null 2>&1 && _pyv python)\"")
-    lines.append(f"echo {END}")
-    return "\n".join(lines) + "\n"
+def login_facts(recipe: Recipe, target: Target) -> tuple[ShellMode | None, str]:
+    """The interactive login shell's facts, from a probe by the `shells` collector (what the
+    student has when they type it), or None and why they could not be read."""
+    from envdoctor.probe import MissingFacts, ProbeContext, collect
 
-
-def parse_facts(text: str) -> dict[str, str]:
-    facts: dict[str, str] = {}
-    inside = False
-    for line in text.splitlines():
-        if line.strip() == BEGIN:
-            inside, facts = True, {}
-        elif line.strip() == END:
-            inside = False
-        elif inside and "\t" in line:
-            k, v = line.split("\t", 1)
-            facts[k] = v
-    return facts
-
-
-def map_command(cmd: str, target: Target) -> str:
-    """A recipe command with its node paths (`/opt/...`) mapped onto a simulated node."""
-    if not target.root:
-        return cmd
-    roots = "|".join(re.escape(r) for r in target.meta.get("mapped_roots", ()))
-    if not roots:
-        return cmd
-    return re.sub(rf"(?<![\w/.~-])/(?:{roots})(?=/|\b)", lambda m: target.root + m.group(0), cmd)
-
-
-def login_facts(recipe: Recipe, target: Target) -> tuple[dict[str, str], str]:
-    """Facts of an interactive login shell: what the student has when they type it."""
-    r = proc.bash("login", capture_script(recipe, target), env=target.login_env(), cwd=target.home, timeout=60)
-    facts = parse_facts(r.stdout)
-    return facts, "" if facts else r.describe()
+    probe = collect(ProbeContext(target, recipe, offline=True), only=("shells",))
+    try:
+        login = probe.of(ShellFacts).modes.get("login")
+    except MissingFacts as exc:
+        return None, str(exc)
+    if login is None or not login.reached:
+        tail = login.stderr_tail if login else ""
+        return None, tail or ("it did not finish starting" if login and login.timed_out else "it did not start")
+    return login, ""
 
 
 def typed_env(target: Target) -> dict[str, str]:
@@ -137,7 +97,7 @@ class Job:
     submit: proc.Completed | None = None
     state: str = "pending"  # pending, done, gone, timeout, refused
     seconds: float = 0.0
-    facts: dict[str, str] = field(default_factory=dict)
+    facts: ShellMode | None = None  # what the job's shell saw (shells.job_facts)
     checks: list[dict[str, Any]] = field(default_factory=list)
     problem: str = ""
 
@@ -189,7 +149,8 @@ def node_level_ids(report: Report) -> list[str]:
 def job_script(recipe: Recipe, target: Target, opts: CheckOptions, job: Job, ids: list[str]) -> str:
     workdir = shlex.quote(str(job.workdir))
     lines = ["#!/bin/bash", "# envdoctor check --in-job: this job's environment, then the node-level checks here.",
-             f"cd {workdir} || exit 1", "{", capture_script(recipe, target), f"}} > {workdir}/facts.txt 2> {workdir}/facts.err"]
+             f"cd {workdir} || exit 1", "{", context_script(recipe, target).rstrip("\n"),
+             f"}} > {workdir}/facts.txt 2> {workdir}/facts.err"]
     if ids:
         pkg_parent = shlex.quote(str(Path(__file__).resolve().parent.parent))
         argv = [sys.executable, "-m", "envdoctor", "check", recipe.platform, "--json", "--offline",
@@ -242,10 +203,12 @@ def run_jobs(sched: Scheduler, jobs: list[Job], script_for: Any, partition: str,
                 j.state, j.problem = "timeout", sched.reason(j)
                 sched.cancel(j)
         time.sleep(POLL)
-    for j in jobs:
-        if j.state == "done":
-            j.facts = parse_facts(_read(j.workdir / "facts.txt"))
-            j.checks = _job_checks(j)
+
+
+def read_job(job: Job, recipe: Recipe, target: Target) -> None:
+    """A finished job's outputs: its shell's facts (the collector's parser) and its checks."""
+    job.facts = job_facts(recipe, target, _read(job.workdir / "facts.txt"), _read(job.workdir / "facts.err"))
+    job.checks = _job_checks(job)
 
 
 def _job_checks(job: Job) -> list[dict[str, Any]]:
@@ -286,7 +249,8 @@ def _r(id: str, category: str, title: str, status: Status, why: str = "", fix: s
 class _Compared:
     """What every comparison of the job's environment with the prompt's needs."""
 
-    login: Mapping[str, str]
+    login: ShellMode
+    jf: ShellMode  # the job's
     job: Job
     recipe: Recipe
     target: Target
@@ -297,41 +261,41 @@ class _Compared:
         return f"in a batch job{' on ' + self.job.node if self.job.node else ''}"
 
 
-def compare(login: Mapping[str, str], job: Job, recipe: Recipe, target: Target, report: Report) -> list[CheckResult]:
-    """The job's environment against the login shell's, one aspect at a time."""
-    c = _Compared(login, job, recipe, target, report)
+def compare(login: ShellMode, job: Job, recipe: Recipe, target: Target, report: Report) -> list[CheckResult]:
+    """The job's shell against the login shell, one aspect at a time (both `ShellMode`s)."""
+    assert job.facts is not None
+    c = _Compared(login, job.facts, job, recipe, target, report)
     return [r for aspect in _ASPECTS for r in aspect(c)]
 
 
 def _home(c: _Compared) -> list[CheckResult]:
     """HOME."""
-    J, L, where = c.job.facts, c.login, c.where
+    jh, lh, where = c.jf.env.get("HOME"), c.login.env.get("HOME"), c.where
     out: list[CheckResult] = []
-    if J.get("HOME") != L.get("HOME"):
+    if jh != lh:
         out.append(_r("injob.env.home", "shell", "Same HOME in a job", Status.FAIL,
-                      f"HOME is {J.get('HOME') or '(unset)'} {where}, {L.get('HOME')} at your prompt",
+                      f"HOME is {jh or '(unset)'} {where}, {lh} at your prompt",
                       "do not set HOME in the job script; submit from your own account",
-                      evidence=(f"job HOME={J.get('HOME')}", f"login HOME={L.get('HOME')}")))
+                      evidence=(f"job HOME={jh}", f"login HOME={lh}")))
     else:
         out.append(_r("injob.env.home", "shell", "Same HOME in a job", Status.OK))
     return out
 
 
 def _path(c: _Compared) -> list[CheckResult]:
-    """PATH."""
-    J, L, where, u = c.job.facts, c.login, c.where, c.target.unmap
+    """PATH (entries as the course writes them: `~/tools/bin`, `/opt/...`)."""
+    where = c.where
     out: list[CheckResult] = []
-    jpath = J.get("PATH", "").split(":")
-    missing = [p for p in dict.fromkeys(L.get("PATH", "").split(":")) if p and p not in jpath]
+    jpath = [e.entry for e in c.jf.path]
+    missing = [p for p in dict.fromkeys(e.entry for e in c.login.path) if p and p not in jpath]
     if missing:
-        shown = [u(p) for p in missing]
         out.append(_r("injob.env.path", "shell", "PATH in a job has what the prompt has", Status.WARN,
                       f"{len(missing)} PATH entr{'y is' if len(missing) == 1 else 'ies are'} missing {where}: "
-                      f"{', '.join(shown)} (set after the interactive guard of ~/.bashrc, or only in this shell)",
+                      f"{', '.join(missing)} (set after the interactive guard of ~/.bashrc, or only in this shell)",
                       "set PATH where batch shells read it: in ~/.bash_profile, above the `[[ $- != *i* ]] && return` "
                       "line of ~/.bashrc, or at the top of the job script",
-                      (f"export PATH={':'.join(shown)}:$PATH",),
-                      (f"job PATH={u(J.get('PATH', ''))}",)))
+                      (f"export PATH={':'.join(missing)}:$PATH",),
+                      (f"job PATH={':'.join(jpath)}",)))
     else:
         out.append(_r("injob.env.path", "shell", "PATH in a job has what the prompt has", Status.OK))
     return out
@@ -339,13 +303,13 @@ def _path(c: _Compared) -> list[CheckResult]:
 
 def _conda(c: _Compared) -> list[CheckResult]:
     """Conda."""
-    J, L, where, env = c.job.facts, c.login, c.where, c.recipe.environment
+    J, L, where, env = c.jf, c.login, c.where, c.recipe.environment
     out: list[CheckResult] = []
-    if L.get("CONDA_TYPE") or env.kind == "conda":
+    if L.conda_type or env.kind == "conda":
         prefix = env.conda.prefix if env.conda else "~/miniconda3"
         hook = f'eval "$({prefix}/bin/conda shell.bash hook)"'
-        jt, lt = J.get("CONDA_TYPE", ""), L.get("CONDA_TYPE", "")
-        activation = f"`{env.activate}` {'works' if J.get('ACTIVATE') == 'ok' else 'fails'} {where}" if env.activate else ""
+        jt, lt = J.conda_type, L.conda_type
+        activation = f"`{env.activate}` {'works' if J.activate == 'ok' else 'fails'} {where}" if env.activate else ""
         if lt == "function" and jt != "function":
             state = "not found" if not jt else "on PATH but not initialised (conda activate fails: " \
                                                  "\"Run 'conda init' before 'conda activate'\")"
@@ -357,10 +321,10 @@ def _conda(c: _Compared) -> list[CheckResult]:
                           f"does not read ~/.bashrc)",
                           "initialise conda in the job script itself (first lines), or move the conda initialize "
                           "block above the interactive guard in ~/.bashrc",
-                          (hook, *( (env.activate,) if env.activate and env.kind == "conda" else ())),
+                          (hook, *((env.activate,) if env.activate and env.kind == "conda" else ())),
                           tuple(e for e in (f"job: type -t conda = {jt or '(none)'}", f"login: type -t conda = {lt}",
                                             activation) if e)))
-        elif env.kind == "conda" and env.activate and L.get("ACTIVATE") == "ok" and J.get("ACTIVATE") != "ok":
+        elif env.kind == "conda" and env.activate and L.activate == "ok" and J.activate != "ok":
             out.append(_r("injob.env.conda", "conda", "conda works in a job", Status.FAIL,
                           f"`{env.activate}` works at your prompt but fails {where}",
                           "activate the environment in the job script, after initialising conda", (hook, env.activate)))
@@ -372,11 +336,11 @@ def _conda(c: _Compared) -> list[CheckResult]:
 
 def _activate(c: _Compared) -> list[CheckResult]:
     """The course's environment activates (venv / system platforms; conda is above)."""
-    J, L, where, env = c.job.facts, c.login, c.where, c.recipe.environment
+    J, L, where, env = c.jf, c.login, c.where, c.recipe.environment
     out: list[CheckResult] = []
-    if env.activate and env.kind != "conda" and L.get("ACTIVATE"):
+    if env.activate and env.kind != "conda" and L.activate:
         cat = "venv" if env.kind == "venv" else "python"
-        if L.get("ACTIVATE") == "ok" and J.get("ACTIVATE") != "ok":
+        if L.activate == "ok" and J.activate != "ok":
             out.append(_r("injob.env.activate", cat, "The course's environment activates in a job", Status.FAIL,
                           f"`{env.activate}` works at your prompt but fails {where}",
                           "make the environment reachable from the compute node (path, file system), and activate it "
@@ -386,40 +350,44 @@ def _activate(c: _Compared) -> list[CheckResult]:
     return out
 
 
+_PYTHONS = (("activated_python", "python of the activated environment"), ("python_version", "`python`"),
+            ("python3_version", "`python3`"))
+
+
 def _python(c: _Compared) -> list[CheckResult]:
     """Python."""
-    J, L, where, u, env = c.job.facts, c.login, c.where, c.target.unmap, c.recipe.environment
+    J, L, where, u, env = c.jf, c.login, c.where, c.target.unmap, c.recipe.environment
     out: list[CheckResult] = []
-    diffs = []
-    for key, label in (("ACTIVATED_PYTHON", "python of the activated environment"), ("PYTHON_VERSION", "`python`"),
-                       ("PYTHON3_VERSION", "`python3`")):
-        if L.get(key, "") != J.get(key, ""):
-            diffs.append((key, label))
+    diffs = [(key, label) for key, label in _PYTHONS if getattr(L, key) != getattr(J, key)]
     if diffs:
         first_key, first = diffs[0]
-        severe = first_key == "ACTIVATED_PYTHON" or (first_key == "PYTHON_VERSION" and L.get("PYTHON_TYPE") == "alias")
-        detail = "; ".join(f"{label}: {L.get(k) or 'none'} at the prompt, {J.get(k) or 'none'} {where}"
+        alias = L.python_type == "alias"
+        severe = first_key == "activated_python" or (first_key == "python_version" and alias)
+        detail = "; ".join(f"{label}: {getattr(L, k) or 'none'} at the prompt, {getattr(J, k) or 'none'} {where}"
                            for k, label in diffs)
-        alias = " (`python` is an alias at your prompt; aliases do not exist in jobs)" if L.get("PYTHON_TYPE") == "alias" else ""
+        note = " (`python` is an alias at your prompt; aliases do not exist in jobs)" if alias else ""
         out.append(_r("injob.env.python", "python", "Same Python in a job", Status.FAIL if severe else Status.WARN,
-                      f"the job gets another Python: {detail}{alias}",
+                      f"the job gets another Python: {detail}{note}",
                       "call the course's interpreter by its full path, or activate the environment, in the job script",
                       tuple(c for c in (env.activate, f"{env.interpreter or 'python3'} --version") if c),
-                      (f"login: python={u(L.get('PYTHON_PATH', ''))} python3={u(L.get('PYTHON3_PATH', ''))}",
-                       f"job: python={u(J.get('PYTHON_PATH', ''))} python3={u(J.get('PYTHON3_PATH', ''))}")))
+                      (f"login: python={u(L.which.get('python', ''))} python3={u(L.which.get('python3', ''))}",
+                       f"job: python={u(J.which.get('python', ''))} python3={u(J.which.get('python3', ''))}")))
     else:
         out.append(_r("injob.env.python", "python", "Same Python in a job", Status.OK,
-                      evidence=(f"python3 {J.get('PYTHON3_VERSION') or 'none'}",)))
+                      evidence=(f"python3 {J.python3_version or 'none'}",)))
     return out
+
+
+def _loaded(mode: ShellMode) -> set[str]:
+    return set(filter(None, mode.env.get("LOADEDMODULES", "").split(":")))
 
 
 def _modules(c: _Compared) -> list[CheckResult]:
     """Modules."""
-    J, L, where = c.job.facts, c.login, c.where
+    J, L, where = c.jf, c.login, c.where
     out: list[CheckResult] = []
-    lmods, jmods = set(filter(None, L.get("LOADEDMODULES", "").split(":"))), set(filter(None, J.get("LOADEDMODULES", "").split(":")))
-    if (L.get("MODULE_TYPE") and not J.get("MODULE_TYPE")) or lmods - jmods:
-        gone = sorted(lmods - jmods)
+    gone = sorted(_loaded(L) - _loaded(J))
+    if (L.module_type and not J.module_type) or gone:
         out.append(_r("injob.env.modules", "shell", "Same modules in a job", Status.WARN,
                       (f"modules loaded at your prompt are not loaded {where}: {', '.join(gone)}" if gone else
                        f"the `module` command is not defined {where}"),
@@ -431,8 +399,8 @@ def _modules(c: _Compared) -> list[CheckResult]:
 
 
 def _variables(c: _Compared) -> list[CheckResult]:
-    """Proxy and the recipe's variables."""
-    J, L, where, recipe = c.job.facts, c.login, c.where, c.recipe
+    """Proxy and the recipe's variables (exported ones: what the job's programs get)."""
+    J, L, where, recipe = c.jf.env, c.login.env, c.where, c.recipe
     out: list[CheckResult] = []
     for rid, title, names, cat in (
         ("injob.env.proxy", "Proxy settings in a job", PROXY_VARS, "network"),
@@ -441,13 +409,12 @@ def _variables(c: _Compared) -> list[CheckResult]:
     ):
         if not names:
             continue
-        lost = [n for n in names if L.get(f"VAR_{n}", UNSET) != UNSET and J.get(f"VAR_{n}", UNSET) == UNSET]
-        changed = [n for n in names if n not in lost and L.get(f"VAR_{n}", UNSET) != J.get(f"VAR_{n}", UNSET)
-                   and J.get(f"VAR_{n}", UNSET) != UNSET and L.get(f"VAR_{n}", UNSET) != UNSET]
+        lost = [n for n in names if n in L and n not in J]
+        changed = [n for n in names if n in L and n in J and L[n] != J[n]]
         if lost or changed:
             needed = bool(recipe.proxy) if rid == "injob.env.proxy" else True
             status = Status.FAIL if lost and needed else Status.WARN
-            cmds = tuple(f"export {n}={shlex.quote(L.get(f'VAR_{n}', ''))}" for n in lost)
+            cmds = tuple(f"export {n}={shlex.quote(L[n])}" for n in lost)
             out.append(_r(rid, cat, title, status,
                           (f"{', '.join(lost)} {'is' if len(lost) == 1 else 'are'} set at your prompt but not {where}"
                            if lost else f"{', '.join(changed)} differ {where}"),
@@ -588,11 +555,12 @@ def add_in_job(report: Report, recipe: Recipe, target: Target, opts: CheckOption
     for job in jobs:
         results = [submit_result(job, sched, recipe, note)]
         if job.state == "done":
-            if not login:
+            read_job(job, recipe, target)
+            if login is None:
                 results.append(_r("injob.env-diff", "shell", "Prompt and job environments compared", Status.ERROR,
                                   f"the login shell's facts could not be read: {login_problem}",
                                   "run `bash -l -i` and fix what it prints"))
-            elif not job.facts:
+            elif job.facts is None or not job.facts.reached:
                 results.append(_r("injob.env-diff", "shell", "Prompt and job environments compared", Status.ERROR,
                                   f"the job's facts could not be read: {_tail(job.workdir / 'facts.err')}",
                                   "look at the job's output"))
