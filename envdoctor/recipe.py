@@ -456,7 +456,7 @@ class Run:
         if not isinstance(perf, dict) or not all(isinstance(v, (int, float)) for v in perf.values()):
             raise n.error("performance", "expected a mapping of metric: number")
         run = cls(name, n.str("title", name), n.str("kind", "training", choices=("training", "inference")),
-                  n.str("launcher", required=True, choices=LAUNCHERS), n.str("workdir", required=True),
+                  n.str("launcher", required=True, choices=launcher_names()), n.str("workdir", required=True),
                   n.strs("command"), n.strs("compile_command"), n.str("config"), n.strs("scheduler_flags"),
                   tuple(Param.load(k, v) for k, v in n.named("params")),
                   n.str("metrics", required=True, choices=tuple(metrics.names())),
