@@ -9,11 +9,15 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from envdoctor.errors import UsageError
 from envdoctor.recipe import Recipe
 from envdoctor.results import CheckResult, Report
 from envdoctor.targets import Target
+
+if TYPE_CHECKING:
+    from envdoctor.probe import Probe
 
 
 @dataclass(frozen=True)
@@ -37,8 +41,9 @@ class CheckOptions:
     share: Path | None = None
 
 
-def build_report(recipe: Recipe, target: Target, opts: CheckOptions) -> Report:
-    """Probe the target once and run every selected check against it."""
+def build_report(recipe: Recipe, target: Target, opts: CheckOptions, probe: Probe | None = None) -> Report:
+    """Probe the target once and run every selected check against it (against `probe`
+    instead, when one was collected already: a bundle's, which its snapshot shares)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from envdoctor import checks
@@ -53,15 +58,17 @@ def build_report(recipe: Recipe, target: Target, opts: CheckOptions) -> Report:
     with ThreadPoolExecutor(max_workers=1) as pool:
         # The probe's shells start first; the check modules and the redactor are imported
         # while they run. On a ready node that hides most of envdoctor's own start-up.
-        probing = pool.submit(collect, ProbeContext(target, recipe, offline=opts.offline, deep=opts.deep))
+        probing = None if probe is not None else \
+            pool.submit(collect, ProbeContext(target, recipe, offline=opts.offline, deep=opts.deep))
         selected = checks.select(recipe, opts.only, opts.skip, opts.deep)
         import envdoctor.redact  # noqa: F401 - compiles its patterns now, not after the probe
-        probe = probing.result()
-    results = [redact_result(r) for r in checks.run_all(selected, probe, recipe)]
+        found = probing.result() if probing is not None else probe
+    assert found is not None
+    results = [redact_result(r) for r in checks.run_all(selected, found, recipe)]
     role = target.node_role(recipe.hosts.login, recipe.hosts.run)
     return Report(recipe.platform, recipe.release, target.name, target.hostname, role, tuple(results),
                   int((time.monotonic() - started) * 1000), user=target.user,
-                  extra={"collect_ms": dict(probe.timings_ms)})
+                  extra={"collect_ms": dict(found.timings_ms)})
 
 
 def redact_result(result: CheckResult) -> CheckResult:

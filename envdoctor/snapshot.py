@@ -33,7 +33,7 @@ from envdoctor.collectors.configs import ConfigsFacts, EditFacts
 from envdoctor.collectors.dotfiles import DotfilesFacts
 from envdoctor.collectors.interpreters import InterpretersFacts, PythonAt
 from envdoctor.collectors.pip_config import PipConfigFacts
-from envdoctor.collectors.provenance import ProvenanceFacts, ShellContext
+from envdoctor.collectors.provenance import ProvenanceFacts, ShellContext, ShellState
 from envdoctor.collectors.repos import Clone, ReposFacts
 from envdoctor.collectors.session import CURRENT, PROXY_NAMES, SessionFacts, env_allowed
 from envdoctor.collectors.system import SystemFacts
@@ -70,11 +70,13 @@ def generic_recipe() -> Recipe:
                   (), (), (), (), "", 0.0, (), (), ())
 
 
-def collect(target: Target, recipe: Optional[Recipe]) -> Probe:
-    """The probe a snapshot of `target` is a view of (offline: a snapshot never uses the network)."""
+def collect(target: Target, recipe: Optional[Recipe], *, with_checks: bool = False) -> Probe:
+    """The probe a snapshot of `target` is a view of (offline: a snapshot never uses the
+    network); `with_checks`: every collector, so that `check` can run on the same probe."""
     from envdoctor.probe import ProbeContext, collect as collect_probe
 
-    return collect_probe(ProbeContext(target, recipe or generic_recipe(), offline=True), only=COLLECTORS)
+    only = () if with_checks and recipe is not None else COLLECTORS
+    return collect_probe(ProbeContext(target, recipe or generic_recipe(), offline=True), only=only)
 
 
 def build(target: Target, recipe: Recipe | None, *, anonymize: bool = False,
@@ -151,10 +153,10 @@ class _View:
             if probed.get("conda_defined_at"):
                 result["conda_defined_at"] = probed["conda_defined_at"]
             module = c.replay.module
-            version = c.real.python3_version if which.get("python3") else ""
+            version = probed.get("python3_version", "") if which.get("python3") else ""
             active = {k: shell_env.get(k, "") for k in ACTIVE_NAMES}
         else:
-            real = c.real
+            real = c.real if c.real is not None else ShellState(False, failure=self.p.errors.get("shells", "not probed"))
             if real.timed_out:
                 result["error"] = f"the {mode} shell did not finish its startup files in 20 s"
             elif not real.reached:

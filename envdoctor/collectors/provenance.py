@@ -9,9 +9,10 @@ bash of the target's user from `target.login_env()`:
    environment when run as root, which is why PS4 is set inside the replay. Each PATH
    entry is attributed to the command after which it appeared.
 Both end with the same state script (`STATE`): PATH, where conda / python / pip resolve,
-the python3 version, loaded modules. The `shells` collector's own runs stay the reference
-for what a context reaches (a view prefers them); this collector adds what they cannot
-tell: where each entry came from, and the interactive context when `shells` skipped it.
+the python3 version, loaded modules. The `shells` collector's runs are the reference for
+what a context reaches: it always starts the login and batch contexts, so this collector
+starts for real only the interactive one (which `shells` starts only when a login shell
+fails), and adds what no real run can tell: where each PATH entry came from.
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from envdoctor.probe import ProbeContext, collector
 from envdoctor.targets import Target
 
 CONTEXTS = ("login", "interactive", "batch")
+REAL = ("interactive",)  # the contexts the `shells` collector may skip
 SHELL_TIMEOUT = 20.0
 ACTIVE_NAMES = ("VIRTUAL_ENV", "CONDA_PREFIX", "CONDA_DEFAULT_ENV")
 
@@ -85,7 +87,7 @@ class ShellContext:
     origins: Dict[str, str]  # PATH entry -> "file:line" (or "(shell)") that added it
     replay_path: str  # PATH at the end of the replay ("" when it never traced a command)
     replay: ShellState
-    real: ShellState
+    real: Optional[ShellState] = None  # REAL contexts only (the others: the `shells` facts)
 
 
 @dataclass(frozen=True)
@@ -174,14 +176,16 @@ def parse_trace(stderr: str, norm: Callable[[str], str]) -> Tuple[List[str], Lis
 
 
 def context(target: Target, mode: str, sys_bashrc: bool, norm: Callable[[str], str]) -> ShellContext:
+    """The replay of `mode` (and, for REAL contexts, the real shell's end state)."""
     env = target.login_env()
     cwd = target.home if os.path.isdir(target.home) else None
     replay = proc.run(("bash", "--noprofile", "--norc", *proc.SHELL_FLAGS[mode], "-c", replay_script(mode, sys_bashrc)),
                       env=env, cwd=cwd, timeout=SHELL_TIMEOUT)
-    real = proc.bash(mode, STATE, env=env, cwd=cwd, timeout=SHELL_TIMEOUT)
+    real = proc.bash(mode, STATE, env=env, cwd=cwd, timeout=SHELL_TIMEOUT) if mode in REAL else None
     files, changes, origins, final = parse_trace(replay.stderr, norm)
     return ShellContext(" ".join(("bash",) + proc.SHELL_FLAGS[mode]), tuple(files), tuple(changes), origins, final,
-                        parse_state(replay.stdout, norm, replay), parse_state(real.stdout, norm, real))
+                        parse_state(replay.stdout, norm, replay),
+                        parse_state(real.stdout, norm, real) if real is not None else None)
 
 
 @collector("provenance", ProvenanceFacts)

@@ -249,7 +249,7 @@ def _listing(path: Path, members: list[Member], replaced: Path | None, overwrite
 def bundle(output: Path, logs: tuple[Path, ...], platform: str | None, release: str | None, target: str,
            sim_root: str | None, anonymize: bool, yes: bool) -> int:
     from envdoctor import __version__
-    from envdoctor.snapshot import build, dumps
+    from envdoctor.snapshot import build, collect, dumps
 
     if not yes and not _stdin_is_tty():
         raise UsageError("bundle asks before writing, but standard input is not a terminal: add --yes")
@@ -260,11 +260,12 @@ def bundle(output: Path, logs: tuple[Path, ...], platform: str | None, release: 
     notes: list[str] = []
 
     rd = _redactor(anonymize, tgt)
-    snap = build(tgt, recipe, anonymize=anonymize, redactor=rd)
+    probe = collect(tgt, recipe, with_checks=True)  # one probe: the snapshot and the check report agree
+    snap = build(tgt, recipe, anonymize=anonymize, redactor=rd, probe=probe)
     members.append(Member("snapshot.json", dumps(snap).encode("utf-8"), dict(rd.counts)))
 
     if recipe is not None:
-        report = _check_report(recipe, tgt, release, target, sim_root, anonymize, notes)
+        report = _check_report(recipe, tgt, release, target, sim_root, anonymize, notes, probe)
         if report is not None:
             members.append(report)
     else:
@@ -310,12 +311,13 @@ def bundle(output: Path, logs: tuple[Path, ...], platform: str | None, release: 
 
 
 def _check_report(recipe: Any, tgt: Any, release: str | None, target: str, sim_root: str | None, anonymize: bool,
-                  notes: list[str]) -> Member | None:
+                  notes: list[str], probe: Any = None) -> Member | None:
     from envdoctor.diagnose import CheckOptions, build_report
 
     rd = _redactor(anonymize, tgt)
     try:
-        report = build_report(recipe, tgt, CheckOptions(recipe.platform, release, target, sim_root, offline=True))
+        report = build_report(recipe, tgt, CheckOptions(recipe.platform, release, target, sim_root, offline=True),
+                              probe)
     except UsageError as exc:
         notes.append(f"no check report: {exc}")
         return None
