@@ -41,7 +41,7 @@ def fresh_catalog(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def test_platforms_are_the_catalogs(fresh_catalog: None) -> None:
     assert kb.platforms() == tuple(recipe_mod.catalog().platforms())
-    assert kb.PLATFORMS == kb.platforms()  # the older name, read when asked
+    assert kb.platforms() == kb.PLATFORMS  # the older name, read when asked
 
 
 def test_an_entry_for_an_unknown_platform_is_refused(fresh_catalog: None, tmp_path: Path) -> None:
