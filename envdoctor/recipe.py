@@ -648,6 +648,7 @@ class Recipe:
     classroom: Classroom = DEFAULT_CLASSROOM
     vendor_packages: tuple[str, ...] = ()  # the platform's vendor distributions (snapshot diffs weigh them)
     env_prefixes: tuple[str, ...] = ()  # its SDK's environment variables (POPLAR_...): kept in snapshots
+    knowledge: tuple[str, ...] = ()  # fault knowledge-base files of its own (absolute; named relative to the recipe)
 
     def repo(self, name: str) -> Repo:
         for r in self.repos:
@@ -813,12 +814,24 @@ def _validate(data: Any, path: Path) -> Recipe:
                                                                   platform=platform))),
         classroom=p(lambda: _build(n.child("classroom"), Classroom.load)) or DEFAULT_CLASSROOM,
         vendor_packages=p(lambda: n.strs("vendor_packages")), env_prefixes=p(lambda: _env_prefixes(n)) or (),
+        knowledge=p(lambda: _files_beside(n, "knowledge", path.parent.resolve())) or (),
     )
     p(n.done)
     fields.update(_citations(data, path, p))
     if p.errors:
         raise p.errors[0] if len(p.errors) == 1 else RecipeErrors(p.errors)
     return Recipe(**fields)
+
+
+def _files_beside(n: Node, key: str, base: Path) -> tuple[str, ...]:
+    """Files named relative to the recipe file; each must exist."""
+    found = []
+    for name in n.strs(key):
+        where = (base / os.path.expanduser(name)).resolve()
+        if not where.is_file():
+            raise n.error(key, f"{name!r} is not a file (relative to {base})")
+        found.append(str(where))
+    return tuple(found)
 
 
 def _env_prefixes(n: Node) -> tuple[str, ...]:
@@ -889,6 +902,10 @@ class Catalog:
     def env_prefixes(self) -> tuple[str, ...]:
         """Every platform's SDK variable prefixes, sorted (str.startswith takes the tuple)."""
         return tuple(sorted({p for r in self.recipes for p in r.env_prefixes}))
+
+    def knowledge_files(self) -> list[str]:
+        """Fault knowledge-base files the recipes bring (a platform from outside the package)."""
+        return sorted({f for r in self.recipes for f in r.knowledge})
 
     def upstream(self, url: str) -> SimUpstream | None:
         """The simulated upstream of a repository URL, from whichever recipe describes it."""

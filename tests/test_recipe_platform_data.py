@@ -53,6 +53,7 @@ def test_the_test_platform_loads_with_its_payload_beside_it() -> None:
     assert [(ref.name, ref.kind, ref.tree, ref.subst) for ref in up.refs] == [
         ("v0.9", "tag", "v1.0", (("1.0", "0.9"),)), ("v1.0", "tag", "v1.0", ()), ("main", "branch", "v1.0", ())]
     assert r.classroom.order == 50 and r.vendor_packages == ("acme-sdk",)
+    assert r.knowledge == (str(ACME / "knowledge" / "faults.yaml"),)
 
 
 def test_shipped_recipes_carry_what_code_tables_held() -> None:
@@ -83,6 +84,7 @@ def test_shipped_recipes_carry_what_code_tables_held() -> None:
     ("home_access: u+x", "home_access: 755", "classroom.home_access", "like u+x"),
     ("vendor_packages: [acme-sdk]", "vendor_packages: [acme-sdk]\nenv_prefixes: [acme_]", "env_prefixes",
      "start of a variable name"),
+    ("knowledge: [knowledge/faults.yaml]", "knowledge: [knowledge/none.yaml]", "knowledge", "is not a file"),
     ("metrics: graphcore", "metrics: acmeparse", "runs.bench.metrics", "not one of"),
     ("launcher: pbs", "launcher: acmectl", "runs.bench.launcher", "not one of"),
 ])

@@ -767,9 +767,12 @@ _SEEDED: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
 
 def load(path: str | Path | list[str | Path] | None = None, use_cache: bool = True) -> KnowledgeBase:
     """Load and validate a knowledge base: one file, a list of files, or (default) every
-    *.yaml file of the package directory, merged (ids, contexts and tables unique across files)."""
+    *.yaml file of the package directory and the recipes' `knowledge:` files, merged (ids,
+    contexts and tables unique across files)."""
     if path is None:
-        paths = kb_files()
+        from envdoctor.recipe import catalog
+
+        paths = kb_files() + [Path(p) for p in catalog().knowledge_files()]  # a recipe's `knowledge:` files
     elif isinstance(path, (list, tuple)):
         paths = [Path(p) for p in path]
     else:
@@ -856,8 +859,8 @@ _DEFAULT: KnowledgeBase | None = None
 
 
 def default() -> KnowledgeBase:
-    """The packaged knowledge base (every *.yaml beside this module), loaded and compiled once
-    per process."""
+    """The packaged knowledge base (every *.yaml beside this module) plus the files recipes name
+    in `knowledge:`, loaded and compiled once per process."""
     global _DEFAULT
     if _DEFAULT is None:
         _DEFAULT = load()

@@ -5,7 +5,8 @@ it through everything a shipped platform gets, with no change to envdoctor/:
 platforms -> recipe validate -> sim faults -> sim create (vendor tool, stand-in wheel, simulated
 upstream from the recipe's `sim:`) -> check (fails, with fixes) -> setup (real venv, real pip from
 the node's wheelhouse, real git clone) -> check (healthy) -> run (through the node's PBS
-stand-in, metrics from an existing parser) -> class report -> explain --platform acme.
+stand-in, metrics from an existing parser) -> class report -> explain --platform acme (with the
+fault entries the recipe's `knowledge:` names).
 """
 from __future__ import annotations
 
@@ -109,7 +110,8 @@ def test_acme_platform_from_recipe_path_end_to_end(tmp_path: Path) -> None:
     crash = "Traceback (most recent call last):\nModuleNotFoundError: No module named 'acme_sdk'\n"
     explained = envdoctor(env, "explain", "--platform", "acme", "--json", "-", stdin=crash)
     assert explained.returncode == 0, explained.stderr
-    assert json.loads(explained.stdout)["schema"] == "envdoctor/explain@1"
+    findings = json.loads(explained.stdout)["findings"]  # the entry from the recipe's `knowledge:` file
+    assert findings[0]["fault"] == "acme.sdk-missing" and "pip install acme-sdk==1.4.0" in findings[0]["commands"]
 
 
 def test_a_ready_node_with_a_fault_from_the_recipes_data(tmp_path: Path) -> None:
