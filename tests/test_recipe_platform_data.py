@@ -115,6 +115,7 @@ def test_recipe_path_adds_directories_and_files(fresh_catalog: None, monkeypatch
     assert "acme" in c.platforms() and len(c.releases("acme")) == 1
     order = c.class_order()  # acme's classroom.order 50: after groq's 40, before metis (no order: last)
     assert order.index("groq") < order.index("acme") < order.index("metis") and "acme-sdk" in c.vendor_packages()
+    assert "ACME_" in c.env_prefixes() and str(ACME / "knowledge" / "faults.yaml") in c.knowledge_files()
     up = c.upstream("https://github.com/acme-example/bench.git")
     assert up is not None and up.slug == "acme-example/bench"
 
