@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -12,6 +13,9 @@ from envdoctor.injob import add_in_job
 from envdoctor.recipe import catalog
 from envdoctor.results import Report
 from envdoctor.targets import Target
+
+if TYPE_CHECKING:
+    from envdoctor.collectors.shells import ShellMode
 
 STANDIN = Path(__file__).resolve().parents[1] / "envdoctor/targets/sim/payload/standins/scheduler.py"
 
@@ -126,3 +130,74 @@ def test_nodes_are_aggregated_per_check_id() -> None:
     assert len(merged) == 1 and merged[0].status == Status.WARN
     assert merged[0].why.startswith("on 1 of 3 nodes (n2): a dir is missing")
     assert merge_nodes([("n1", [ok]), ("n2", [ok])])[0].evidence == ("ok on 2 of 2 nodes",)
+
+
+# --- the comparison: two ShellModes of one type (the collector's facts of the login shell,
+# and the same capture's facts inside the job) -----------------------------------------
+
+def _mode(mode: str, **kw: object) -> ShellMode:
+    from envdoctor.collectors.shells import PathEntry, ShellMode
+
+    base: dict = {"reached": True, "conda_type": "", "activate": "ok", "python_version": "3.10.13",
+                  "python3_version": "3.10.13", "activated_python": "3.10.13", "module_type": "function",
+                  "env": {"HOME": "~", "PATH": "~/bin:/usr/bin"},
+                  "path": (PathEntry("~/bin", True, True), PathEntry("/usr/bin", True, True))}
+    base.update(kw)
+    return ShellMode(mode, **base)  # type: ignore[arg-type]
+
+
+def _compare(platform: str, login: ShellMode, job_mode: ShellMode, tmp_path: Path) -> dict:
+    from envdoctor.injob import Job, compare
+
+    target = Target("sim", str(tmp_path / "home"), "student", "gn-01", str(tmp_path), {"mapped_roots": ["opt"]})
+    job = Job("gn-01", tmp_path, facts=job_mode, state="done")
+    return {r.id: r for r in compare(login, job, catalog().get(platform), target, _empty_report(platform, target))}
+
+
+def test_same_shell_in_job_and_prompt_is_all_ok(tmp_path: Path) -> None:
+    got = _compare("graphcore", _mode("login"), _mode("job"), tmp_path)
+    assert {r.status.value for r in got.values()} == {"ok"}
+    assert set(got) == {"injob.env.home", "injob.env.path", "injob.env.activate", "injob.env.python",
+                        "injob.env.modules", "injob.env.proxy", "injob.env.variables"}
+
+
+def test_each_difference_is_its_own_result(tmp_path: Path) -> None:
+    from envdoctor.collectors.shells import PathEntry
+
+    login = _mode("login", env={"HOME": "~", "POPLAR_SDK_ROOT": "/opt/poplar", "POPTORCH_CACHE_DIR": "~/c",
+                                "LOADEDMODULES": "gcc/12:cuda/12"})
+    job = _mode("job", activate="failed", activated_python="", module_type="",
+                env={"HOME": "/tmp", "POPTORCH_CACHE_DIR": "/tmp/c", "LOADEDMODULES": "gcc/12"},
+                path=(PathEntry("/usr/bin", True, True),))
+    got = _compare("graphcore", login, job, tmp_path)
+    assert got["injob.env.home"].status.value == "fail"
+    assert got["injob.env.home"].why == "HOME is /tmp in a batch job on gn-01, ~ at your prompt"
+    assert got["injob.env.path"].why.startswith("1 PATH entry is missing in a batch job on gn-01: ~/bin")
+    assert got["injob.env.path"].commands == ("export PATH=~/bin:$PATH",)
+    assert got["injob.env.activate"].status.value == "fail" and got["injob.env.activate"].category == "venv"
+    assert got["injob.env.python"].status.value == "fail"  # the activated env's Python differs first
+    assert "python of the activated environment: 3.10.13 at the prompt, none" in got["injob.env.python"].why
+    assert got["injob.env.modules"].status.value == "warn" and "cuda/12" in got["injob.env.modules"].why
+    assert got["injob.env.modules"].commands[-1] == "module load cuda/12"
+    var = got["injob.env.variables"]
+    assert var.status.value == "fail" and var.why.startswith("POPLAR_SDK_ROOT is set at your prompt but not")
+    assert var.commands == ("export POPLAR_SDK_ROOT=/opt/poplar",)
+
+
+def test_python_an_alias_at_the_prompt_is_a_failure_in_the_job(tmp_path: Path) -> None:
+    login = _mode("login", python_type="alias", python_version="3.10.13")
+    job = _mode("job", python_version="3.6.8")
+    got = _compare("graphcore", login, job, tmp_path)["injob.env.python"]
+    assert got.status.value == "fail" and "aliases do not exist in jobs" in got.why
+    plain = _compare("graphcore", _mode("login"), _mode("job", python3_version="3.6.8"), tmp_path)["injob.env.python"]
+    assert plain.status.value == "warn" and "`python3`: 3.10.13 at the prompt, 3.6.8 in a batch job" in plain.why
+
+
+def test_conda_initialised_only_at_the_prompt(tmp_path: Path) -> None:
+    got = _compare("groq", _mode("login", conda_type="function"), _mode("job", conda_type="file", activate="failed"),
+                   tmp_path)["injob.env.conda"]
+    assert got.status.value == "warn" and "on PATH but not initialised" in got.why
+    assert "`conda activate groqflow` fails in a batch job on gn-01" in got.evidence
+    both = _compare("groq", _mode("login", conda_type="function"), _mode("job", conda_type="function",
+                                                                        activate="failed"), tmp_path)
+    assert both["injob.env.conda"].status.value == "fail"  # conda is there, the env does not activate
