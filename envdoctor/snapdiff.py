@@ -51,7 +51,10 @@ class Difference:
 
 
 def canon(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
+    """A distribution name as PEP 503 compares them (the one canonicaliser: packaging's)."""
+    from packaging.utils import canonicalize_name
+
+    return str(canonicalize_name(name))
 
 
 def version_change(a: str, b: str) -> str:
