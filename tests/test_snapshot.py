@@ -90,3 +90,32 @@ def test_guess_recipe_from_sim_meta(home_node) -> None:
     t = home_node("alice")
     r = snapshot.guess_recipe(t)
     assert r is not None and r.platform == "graphcore"
+
+
+def test_snapshot_is_a_view_of_a_recorded_probe(home_node, graphcore, monkeypatch) -> None:
+    """build = collect + view: the view of a probe read back from its JSON is the same
+    snapshot, and it starts no process and reads no file of the node."""
+    import builtins
+    import os
+    import subprocess
+
+    from envdoctor import proc
+    from envdoctor.probe import Probe
+
+    t = home_node("alice", broken=("repo-wrong-tag",))
+    probe = snapshot.collect(t, graphcore)
+    recorded = Probe.from_json(probe.to_json())
+
+    def forbidden(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError(f"the view touched the node: {args[:1]}")
+
+    for owner, name in ((proc, "run"), (proc, "bash"), (subprocess, "Popen"), (builtins, "open"), (os, "stat"),
+                        (os, "listdir"), (os, "scandir")):
+        monkeypatch.setattr(owner, name, forbidden)
+    live, replayed = snapshot.view(probe, graphcore), snapshot.view(recorded, graphcore)
+    monkeypatch.undo()
+    live.pop("created"), replayed.pop("created")
+    assert live == replayed and live["notes"] == []
+    repo = live["repos"]["examples"]
+    assert repo["git"] and not repo["at_ref"] and live["shells"]["login"]["attribution"] == "exact"
+    assert snapshot.build(t, graphcore, probe=recorded)["repos"] == snapshot.build(t, graphcore)["repos"]

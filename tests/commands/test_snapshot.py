@@ -110,3 +110,29 @@ def test_big_log_is_truncated_streaming(home_node, tmp_path: Path, monkeypatch) 
     assert "omitted here" in text and "truncated" in m.note
     assert len(m.data) < 1000 + 2000 + 70000
     assert leaked(text) == []
+
+
+def test_bundle_probes_once_for_snapshot_and_check_report(home_node, cli, tmp_path: Path, monkeypatch) -> None:
+    """The snapshot and the check report of a bundle are views of one probe (they cannot disagree)."""
+    from envdoctor import probe
+
+    calls: list[tuple[str, ...]] = []
+    real_collect = probe.collect
+
+    def counting(ctx, only=()):  # type: ignore[no-untyped-def]
+        calls.append(tuple(only))
+        return real_collect(ctx, only)
+
+    monkeypatch.setattr(probe, "collect", counting)
+    t = home_node("alice")
+    dest = tmp_path / "one.tar.gz"
+    rc, out, err = cli("bundle", "--platform", "graphcore", "--target", "sim", "--sim-root", t.root,
+                       "-o", str(dest), "--yes")
+    assert rc == 0, err
+    assert calls == [()]  # every collector, once
+    members = _members(dest)
+    snap, report = json.loads(members["snapshot.json"]), json.loads(members["check-report.json"])
+    from envdoctor.snapshot import COLLECTORS
+
+    assert set(COLLECTORS) <= set(report["collect_ms"])  # the report's probe is the snapshot's
+    assert snap["repos"]["examples"]["exists"] and {c["id"] for c in report["checks"]} >= {"repo.cloned", "repo.ref"}
