@@ -4,13 +4,39 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import pytest
+from nodes import NodeStore
+
+from envdoctor.targets import Target
+
+
+def _shared_dir(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """A directory for the whole run: shared by pytest-xdist's workers (their base directories
+    are siblings), this session's own without xdist (never another pytest run's)."""
+    base = tmp_path_factory.getbasetemp()
+    return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / name
+
+
+@pytest.fixture(scope="session")
+def node_store(tmp_path_factory: pytest.TempPathFactory) -> NodeStore:
+    """Simulated nodes built once per kind by envdoctor's builder (tests/nodes.py)."""
+    return NodeStore(_shared_dir(tmp_path_factory, "nodes"))
+
+
+@pytest.fixture(scope="session")
+def _virtualenv_seed_cache(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """virtualenv's app data (its extracted seed wheels), shared by every venv the tests make:
+    a warm cache, as on a student's account after the first venv, instead of a cold one per test."""
+    path = _shared_dir(tmp_path_factory, "virtualenv-app-data")
+    path.mkdir(parents=True, exist_ok=True)
+    return str(path)
 
 
 @pytest.fixture(autouse=True)
-def _isolated_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
+                    _virtualenv_seed_cache: str) -> None:
     """envdoctor never writes to the real ~/.local during tests (run records, logs, sims)."""
     state = tmp_path_factory.mktemp("state")
     monkeypatch.setenv("XDG_STATE_HOME", str(state / "state"))
@@ -24,27 +50,26 @@ def _isolated_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     monkeypatch.setenv("GIT_COMMITTER_EMAIL", "tests@envdoctor.invalid")
     monkeypatch.setenv("VIRTUALENV_NO_DOWNLOAD", "1")
     monkeypatch.setenv("VIRTUALENV_NO_PERIODIC_UPDATE", "1")
+    monkeypatch.setenv("VIRTUALENV_OVERRIDE_APP_DATA", _virtualenv_seed_cache)
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.delenv("FORCE_COLOR", raising=False)
 
 
-SimFactory = Callable[..., "object"]
-
-
 @pytest.fixture
-def sim_node(tmp_path: Path) -> Callable[..., object]:
-    """Build a real simulated node under tmp_path: sim_node("groq", ready=True, faults=["..."])."""
-    from envdoctor.targets.sim.builder import create
-
-    made: list[int] = []
+def sim_node(node_store: NodeStore) -> Iterator[Callable[..., Target]]:
+    """A real simulated node of this test's own: sim_node("groq", ready=True, faults=["..."]).
+    Each kind is built once per run by envdoctor's builder; the test gets a copy (tests/nodes.py),
+    removed when the test ends."""
+    made: list[Target] = []
 
     def make(platform: str, *, ready: bool = False, faults: Sequence[str] = (), release: str | None = None,
-             user: str | None = None):
-        made.append(1)
-        root = tmp_path / f"sim-{platform}-{len(made)}"
-        return create(platform, release=release, root=str(root), ready=ready, faults=tuple(faults), user=user)
+             user: str | None = None) -> Target:
+        made.append(node_store.node(platform, ready=ready, faults=faults, release=release, user=user))
+        return made[-1]
 
-    return make
+    yield make
+    for target in made:
+        node_store.discard(target)
 
 
 @pytest.fixture

@@ -1,0 +1,149 @@
+"""The one way tests get a simulated node: envdoctor's own builder, each distinct node built once.
+
+`NodeStore.node(platform, ready=..., faults=..., release=..., user=...)` returns a Target for a
+node of its own. The first request for a kind of node (platform, release, ready, faults, user,
+and whether a real Slurm answers) runs `envdoctor.targets.sim.builder.create` into a template;
+every request then gets a copy of that template: the same files, modes, mtimes and symlinks.
+
+A node names its own root in files (sim.json, /etc/bashrc, venv scripts and pyvenv.cfg, git
+remotes and reflogs, the scheduler stand-ins, compiled bytecode). The copy is made at a path of
+the same length as the template's (both are `mkdtemp` names under one directory), and every
+file that names the template's root gets the copy's root instead, byte for byte: a same-length
+replacement keeps even .pyc files and sizes valid, and the rewritten file keeps its mtime.
+tests/test_nodes.py checks that a copy answers `check` exactly as a node built in place does.
+
+Under pytest-xdist the workers share the templates (a file lock per kind of node), so each
+kind is built once per run, not once per worker.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+
+from filelock import FileLock
+
+from envdoctor.targets import Target, open_sim
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What makes two nodes different (the arguments of builder.create, and the environment
+    the builder reads: a real Slurm answering via SLURM_CONF makes sim.json say so)."""
+    platform: str
+    release: Optional[str] = None
+    ready: bool = False
+    faults: Tuple[str, ...] = ()
+    user: Optional[str] = None
+    slurm_conf: str = ""
+
+    def slug(self) -> str:
+        digest = hashlib.sha1(repr(self).encode()).hexdigest()[:10]
+        return f"{self.platform}-{'r' if self.ready else 'f'}-{digest}"
+
+
+@dataclass
+class Template:
+    root: Path
+    rewrite: List[str]   # files (relative) that name the root
+    relink: List[str]    # symlinks (relative) that point into the root
+
+
+class NodeStore:
+    """Templates under `base` (shared by xdist workers), copies beside them."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        base.mkdir(parents=True, exist_ok=True)
+        self._known: Dict[Kind, Template] = {}
+
+    # --- the API ---------------------------------------------------------------------------
+    def node(self, platform: str, *, ready: bool = False, faults: Sequence[str] = (), release: Optional[str] = None,
+             user: Optional[str] = None) -> Target:
+        """A node of its own (a copy of the kind's template); `discard(target)` removes it."""
+        kind = Kind(platform, release, ready, tuple(faults), user, os.environ.get("SLURM_CONF", ""))
+        template = self._template(kind)
+        root = Path(tempfile.mkdtemp(prefix=kind.slug() + "-", dir=self.base))
+        _copy(template, root)
+        return open_sim(str(root))
+
+    def discard(self, target: Target) -> None:
+        root = Path(target.root)
+        if root.parent == self.base:
+            shutil.rmtree(root, ignore_errors=True)
+
+    # --- templates -------------------------------------------------------------------------
+    def _template(self, kind: Kind) -> Template:
+        if kind in self._known:
+            return self._known[kind]
+        slug = kind.slug()
+        record = self.base / f"{slug}.json"
+        with FileLock(str(self.base / f"{slug}.lock")):
+            if not record.is_file():
+                self._build(kind, record)
+            data = json.loads(record.read_text(encoding="utf-8"))
+        if "error" in data:
+            raise RuntimeError(f"building the simulated node {kind} failed (once, for every test that "
+                               f"asks for it): {data['error']}")
+        template = Template(Path(data["root"]), data["rewrite"], data["relink"])
+        self._known[kind] = template
+        return template
+
+    def _build(self, kind: Kind, record: Path) -> None:
+        from envdoctor.targets.sim.builder import create
+
+        root = Path(tempfile.mkdtemp(prefix=kind.slug() + "-", dir=self.base))
+        try:
+            create(kind.platform, release=kind.release, root=str(root), ready=kind.ready, faults=kind.faults,
+                   user=kind.user)
+        except Exception as exc:
+            record.write_text(json.dumps({"error": f"{type(exc).__name__}: {exc}"}), encoding="utf-8")
+            raise
+        rewrite, relink = _naming(root)
+        record.write_text(json.dumps({"root": str(root), "rewrite": rewrite, "relink": relink}), encoding="utf-8")
+
+
+def _walk(root: Path) -> Iterator[Tuple[Path, bool]]:
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            path = Path(dirpath, name)
+            if path.is_symlink():
+                yield path, True
+            elif name in filenames:
+                yield path, False
+
+
+def _naming(root: Path) -> Tuple[List[str], List[str]]:
+    """The files that name `root`, and the symlinks that point into it."""
+    needle = os.fsencode(str(root))
+    rewrite, relink = [], []
+    for path, is_link in _walk(root):
+        rel = str(path.relative_to(root))
+        if is_link:
+            if os.fsencode(os.readlink(path)).startswith(needle):
+                relink.append(rel)
+        elif needle in path.read_bytes():
+            rewrite.append(rel)
+    return sorted(rewrite), sorted(relink)
+
+
+def _copy(template: Template, root: Path) -> None:
+    old, new = os.fsencode(str(template.root)), os.fsencode(str(root))
+    assert len(old) == len(new), (template.root, root)
+    root.rmdir()  # mkdtemp made it (a unique name); copytree makes it again with the template's mode
+    shutil.copytree(template.root, root, symlinks=True)
+    for rel in template.rewrite:
+        path = root / rel
+        stat = path.stat()
+        path.write_bytes(path.read_bytes().replace(old, new))
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    for rel in template.relink:
+        path = root / rel
+        target = os.fsencode(os.readlink(path)).replace(old, new, 1)
+        path.unlink()
+        os.symlink(os.fsdecode(target), path)
