@@ -1,12 +1,10 @@
-"""python.interpreter, venv.* / conda.env-* and packages.* against real virtualenvs."""
+"""python.interpreter, venv.* / conda.env-* and packages.* against real virtualenvs (one real case
+per check and per thing the collector must notice; every other outcome runs on recorded probes in
+test_python.py and test_packages.py)."""
 from __future__ import annotations
 
-import dataclasses
-import glob
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,20 +13,6 @@ from envhelpers import Node, fake_dist, recipe, results, site_packages
 from envdoctor.results import Status
 
 PY311 = "/usr/bin/python3.11" if os.path.exists("/usr/bin/python3.11") else shutil.which("python3.11")
-
-
-def _real_python(minor: int) -> str | None:
-    """The real interpreter behind python3.X (pyenv shims are scripts, virtualenv needs the binary)."""
-    candidates = [shutil.which(f"python3.{minor}")] + sorted(glob.glob(os.path.expanduser(
-        f"~/.pyenv/versions/3.{minor}.*/bin/python3.{minor}")))
-    for found in filter(None, candidates):
-        done = subprocess.run([found, "-c", "import sys; print(sys.executable)"], capture_output=True, text=True)
-        if done.returncode == 0 and done.stdout.strip():
-            return done.stdout.strip()
-    return None
-
-
-OTHER = next((p for p in (_real_python(m) for m in (10, 12, 9)) if p), None)
 needs_311 = pytest.mark.skipif(not PY311, reason="needs a python3.11")
 ENV_IDS = ("python.interpreter", "venv.exists", "venv.healthy", "venv.python", "venv.active")
 PKG_IDS = ("packages.required", "packages.user-site", "repo.vendor-version")
@@ -42,11 +26,8 @@ def cerebras_node(node: Node, make_env: bool = True) -> Path | None:
     return None
 
 
-def env_results(node: Node, ids: tuple[str, ...] = ENV_IDS, python: str | None = None):
-    rec = recipe("cerebras")
-    if python:
-        rec = dataclasses.replace(rec, environment=dataclasses.replace(rec.environment, python=python))
-    return results(node, rec, ids, collectors=("host", "shells", "python_env"))
+def env_results(node: Node, ids: tuple[str, ...] = ENV_IDS):
+    return results(node, recipe("cerebras"), ids, collectors=("host", "shells", "python_env"))
 
 
 @needs_311
@@ -85,42 +66,10 @@ def test_broken_symlinked_interpreter_is_a_finding(node: Node) -> None:
     assert res["venv.python"].status == Status.SKIP
 
 
-@needs_311
-def test_pyvenv_cfg_inconsistent(node: Node) -> None:
-    env = cerebras_node(node)
-    cfg = env / "pyvenv.cfg"
-    cfg.write_text(cfg.read_text().replace("version_info = 3.11", "version_info = 3.11.0.final.0\n#"))
-    text = "\n".join(line for line in cfg.read_text().splitlines() if not line.startswith("version"))
-    cfg.write_text(text + "\nversion_info = 3.11.0.final.0\n")
-    r = env_results(node)["venv.healthy"]
-    if sys.version_info[:3] == (3, 11, 0):
-        pytest.skip("the host python is 3.11.0")
-    assert r.status == Status.FAIL and "pyvenv.cfg records Python 3.11.0" in r.why
-
-
-@needs_311
-@pytest.mark.skipif(not OTHER, reason="needs a second python3.X")
-def test_env_built_with_the_wrong_python(node: Node) -> None:
-    cerebras_node(node, make_env=False)
-    node.virtualenv("R_2.10.0/venv_cerebras_pt", OTHER)
-    r = env_results(node)["venv.python"]
-    assert r.status == Status.FAIL
-    assert "needs Python 3.11" in r.why
-    assert r.commands[:2] == ("rm -rf ~/R_2.10.0/venv_cerebras_pt", "mkdir -p ~/R_2.10.0")
-
-
 def test_interpreter_missing(node: Node) -> None:
     node.hostname = "cer-usn-01"
     r = env_results(node, ("python.interpreter",))["python.interpreter"]
     assert r.status == Status.FAIL and "/usr/bin/python3.11 does not exist" in r.why
-
-
-@needs_311
-def test_interpreter_wrong_version(node: Node) -> None:
-    node.link_interpreter("/usr/bin/python3.11", OTHER or PY311)
-    res = env_results(node, ("python.interpreter",), python="3.7")
-    assert res["python.interpreter"].status == Status.FAIL
-    assert "needs Python 3.7" in res["python.interpreter"].why
 
 
 @needs_311
@@ -172,16 +121,6 @@ def test_wrong_version_missing_and_not_editable(node: Node) -> None:
     assert r.commands == ("source ~/R_2.10.0/venv_cerebras_pt/bin/activate", "cd ~/R_2.10.0 && pip install -e modelzoo")
     v = res["repo.vendor-version"]
     assert v.status == Status.FAIL and "cerebras_pytorch 2.9.0" in v.why and "Release_2.10.0" in v.why
-
-
-@needs_311
-def test_user_site_is_reported_even_when_the_venv_ignores_it(node: Node) -> None:
-    cerebras_node(node)
-    fake_dist(node.home / ".local/lib/python3.11/site-packages", "cerebras_pytorch", "2.3.0")
-    r = env_results(node, ("packages.user-site",))["packages.user-site"]
-    assert r.status == Status.WARN
-    assert "~/.local/lib/python3.11/site-packages" in r.why and "this env ignores them" in r.why
-    assert r.commands[0] == "mv ~/.local/lib/python3.11 ~/.local/lib/python3.11.disabled"
 
 
 @needs_311

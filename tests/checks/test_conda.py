@@ -1,8 +1,12 @@
 """conda.* checks against real bash started as login, interactive, batch and script shells."""
 from __future__ import annotations
 
+import pytest
+from checks import recorded
 from envhelpers import GUARD, PROFILE_SOURCING, RHEL_BASHRC_HEAD, Node, recipe, results
 
+from envdoctor.checks.conda import install_commands
+from envdoctor.checks.python import activate_command
 from envdoctor.results import Status
 
 IDS = ("conda.installed", "conda.shell-init")
@@ -154,3 +158,48 @@ def test_no_conda_on_a_venv_recipe_is_ok(node: Node) -> None:
                   collectors=("host", "shells"))
     assert res["conda.base-active"].status == Status.OK
     assert res["sdk.conda-unsupported"].status == Status.OK
+
+
+# --- on recorded probes (tests/checks/probes/): the outcomes of real shells, in milliseconds ----
+# (fault, conda.installed, conda.shell-init, a phrase of shell-init's why) on the groq course
+CONDA_FAULTS = [
+    ("ready", Status.OK, Status.OK, ""),
+    ("fresh", Status.FAIL, Status.FAIL, "Miniconda is not installed (case: not installed)"),
+    ("conda-missing", Status.FAIL, Status.FAIL, "Miniconda is not installed (case: not installed)"),
+    ("conda-not-initialized", Status.OK, Status.FAIL, "never initialised for bash"),
+    ("bash-profile-skips-bashrc", Status.OK, Status.FAIL, "~/.bash_profile never sources ~/.bashrc"),
+    ("conda-init-behind-guard", Status.OK, Status.WARN, "returns for non-interactive shells"),
+]
+
+
+@pytest.mark.parametrize("fault, installed, shell_init, phrase",
+                         [f for f in CONDA_FAULTS if f"groq-{f[0]}" in recorded.names()])
+def test_recorded_conda_outcomes(fault: str, installed: Status, shell_init: Status, phrase: str) -> None:
+    found = recorded.results(f"groq-{fault}")
+    _, rec = recorded.load(f"groq-{fault}")
+    inst, init = found["conda.installed"], found["conda.shell-init"]
+    assert (inst.status, init.status) == (installed, shell_init), (inst.why, init.why)
+    assert phrase in init.why
+    if installed == Status.FAIL:  # the installer, then init, both times
+        assert inst.commands == tuple(install_commands(rec)) == init.commands
+    else:
+        assert inst.evidence == ("~/miniconda3/bin/conda (conda 24.11.3)",)
+    assert any(e.startswith("login (bash -l -i): ") for e in init.evidence)  # what each shell did
+
+
+@pytest.mark.parametrize("name", [n for n in recorded.names() if recorded.split(n)[1] == "conda-base-active"])
+def test_recorded_base_active_on_a_venv_course(name: str) -> None:
+    _, rec = recorded.load(name)
+    found = recorded.results(name)
+    r = found["conda.base-active"]
+    assert r.status == Status.FAIL and "conda env 'base' is active in a fresh login shell" in r.why
+    assert r.commands == ("conda deactivate", activate_command(rec), "conda config --set auto_activate_base false")
+    assert r.evidence[0] == "CONDA_DEFAULT_ENV=base"
+    assert found["venv.exists"].status == Status.OK  # the course's own env is untouched
+
+
+@pytest.mark.parametrize("name", [n for n in recorded.names() if recorded.split(n)[1] == "ready"
+                                  and recorded.load(n)[1].environment.kind != "conda"])
+def test_recorded_no_conda_active_on_a_ready_venv_course(name: str) -> None:
+    r = recorded.results(name)["conda.base-active"]
+    assert r.status == Status.OK and r.evidence == ("no conda env active in a fresh login shell",)
