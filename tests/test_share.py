@@ -60,15 +60,9 @@ def test_user_name_cannot_escape_the_directory(tmp_path: Path) -> None:
     assert path.resolve().is_relative_to((tmp_path / "c").resolve())
 
 
-def test_check_share_from_the_cli(tmp_path: Path, cli, monkeypatch) -> None:
+def test_check_share_from_the_cli(tmp_path: Path, cli, monkeypatch, sim_node) -> None:
     """The real command writes the shared copy (needs the checks; the registry may be partial)."""
-    import pytest
-
-    try:
-        from envdoctor.targets.sim.builder import create  # noqa: F401
-    except ImportError:
-        pytest.skip("the sim builder is not there yet")
-    node = create("groq", root=str(tmp_path / "node"))
+    node = sim_node("groq")
     rc, out, err = cli("check", "groq", "--target", "sim", "--sim-root", node.root, "--json", "--share", str(tmp_path / "s"))
     assert rc in (0, 1), err
     written = tmp_path / "s" / node.user / "groq.json"

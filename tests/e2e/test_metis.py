@@ -91,11 +91,9 @@ TOKENS = ".globus/app/58fdd3bc-e1c3-4ce5-80ea-8d6b87cfb944/inference_app/tokens.
 
 
 @pytest.fixture(scope="module")
-def ready_node(metis_wheels: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+def ready_node(metis_wheels: Any, node_store: Any) -> Any:
     """One node set up as the course does (--ready); each test plants its fault on it, then undoes it."""
-    from envdoctor.targets.sim.builder import create
-
-    return create("metis", root=str(tmp_path_factory.mktemp("metis") / "node"), ready=True)
+    return node_store.node("metis", ready=True)
 
 
 def _plant(target: Any, fault: str) -> Callable[[], None]:

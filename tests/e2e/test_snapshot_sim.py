@@ -2,7 +2,7 @@
 the injected fault first. Slow (each ready node is a real conda/venv setup)."""
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
 import pytest
 from snaphelp import leaked
@@ -32,16 +32,19 @@ CASES = [
 _healthy: dict[str, dict] = {}
 
 
-def _snap(platform: str, root: Path, faults: tuple[str, ...]) -> dict:
-    create(platform, root=str(root), ready=True, faults=faults)
-    recipe, target = recipe_and_target(platform, None, "sim", str(root))
-    return snapshot.build(target, recipe)
+def _snap(node_store: Any, platform: str, faults: tuple[str, ...]) -> dict:
+    node = node_store.node(platform, ready=True, faults=faults)
+    recipe, target = recipe_and_target(platform, None, "sim", node.root)
+    try:
+        return snapshot.build(target, recipe)
+    finally:
+        node_store.discard(node)
 
 
 @needs_builder
 @pytest.mark.parametrize("platform, fault, first", CASES, ids=[f"{p}-{f}" for p, f, _ in CASES])
 def test_healthy_vs_broken_sim_node(platform: str, fault: str, first: tuple[str, ...],
-                                    tmp_path_factory: pytest.TempPathFactory) -> None:
+                                    node_store: Any) -> None:
     from envdoctor.recipe import catalog
     from envdoctor.targets.sim import faults as fault_mod
 
@@ -50,8 +53,8 @@ def test_healthy_vs_broken_sim_node(platform: str, fault: str, first: tuple[str,
     except Exception as exc:  # noqa: BLE001 - a fault not (yet) offered by the builder
         pytest.skip(f"fault {fault} not available: {exc}")
     if platform not in _healthy:
-        _healthy[platform] = _snap(platform, tmp_path_factory.mktemp(f"{platform}-ok") / "node", ())
-    broken = _snap(platform, tmp_path_factory.mktemp(f"{platform}-{fault}") / "node", (fault,))
+        _healthy[platform] = _snap(node_store, platform, ())
+    broken = _snap(node_store, platform, (fault,))
     diffs, warnings = compare(_healthy[platform], broken)
     assert warnings == []
     assert diffs and diffs[0].key in first, [(d.key, d.meaning) for d in diffs[:6]]

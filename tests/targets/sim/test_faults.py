@@ -1,13 +1,11 @@
 """Every injectable fault applies on a ready node, has its effect, and is recorded in sim.json.
 
-A ready node per platform is built once (the course's commands really run), kept as a
-pristine copy, and restored at the same path before each fault (paths inside venvs are
-absolute, so the copy must live where it was built).
+A ready node per platform is built once (the course's commands really run); each fault is
+applied to a copy of it of its own (tests/nodes.py).
 """
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Callable
 
@@ -22,26 +20,10 @@ from envdoctor.targets.sim.node import SimNode
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Target]:
-    from envdoctor.targets import open_sim
-    from envdoctor.targets.sim.builder import create
-
-    built: dict[str, tuple[Path, Path]] = {}
-    base = tmp_path_factory.mktemp("faults")
-
-    def get(platform: str) -> Target:
-        if platform not in built:
-            root = base / platform
-            create(platform, root=str(root), ready=True)
-            shutil.copytree(root, base / f"{platform}.pristine", symlinks=True)
-            built[platform] = (root, base / f"{platform}.pristine")
-        root, copy = built[platform]
-        shutil.rmtree(root)
-        shutil.copytree(copy, root, symlinks=True)
-        return open_sim(str(root))
-
-    return get
+@pytest.fixture
+def pristine(sim_node) -> Callable[[str], Target]:
+    """A ready node of the platform, as the course leaves it (built once, a copy per test)."""
+    return lambda platform: sim_node(platform, ready=True)
 
 
 def _inject(target: Target, name: str) -> Target:

@@ -11,12 +11,10 @@ from simhelpers import shell, wait_for
 
 
 @pytest.fixture(scope="module")
-def groq_conda(tmp_path_factory: pytest.TempPathFactory):
+def groq_conda(node_store):
     """A fresh Groq node with Miniconda installed in batch mode (no init) and one env."""
     os.environ.setdefault("VIRTUALENV_NO_PERIODIC_UPDATE", "1")
-    from envdoctor.targets.sim.builder import create
-
-    target = create("groq", root=str(tmp_path_factory.mktemp("conda") / "node"))
+    target = node_store.node("groq")
     env = target.login_env()
     installer = target.meta["installer"]
     done = subprocess.run(["bash", installer, "-b", "-p", f"{target.home}/miniconda3"], env=env, text=True,
