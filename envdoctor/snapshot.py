@@ -30,17 +30,20 @@ from typing import Any, Callable, Dict, List, Mapping, Optional
 
 from envdoctor.collectors.conda import CondaFacts
 from envdoctor.collectors.configs import ConfigsFacts, EditFacts
+from envdoctor.collectors.disk import DiskFacts
 from envdoctor.collectors.dotfiles import DotfilesFacts
 from envdoctor.collectors.interpreters import InterpretersFacts, PythonAt
 from envdoctor.collectors.pip_config import PipConfigFacts
 from envdoctor.collectors.provenance import ProvenanceFacts, ShellContext, ShellState
+from envdoctor.collectors.python_env import EnvRun, PythonEnvFacts
 from envdoctor.collectors.repos import Clone, ReposFacts
 from envdoctor.collectors.session import CURRENT, PROXY_NAMES, SessionFacts, env_allowed
+from envdoctor.collectors.shells import ShellFacts
 from envdoctor.collectors.system import SystemFacts
 from envdoctor.collectors.tool_config import ToolConfigFacts
 from envdoctor.errors import UsageError
 from envdoctor.facts import Facts
-from envdoctor.probe import Probe
+from envdoctor.probe import MissingFacts, Probe
 from envdoctor.recipe import Recipe
 from envdoctor.redact import Redactor
 from envdoctor.targets import Target
@@ -117,7 +120,8 @@ class _View:
     def __init__(self, probe: Probe, recipe: Recipe | None) -> None:
         self.p, self.r = probe, recipe
         self.notes: List[str] = []
-        self.shells: Dict[str, Any] = _plain(probe.facts.get("shells")) or {}
+        shells = probe.facts.get("shells")
+        self.shells: Optional[ShellFacts] = shells if isinstance(shells, ShellFacts) else None
 
     def safe(self, name: str, fn: Callable[[], Any]) -> Any:
         try:
@@ -139,22 +143,21 @@ class _View:
         """What a fresh `mode` shell reaches (the `shells` collector's run when it made one),
         and where its PATH came from (the provenance replay)."""
         result: Dict[str, Any] = {"flags": c.flags}
-        probed = (self.shells.get("modes") or {}).get(mode)
+        probed = self.shells.modes.get(mode) if self.shells is not None else None
         modules = c.replay.modules
-        if probed:
-            shell_env = probed.get("env") or {}
-            path, conda, which = shell_env.get("PATH", ""), probed.get("conda_type", ""), probed.get("which") or {}
-            if probed.get("timed_out"):
+        if probed is not None:
+            path, conda, which = probed.env.get("PATH", ""), probed.conda_type, dict(probed.which)
+            if probed.timed_out:
                 result["error"] = f"the {mode} shell did not finish its startup files in time"
-            elif not probed.get("reached"):
-                result["error"] = f"the {mode} shell did not start: {probed.get('stderr_tail', '')}"
-            if (probed.get("trace") or {}).get("returned_early"):
-                result["returned_early"] = probed["trace"]["returned_early"]
-            if probed.get("conda_defined_at"):
-                result["conda_defined_at"] = probed["conda_defined_at"]
+            elif not probed.reached:
+                result["error"] = f"the {mode} shell did not start: {probed.stderr_tail}"
+            if probed.trace.returned_early:
+                result["returned_early"] = list(probed.trace.returned_early)
+            if probed.conda_defined_at is not None:
+                result["conda_defined_at"] = _plain(probed.conda_defined_at)
             module = c.replay.module
-            version = probed.get("python3_version", "") if which.get("python3") else ""
-            active = {k: shell_env.get(k, "") for k in ACTIVE_NAMES}
+            version = probed.python3_version if which.get("python3") else ""
+            active = {k: probed.env.get(k, "") for k in ACTIVE_NAMES}
         else:
             real = c.real if c.real is not None else ShellState(False, failure=self.p.errors.get("shells", "not probed"))
             if real.timed_out:
@@ -225,40 +228,36 @@ class _View:
         if self.r is not None:
             info: Dict[str, Any] = {"source": "recipe environment", "python": interps.recipe.path,
                                     "exists": interps.recipe.found}
-            penv = (_plain(self.p.facts.get("python_env")) or {}).get("env") or {}
             info.update(kind=self.r.environment.kind, env_dir=self.r.environment.path,
-                        env_dir_exists=bool(penv.get("exists")) if self.r.environment.path else False)
+                        env_dir_exists=self.p.of(PythonEnvFacts).env.exists if self.r.environment.path else False)
             if self.r.environment.name:
                 info["env_name"] = self.r.environment.name
         else:
             info = {"source": "python3 on PATH", "python": interps.python3.path, "exists": interps.python3.found}
         if not info["exists"]:
             return info
+        run: Optional[EnvRun]
         if self.r is not None and self.r.environment.path:  # the probe's python_env asked the env's interpreter
-            penv = _plain(self.p.facts.get("python_env")) or {}
-            run = (penv.get("env") or {}).get("run")
-            user_site = penv.get("user_site") or {}
-            site_dir = user_site.get("dir", "")
-            user_dists = [(d["name"], d.get("version", "")) for d in user_site.get("dists", [])]
+            penv = self.p.of(PythonEnvFacts)
+            run, site_dir = penv.env.run, penv.user_site.dir
+            user_dists = [(d.name, d.version) for d in penv.user_site.dists]
         else:
-            run = _plain(interps.run)
-            site_dir = (run or {}).get("user_site", "")
-            user_dists = [(d["name"], d.get("version", "")) for d in (run or {}).get("dists", [])
-                          if d.get("in_user_site")]
-        if not run or not run.get("ok"):
-            info["error"] = (run or {}).get("error") or "the environment's python did not start"
+            run = interps.run
+            site_dir = run.user_site if run is not None else ""
+            user_dists = [(d.name, d.version) for d in run.dists if d.in_user_site] if run is not None else []
+        if run is None or not run.ok:
+            info["error"] = (run.error if run is not None else "") or "the environment's python did not start"
             return info
         dists: Dict[str, str] = {}
         editable: Dict[str, str] = {}
-        for d in run.get("dists", []):
-            dists.setdefault(d["name"], d.get("version", ""))
-            if d.get("editable"):
-                url = d.get("url", "")
-                editable.setdefault(d["name"], d.get("url_path") or (url[7:] if url.startswith("file://") else url))
+        for d in run.dists:
+            dists.setdefault(d.name, d.version)
+            if d.editable:
+                editable.setdefault(d.name, d.url_path or (d.url[7:] if d.url.startswith("file://") else d.url))
         users: Dict[str, str] = {}
         for name, version in user_dists:
             users.setdefault(name, version)
-        info.update(version=run.get("version", ""), enable_user_site=bool(run.get("enable_user_site")),
+        info.update(version=run.version, enable_user_site=run.enable_user_site,
                     dists=dict(sorted(dists.items(), key=lambda kv: kv[0].lower())),
                     editable=dict(sorted(editable.items())))
         info["user_site"] = {"path": site_dir, "dists": dict(sorted(users.items(), key=lambda kv: kv[0].lower()))}
@@ -345,33 +344,32 @@ class _View:
         return info
 
     def disk(self) -> Dict[str, Any]:
-        home = self.p.get("disk.home")
-        if home is None:
-            raise ValueError(f"no disk facts: {self.p.errors.get('disk', 'not collected')}")
-        home = _plain(home)
-        out: Dict[str, Any] = {"home": {"error": home["error"]} if home.get("error") else
-                               {k: home[k] for k in ("free_gb", "total_gb") if k in home}}
+        disk = self.p.of(DiskFacts)
+        home = disk.home
+        out: Dict[str, Any] = {"home": {"error": home.error} if home.error else
+                               {"free_gb": home.free_gb, "total_gb": home.total_gb}}
         if self.r is not None:
             out["needed_gb"] = self.r.disk_gb
-        quota = self.p.get("disk.quota")
-        if quota:
-            out["quota"] = _plain(quota)
+        if disk.quota is not None:
+            quota = _plain(disk.quota)
+            out["quota"] = {k: v for k, v in quota.items() if k != "error" or v}
         return out
 
     def dotfiles(self) -> Dict[str, Any]:
         out: Dict[str, Any] = dict(self.p.of(DotfilesFacts).modes)
         out = {name: {"mode": mode} for name, mode in out.items()}
-        files = self.shells.get("files") or {}
-        bashrc = files.get("~/.bashrc") or {}
-        if bashrc.get("readable"):
-            block = (bashrc.get("conda_blocks") or [{}])[0].get("start", 0)
-            guard = (bashrc.get("guards") or [{}])[0].get("line", 0)
+        if self.shells is None:
+            raise MissingFacts(f"the 'shells' facts could not be collected: {self.p.errors.get('shells', 'no facts')}")
+        bashrc, profile = self.shells.files.get("~/.bashrc"), self.shells.files.get("~/.bash_profile")
+        if bashrc is not None and bashrc.readable:
+            block = bashrc.conda_blocks[0].start if bashrc.conda_blocks else 0
+            guard = bashrc.guards[0].line if bashrc.guards else 0
             out["conda_init"] = {"bashrc": True, "block_line": block, "guard_line": guard,
                                  "behind_guard": bool(block and guard and guard < block)}
         else:
             out["conda_init"] = {"bashrc": False}
-        profile = files.get("~/.bash_profile") or {}
-        out["bash_profile_sources_bashrc"] = bool(profile.get("sources_bashrc")) if profile.get("readable") else None
+        out["bash_profile_sources_bashrc"] = bool(profile.sources_bashrc) if profile is not None and profile.readable \
+            else None
         return out
 
     # -- all together
