@@ -23,8 +23,9 @@ def share_dir(tmp_path: Path) -> Path:
 class LocalAccounts:
     """Creates real users and groups (useradd/groupadd) with unique names; removes them after."""
 
-    def __init__(self, base: Path) -> None:
+    def __init__(self, base: Path, *, reuse: bool = False) -> None:
         self.base = base
+        self.reuse = reuse  # user(stem) again gives the account made the first time
         self.tag = secrets.token_hex(3)
         self.users: list[str] = []
         self.groups: list[str] = []
@@ -41,6 +42,8 @@ class LocalAccounts:
     def user(self, stem: str, *, groups: tuple[str, ...] = (), home_mode: int | None = 0o750,
              make_home: bool = True) -> str:
         name = self.name(stem)
+        if self.reuse and name in self.users:
+            return name
         home = self.base / "home" / name
         home.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(self.base, 0o755)
@@ -64,8 +67,7 @@ class LocalAccounts:
             subprocess.run(["groupdel", g], capture_output=True)
 
 
-@pytest.fixture
-def local_accounts(tmp_path: Path) -> Iterator[LocalAccounts]:
+def _accounts(reuse: bool) -> Iterator[LocalAccounts]:
     if os.geteuid() != 0 or not shutil.which("useradd"):
         pytest.skip("needs root and useradd to create real local users")
     import tempfile
@@ -73,12 +75,25 @@ def local_accounts(tmp_path: Path) -> Iterator[LocalAccounts]:
     # Not under tmp_path: pytest makes those 0700, and the home checks look at every parent.
     base = Path(tempfile.mkdtemp(prefix="envdoctor-homes-"))
     os.chmod(base, 0o755)
-    acc = LocalAccounts(base)
+    acc = LocalAccounts(base, reuse=reuse)
     try:
         yield acc
     finally:
         acc.cleanup()
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def local_accounts() -> Iterator[LocalAccounts]:
+    """Accounts of this test's own (groups, home modes), removed after it."""
+    yield from _accounts(reuse=False)
+
+
+@pytest.fixture(scope="session")
+def students() -> Iterator[LocalAccounts]:
+    """Plain accounts made once per run and reused by stem: for tests that need students to
+    exist (own files, be named in a report), not groups or homes of their own."""
+    yield from _accounts(reuse=True)
 
 
 # --- the real single-node Slurm ---------------------------------------------------------

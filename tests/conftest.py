@@ -19,6 +19,18 @@ def _shared_dir(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
     return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / name
 
 
+# This machine has one set of system accounts (useradd locks /etc/passwd) and the tests start
+# one single-node Slurm: under pytest-xdist (scripts/test, --dist loadgroup) the tests that use
+# either run on one worker, one after the other.
+SYSTEM_FIXTURES = {"local_accounts", "students", "slurm_cluster", "slurm_env"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if "slurm" in item.keywords or SYSTEM_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group("system"))
+
+
 @pytest.fixture(scope="session")
 def node_store(tmp_path_factory: pytest.TempPathFactory) -> NodeStore:
     """Simulated nodes built once per kind by envdoctor's builder (tests/nodes.py)."""

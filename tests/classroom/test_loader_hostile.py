@@ -39,8 +39,8 @@ def _report(share: Path, user: str, platform: str, claims: str = "", faults: tup
 
 
 @pytest.fixture
-def hostile(local_accounts, tmp_path: Path):
-    u = {s: local_accounts.user(s) for s in STUDENTS}
+def hostile(students, tmp_path: Path):
+    u = {s: students.user(s) for s in STUDENTS}
     share = tmp_path / "share"
     share.mkdir()
     os.chmod(share, 0o777)
@@ -208,8 +208,8 @@ TRAPS = {
 
 
 @pytest.mark.parametrize("trap", sorted(TRAPS))
-def test_each_trap_alone(local_accounts, tmp_path: Path, trap: str) -> None:
-    u = {s: local_accounts.user(s) for s in STUDENTS}
+def test_each_trap_alone(students, tmp_path: Path, trap: str) -> None:
+    u = {s: students.user(s) for s in STUDENTS}
     share = tmp_path / "share"
     share.mkdir()
     os.chmod(share, 0o777)
