@@ -84,7 +84,7 @@ def make_context(recipe: Recipe, target: Target, yes: bool = False) -> Context:
 
 def _needs_proxy(recipe: Recipe, target: Target, env: dict[str, str]) -> bool:
     """On a real testbed node outbound traffic needs the ALCF proxy (and only there)."""
-    if target.root or not recipe.proxy or env.get("HTTPS_PROXY") or env.get("https_proxy"):
+    if target.lacks("network") or not recipe.proxy or env.get("HTTPS_PROXY") or env.get("https_proxy"):
         return False
     return target.node_role(recipe.hosts.login, recipe.hosts.run) != "other"
 
@@ -101,7 +101,7 @@ def make_plan(ctx: Context, steps: Sequence[Step] | None = None) -> Plan:
     plans = [StepPlan(step, why, module(step.kind).plan(step, ctx) if why is not None else _advice(step, ctx))
              for step, why in zip(chosen, whys)]
     preamble = []
-    if ctx.env.get("HTTPS_PROXY") and not ctx.target.root and any(not p.done for p in plans):
+    if ctx.env.get("HTTPS_PROXY") and not ctx.target.lacks("network") and any(not p.done for p in plans):
         preamble.append(Action("command", f"export HTTPS_PROXY={ctx.env['HTTPS_PROXY']} https_proxy={ctx.env['HTTPS_PROXY']}"))
     return Plan(ctx.recipe, ctx.target, plans, preamble)
 

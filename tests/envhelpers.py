@@ -19,7 +19,7 @@ from envdoctor.checks import run_all, select
 from envdoctor.probe import Probe, ProbeContext, collect
 from envdoctor.recipe import Recipe, catalog
 from envdoctor.results import CheckResult
-from envdoctor.targets import Target
+from envdoctor.targets import SimTarget, Target
 
 MAPPED = ["software", "opt", "usr", "data", "projects", "etc", "srv", "mnt"]
 RHEL_BASHRC_HEAD = "# .bashrc\n\nif [ -f /etc/bashrc ]; then\n    . /etc/bashrc\nfi\n"
@@ -38,7 +38,7 @@ class Node:
 
     @property
     def target(self) -> Target:
-        return Target("sim", str(self.home), self.user, self.hostname, str(self.root), self.meta)
+        return SimTarget(str(self.home), self.user, self.hostname, str(self.root), self.meta)
 
     def write(self, rel: str, text: str, mode: int | None = None) -> Path:
         path = self.home / rel if not rel.startswith("/") else self.root / rel.lstrip("/")

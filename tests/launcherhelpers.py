@@ -9,7 +9,7 @@ from typing import Callable
 import pytest
 
 from envdoctor.recipe import Recipe, load
-from envdoctor.targets import Target
+from envdoctor.targets import RealTarget, Target
 
 TOY = """schema: 1
 platform: toy
@@ -70,6 +70,6 @@ def toy(tmp_path: Path) -> Callable[..., tuple[Recipe, Target]]:
         home.mkdir(exist_ok=True)
         if node is not None:  # the same toy recipe, on a simulated node (its scheduler stand-ins)
             return load(path), node
-        return load(path), Target("real", str(home), "tester", hostname or socket.gethostname())
+        return load(path), RealTarget(str(home), "tester", hostname or socket.gethostname())
 
     return make

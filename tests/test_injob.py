@@ -12,7 +12,7 @@ from envdoctor.diagnose import CheckOptions
 from envdoctor.injob import add_in_job
 from envdoctor.recipe import catalog
 from envdoctor.results import Report
-from envdoctor.targets import Target
+from envdoctor.targets import SimTarget, Target
 
 if TYPE_CHECKING:
     from envdoctor.collectors.shells import ShellMode
@@ -51,7 +51,7 @@ def _mini_node(tmp_path: Path, platform: str, hostname: str) -> Target:
     for name in names:
         (bindir / name).write_text(f"#!{sys.executable}\n{text}")
         (bindir / name).chmod(0o755)
-    return Target("sim", str(home), user, hostname, str(root), meta)
+    return SimTarget(str(home), user, hostname, str(root), meta)
 
 
 def _empty_report(platform: str, target: Target) -> Report:
@@ -149,7 +149,7 @@ def _mode(mode: str, **kw: object) -> ShellMode:
 def _compare(platform: str, login: ShellMode, job_mode: ShellMode, tmp_path: Path) -> dict:
     from envdoctor.injob import Job, compare
 
-    target = Target("sim", str(tmp_path / "home"), "student", "gn-01", str(tmp_path), {"mapped_roots": ["opt"]})
+    target = SimTarget(str(tmp_path / "home"), "student", "gn-01", str(tmp_path), {"mapped_roots": ["opt"]})
     job = Job("gn-01", tmp_path, facts=job_mode, state="done")
     return {r.id: r for r in compare(login, job, catalog().get(platform), target, _empty_report(platform, target))}
 

@@ -108,8 +108,9 @@ def to_gb(text: str) -> float | None:
 def collect_disk(ctx: ProbeContext) -> DiskFacts:
     t = ctx.target
     home = usage(t.home)
-    if t.root:
-        return DiskFacts(home, quota_note="quotas are not simulated")
+    lacking = t.lacks("quotas")
+    if lacking:
+        return DiskFacts(home, quota_note=lacking)
     return DiskFacts(home, quota=read_quota(ctx.timeout))
 
 

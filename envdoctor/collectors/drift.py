@@ -75,5 +75,5 @@ def collect_drift(ctx: ProbeContext) -> DriftFacts:
                     hits.append(t.unmap(path))
         if hits:
             found[entry.id] = tuple(hits)
-    active = os.environ.get("VIRTUAL_ENV", "") if not t.root else ""
+    active = t.current_env().get("VIRTUAL_ENV", "")  # a simulated node's user has no current shell
     return DriftFacts(found, t.unmap(active) if active else "")

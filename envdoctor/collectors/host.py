@@ -100,17 +100,18 @@ def home_state(home: str) -> HomeState:
 def collect_host(ctx: ProbeContext) -> HostFacts:
     t, recipe = ctx.target, ctx.recipe
     role = t.node_role(recipe.hosts.login, recipe.hosts.run)
-    current = {k: unmap_value(t, v) for k, v in keep_env(t.current_env() or {}).items()}
+    shell = t.current_env()  # empty on a simulated node: its current shell is its login shell
+    current = {k: unmap_value(t, v) for k, v in keep_env(shell).items()}
     return HostFacts(
         hostname=t.hostname,
         short=t.hostname.split(".")[0],
         role=role,
         target=t.name,
-        simulated=bool(t.root),
+        simulated=t.simulated,
         user=t.user,
         home=t.home,
         home_display="~",
         home_state=home_state(t.home),
-        current_env=current if not t.root else None,
+        current_env=current if shell else None,
         job={k: current[k] for k in ("SLURM_JOB_ID", "PBS_JOBID") if k in current},
     )

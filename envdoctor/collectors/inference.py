@@ -121,9 +121,7 @@ def _access_token(target: Target, recipe: Recipe) -> str:
 
 
 def _opener(target: Target) -> urllib.request.OpenerDirector:
-    if target.root:  # the stand-in is on loopback: never through a proxy
-        return urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    return urllib.request.build_opener()
+    return urllib.request.build_opener(urllib.request.ProxyHandler(target.http_proxies()))
 
 
 def request(target: Target, url: str, token: str, timeout: float, body: Mapping[str, Any] | None = None) -> Answer:
@@ -143,8 +141,8 @@ def ask(target: Target, url: str, token: str, timeout: float,
         req.add_header("Authorization", f"Bearer {token}")
     if data is not None:
         req.add_header("Content-Type", "application/json")
-    proxies = urllib.request.getproxies()
-    out = Answer(url, proxy="" if target.root else redact_url(proxies.get("https", "")))
+    proxies = target.http_proxies()  # none for a simulated node's stand-in (on loopback)
+    out = Answer(url, proxy=redact_url(proxies.get("https", "")))
     body_json: Any = None
     t0 = time.monotonic()
     try:

@@ -70,8 +70,9 @@ def collect_network(ctx: ProbeContext) -> NetworkFacts:
     hosts = ctx.recipe.network
     if ctx.offline:
         return NetworkFacts(skipped="--offline")
-    if ctx.target.root:
-        return NetworkFacts(skipped="a simulated node never uses the network")
+    lacking = ctx.target.lacks("network")
+    if lacking:
+        return NetworkFacts(skipped=lacking)
     if not hosts:
         return NetworkFacts()
     with ThreadPoolExecutor(max_workers=len(hosts)) as pool:

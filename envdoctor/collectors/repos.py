@@ -148,10 +148,7 @@ def _setup_py_version(dest: str) -> str:
 
 def _unmap_url(target: Target, url: str) -> str:
     """Show a sim node's local upstream as the real URL it stands for."""
-    for real, local in (target.meta.get("upstreams") or {}).items():
-        if url.rstrip("/") == str(local).rstrip("/") or url.rstrip("/") == str(local).replace("file://", "").rstrip("/"):
-            return real
-    return url
+    return target.unmap_url(url)
 
 
 @collector("repos", ReposFacts)

@@ -74,8 +74,7 @@ def run_sdk(ctx: ProbeContext, cmd: SdkCommand, login: dict[str, str]) -> SdkRes
     done = proc.run([exe, *cmd.argv[1:]], env=env, cwd="/", timeout=max(ctx.timeout, 10.0))
     out = (done.stdout + ("\n" if done.stdout and done.stderr else "") + done.stderr)
     out = redact_url(out)
-    if t.root:
-        out = out.replace(t.home, "~").replace(t.root, "")
+    out = t.unmap_text(out)
     return SdkResult(cmd.id, cmd.argv, cmd.in_env, returncode=done.returncode, timed_out=done.timed_out,
                      not_found=done.missing, duration_ms=done.duration_ms, output=out[-MAX_OUTPUT:])
 

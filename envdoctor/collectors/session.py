@@ -71,8 +71,7 @@ class Spelling:
 
 def spelling(target: Target) -> Spelling:
     homes = tuple(sorted({target.home, os.path.realpath(target.home)}))
-    # TODO(target): the node's directories are Target.mapped_prefixes() once targets have it.
-    roots = tuple(sorted({target.root, os.path.realpath(target.root)})) if target.root else ()
+    roots = tuple(sorted(target.mapped_prefixes()))
     return Spelling(homes, roots)
 
 

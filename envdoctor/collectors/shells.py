@@ -287,12 +287,7 @@ def login_reads(files: Mapping[str, StartupFile]) -> str:
 
 def map_command(cmd: str, target: Target) -> str:
     """A recipe command with its node paths (`/opt/...`) mapped onto a simulated node."""
-    if not target.root:
-        return cmd
-    roots = "|".join(re.escape(r) for r in target.meta.get("mapped_roots", ()))
-    if not roots:
-        return cmd
-    return re.sub(rf"(?<![\w/.~-])/(?:{roots})(?=/|\b)", lambda m: target.root + m.group(0), cmd)
+    return target.map_command(cmd)
 
 
 def recipe_commands(recipe: Recipe) -> tuple[str, ...]:

@@ -13,9 +13,10 @@ from envdoctor.targets import Target, open_target
 def recipe_and_target(platform: str, release: str | None, target: str, sim_root: str | None) -> tuple[Recipe, Target]:
     recipe = catalog().get(platform, release)
     tgt = open_target(target, platform, sim_root)
-    if tgt.root and release is None and tgt.meta.get("release"):
+    built = tgt.built_for()
+    if built and built[1] and release is None:
         # A simulated node is built for one release; check it against that release.
-        recipe = catalog().get(platform, str(tgt.meta["release"]))
+        recipe = catalog().get(platform, built[1])
     return recipe, tgt
 
 

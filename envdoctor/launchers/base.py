@@ -146,8 +146,7 @@ def env_params(ctx: RunContext) -> dict[str, str]:
     for p in ctx.run.params:
         if p.env and ctx.params.get(p.name) is not None:
             env[p.env] = str(ctx.params[p.name]).lower() if p.type == "bool" else str(ctx.params[p.name])
-    if ctx.target.root:
-        env["ENVDOCTOR_SIM_ROOT"] = ctx.target.root  # lets the sim's vendor scripts find /opt
+    env.update(ctx.target.workload_env())  # on a simulated node: lets its vendor scripts find /opt
     return env
 
 

@@ -37,8 +37,9 @@ class Site:
     def find(self, sub: str, name: str) -> str | None:
         """The command `name` of scheduler `sub` ("slurm", "pbs"), or None when there is none."""
         own = self.target.path(f"/opt/{sub}/bin/{name}") if self.target is not None else ""
-        if own and self.target is not None and self.target.root and os.access(own, os.X_OK):
-            return own
+        preferred = self.target.own_command(f"/opt/{sub}/bin/{name}") if self.target is not None else None
+        if preferred:  # the target's own stand-in (a simulated node's) comes before PATH
+            return preferred
         if self.env is not None:
             path = self.env.get("PATH")
         else:

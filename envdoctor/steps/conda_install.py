@@ -36,9 +36,10 @@ def creates(step: Step, ctx: Context) -> list[str]:
 def plan(step: Step, ctx: Context) -> list[Action]:
     prefix = ctx.display(envs.conda_prefix(ctx))
     actions = []
-    if ctx.target.root:
+    cached = ctx.target.cached_download(INSTALLER)
+    if cached is not None:
         actions.append(note(f"simulated node: the installer comes from the node's cache "
-                            f"({ctx.display(_sim_installer(ctx))}), not the network"))
+                            f"({ctx.display(cached)}), not the network"))
     else:
         actions.append(command(["wget", _url(ctx)], "~"))
     update = ["-u"] if os.path.exists(envs.conda_prefix(ctx)) else []
@@ -51,8 +52,9 @@ def plan(step: Step, ctx: Context) -> list[Action]:
 def apply(step: Step, ctx: Context, progress: Progress) -> None:
     prefix = envs.conda_prefix(ctx)
     update = ["-u"] if os.path.exists(prefix) else []
-    if ctx.target.root:
-        installer = _sim_installer(ctx)
+    cached = ctx.target.cached_download(INSTALLER)
+    if cached is not None:
+        installer = cached
         if not os.path.exists(installer):
             raise fail(step, f"the simulated node has no installer at {installer}", "recreate it with `envdoctor sim create`")
         _install(step, ctx, progress, installer, update, prefix)
@@ -79,10 +81,6 @@ def _install(step: Step, ctx: Context, progress: Progress, installer: str, updat
 def _url(ctx: Context) -> str:
     conda = ctx.recipe.environment.conda
     return conda.installer_url if conda else f"https://repo.anaconda.com/miniconda/{INSTALLER}"
-
-
-def _sim_installer(ctx: Context) -> str:
-    return os.path.join(ctx.target.root, "cache", INSTALLER)
 
 
 def _proxies(ctx: Context) -> dict[str, str]:

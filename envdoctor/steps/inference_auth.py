@@ -73,7 +73,7 @@ def plan(step: Step, ctx: Context) -> list[Action]:
     helper = _helper(step, ctx)
     actions = [command(["python", "inference_auth_token.py", "authenticate"] + (["--force"] if force else []),
                        ctx.display(os.path.dirname(helper)))]
-    if not ctx.target.root:
+    if not ctx.target.signs_in_unattended():
         actions.insert(0, Action("note", "a Globus sign-in in your browser: envdoctor cannot do it for you; type: "
                                  + " && ".join(cmds)))
     return actions
@@ -82,7 +82,7 @@ def plan(step: Step, ctx: Context) -> list[Action]:
 def apply(step: Step, ctx: Context, progress: Progress) -> None:
     force = _token(ctx).present
     cmds = _commands(step, ctx, force)
-    if not ctx.target.root:
+    if not ctx.target.signs_in_unattended():
         raise fail(step, "signing in to Globus needs you (a browser login and a code to paste)",
                    "type: " + " && ".join(cmds) + "; then run setup again")
     helper = _helper(step, ctx)

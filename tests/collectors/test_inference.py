@@ -15,7 +15,7 @@ from envdoctor.probe import Probe
 from envdoctor.recipe import catalog
 from envdoctor.results import Status
 from envdoctor.steps.base import Context, NoProgress
-from envdoctor.targets import Target
+from envdoctor.targets import RealTarget, SimTarget, Target
 
 TOKENS = ".globus/app/58fdd3bc-e1c3-4ce5-80ea-8d6b87cfb944/inference_app/tokens.json"
 RS = "681c10cc-f684-4540-bcd7-0b4df3bc26ef"
@@ -36,7 +36,9 @@ def write_tokens(home: Path, expires_in_hours: float) -> None:
 def home_target(tmp_path: Path, **meta: Any) -> Target:
     home = tmp_path / "home"
     home.mkdir(exist_ok=True)
-    return Target("sim" if meta else "real", str(home), "jdoe", "laptop", str(tmp_path) if meta else "", meta)
+    if meta:
+        return SimTarget(str(home), "jdoe", "laptop", str(tmp_path), meta)
+    return RealTarget(str(home), "jdoe", "laptop")
 
 
 def token_outcome(target: Target) -> Any:
@@ -167,7 +169,7 @@ def test_a_recipe_without_a_service_is_skipped() -> None:
     from envdoctor.probe import ProbeContext
 
     recipe = catalog().get("groq")
-    facts = collect_inference(ProbeContext(Target("real", "/nonexistent", "jdoe", "laptop"), recipe))
+    facts = collect_inference(ProbeContext(RealTarget("/nonexistent", "jdoe", "laptop"), recipe))
     assert facts == InferenceFacts(skipped="the recipe uses no inference service")
 
 

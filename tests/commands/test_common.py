@@ -8,7 +8,7 @@ import pytest
 from envdoctor.commands.common import one_platform, platform_and_logs
 from envdoctor.commands.run import ratio_text
 from envdoctor.errors import UsageError
-from envdoctor.targets import Target, real
+from envdoctor.targets import SimTarget, real
 
 
 def test_platform_positional_or_option() -> None:
@@ -32,6 +32,6 @@ def test_reference_ratio_is_never_scientific() -> None:
 
 
 def test_hints_name_the_simulated_node() -> None:
-    sim = Target("sim", "/n/home/u", "u", "h", "/n/my node", {})
+    sim = SimTarget("/n/home/u", "u", "h", "/n/my node", {})
     assert sim.cli_args() == " --target sim --sim-root '/n/my node'"
     assert real().cli_args() == ""

@@ -16,7 +16,7 @@ from envdoctor.errors import UsageError
 from envdoctor.launchers.base import shell_path
 from envdoctor.launchers.params import parse_sets
 from envdoctor.recipe import load
-from envdoctor.targets import Target
+from envdoctor.targets import RealTarget
 
 TOY = """schema: 1
 platform: toy
@@ -46,7 +46,7 @@ def toy(tmp_path: Path, workdir: Path):
     path.write_text(TOY.format(workdir=json.dumps(str(workdir)), command=command))
     home = tmp_path / "home"
     home.mkdir()
-    return load(path), Target("real", str(home), "tester", socket.gethostname())
+    return load(path), RealTarget(str(home), "tester", socket.gethostname())
 
 
 @pytest.mark.parametrize("value", ["nan", "NaN", "-nan", "inf", "-inf", "Infinity", "1e999"])

@@ -9,7 +9,7 @@ import pytest
 from envdoctor.errors import StepFailed
 from envdoctor.launchers.base import RunContext, model_dir, script_copy
 from envdoctor.recipe import catalog
-from envdoctor.targets import Target
+from envdoctor.targets import RealTarget
 
 REAL_MINILM = '''    max_seq_length = 128
     dummy_inputs = {
@@ -29,7 +29,7 @@ def _ctx(tmp_path: Path, text: str, explicit: dict) -> tuple[RunContext, Path]:
     (workdir / "minilmv2.py").write_text(text)
     run_dir = tmp_path / "run"
     run_dir.mkdir()
-    target = Target("real", str(home), "student", "groq-r01-gn-01")
+    target = RealTarget(str(home), "student", "groq-r01-gn-01")
     return RunContext(recipe, run, target, {}, explicit, run_dir, "20261129-000000-0001"), workdir
 
 

@@ -44,8 +44,8 @@ def test_job_script_initialises_conda(tmp_path) -> None:
     """The PBS job script carries the conda init block and `conda activate`, as the course's does."""
     from envdoctor.launchers.base import activation
     from envdoctor.recipe import catalog
-    from envdoctor.targets import Target
+    from envdoctor.targets import RealTarget
 
-    lines = activation(catalog().get("groq"), Target("real", str(tmp_path), "u", "groq-r01-gn-01"))
+    lines = activation(catalog().get("groq"), RealTarget(str(tmp_path), "u", "groq-r01-gn-01"))
     assert lines[0] == "# >>> conda initialize >>>" and lines[-1] == "conda activate groqflow"
     assert any(f"{tmp_path}/miniconda3/bin/conda" in line and "shell.bash" in line for line in lines)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from stepkit import UPSTREAM, Node, _upstream, _wheelhouse, host_pythons, make_wheel
 
-from envdoctor.targets import Target
+from envdoctor.targets import SimTarget
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +46,7 @@ def node(tmp_path: Path, _templates: tuple[Path, Path, dict[str, str]]) -> Node:
             "process_env": {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(house), "PIP_DISABLE_PIP_VERSION_CHECK": "1",
                             "VIRTUALENV_NO_DOWNLOAD": "1", "PIP_NO_CACHE_DIR": "1"},
             "platform": "demo"}
-    target = Target("sim", str(home), "student", "demo-run-01", str(root), meta)
+    target = SimTarget(str(home), "student", "demo-run-01", str(root), meta)
     n = Node(root, home, target, None, upstream, tags, house, python)  # type: ignore[arg-type]
     n.recipe = n.recipe_with()
     return n

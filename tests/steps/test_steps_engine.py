@@ -66,8 +66,8 @@ def test_lock_is_exclusive_and_names_the_holder(node):
         [sys.executable, "-c", textwrap.dedent(f"""
             import sys, time
             from envdoctor import engine
-            from envdoctor.targets import Target
-            t = Target("sim", {str(node.home)!r}, "student", "h", {str(node.root)!r}, {{}})
+            from envdoctor.targets import SimTarget
+            t = SimTarget({str(node.home)!r}, "student", "h", {str(node.root)!r}, {{}})
             with engine.locked(t):
                 print("locked", flush=True)
                 time.sleep(30)

@@ -6,13 +6,13 @@ import json
 import pytest
 
 from envdoctor.errors import UsageError
-from envdoctor.targets import Target, open_sim, open_target, real
+from envdoctor.targets import SimTarget, Target, open_sim, open_target, real
 
 
 def sim_target(root: str) -> Target:
     meta = {"mapped_roots": ["software", "opt", "usr"], "upstreams": {"https://x/y.git": f"file://{root}/up/y.git"},
             "python_versions": {"3.8": "3.9.18"}}
-    return Target("sim", f"{root}/home/ann", "ann", "gc-poplar-02", root, meta)
+    return SimTarget(f"{root}/home/ann", "ann", "gc-poplar-02", root, meta)
 
 
 def test_sim_maps_roots_and_urls() -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from envdoctor.errors import UsageError
 from envdoctor.recipe import Recipe, Sim, catalog
-from envdoctor.targets import Target, default_sim_root, open_sim
+from envdoctor.targets import Target, default_sim_root, node_role, open_sim
 from envdoctor.targets.sim import interpreters, upstreams, wheels
 from envdoctor.targets.sim.node import MAPPED_ROOTS, SCHEMA, SimNode
 
@@ -106,10 +106,9 @@ def _is_sim_node(meta: Path) -> bool:
 
 def hostnames(recipe: Recipe) -> tuple[str, str]:
     """(run node, login node) host names of the platform, from the recipe's hosts."""
-    target = Target("sim", "", "", "")
     run = _first_host([recipe.hosts.next_hop.split()[-1] if recipe.hosts.next_hop else ""]
-                      + [_expand(p) for p in recipe.hosts.run], recipe, "run", target)
-    login = _first_host([recipe.hosts.login_address] + [_expand(p) for p in recipe.hosts.login], recipe, "login", target)
+                      + [_expand(p) for p in recipe.hosts.run], recipe, "run")
+    login = _first_host([recipe.hosts.login_address] + [_expand(p) for p in recipe.hosts.login], recipe, "login")
     return run or "sim-node-01", login
 
 
@@ -119,11 +118,11 @@ def _expand(pattern: str) -> str:
     return re.sub(r"0\*$", "01", name).replace("*", "")
 
 
-def _first_host(candidates: list[str], recipe: Recipe, role: str, probe: Target) -> str:
+def _first_host(candidates: list[str], recipe: Recipe, role: str) -> str:
     for name in candidates:
         short = name.split(".")[0] if name else ""
         for host in (short, name):
-            if host and Target("sim", "", "", host).node_role(recipe.hosts.login, recipe.hosts.run) == role:
+            if host and node_role(host, recipe.hosts.login, recipe.hosts.run) == role:
                 return host
     return ""
 

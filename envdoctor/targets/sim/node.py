@@ -16,7 +16,7 @@ from typing import Any, Mapping, Sequence
 from envdoctor import proc
 from envdoctor.errors import StepFailed
 from envdoctor.recipe import Recipe
-from envdoctor.targets import Target
+from envdoctor.targets.sim.target import SimTarget
 
 SCHEMA = "envdoctor/sim@1"
 MAPPED_ROOTS = ("software", "opt", "usr", "data", "projects", "etc", "srv", "mnt")
@@ -30,8 +30,8 @@ class SimNode:
 
     # --- paths ---------------------------------------------------------------------------
     @property
-    def target(self) -> Target:
-        return Target("sim", str(self.home), self.meta["user"], self.meta["hostname"], str(self.root), self.meta)
+    def target(self) -> SimTarget:
+        return SimTarget(str(self.home), self.meta["user"], self.meta["hostname"], str(self.root), self.meta)
 
     @property
     def home(self) -> Path:
