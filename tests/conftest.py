@@ -25,10 +25,18 @@ def _shared_dir(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
 SYSTEM_FIXTURES = {"local_accounts", "students", "slurm_cluster", "slurm_env"}
 
 
+E2E = Path(__file__).resolve().parent / "e2e"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if "slurm" in item.keywords or SYSTEM_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.xdist_group("system"))
+        if E2E in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.slow)  # every end-to-end suite; `-m "not slow"` is the quick run
+    # The slow tests first: pytest-xdist's workers then end together instead of one of them
+    # starting a minutes-long test when the other has nothing left (a stable sort keeps modules together).
+    items.sort(key=lambda item: "slow" not in item.keywords)
 
 
 @pytest.fixture(scope="session")
