@@ -30,6 +30,7 @@ from envdoctor.collectors.shells import (
     run_mode,
 )
 from envdoctor.probe import Probe, ProbeContext, collect
+from envdoctor.targets import RealTarget
 
 
 def test_analyse_text_finds_blocks_guards_and_sourcing() -> None:
@@ -195,5 +196,5 @@ def test_map_command_maps_node_paths_on_a_sim_target_only(node: Node) -> None:
     t = node.target
     assert shells.map_command("source /opt/x/bin/activate", t) == f"source {node.root}/opt/x/bin/activate"
     assert shells.map_command("source ~/opt/x", t) == "source ~/opt/x"
-    real = type(t)("real", str(Path.home()), "u", "h")
+    real = RealTarget(str(Path.home()), "u", "h")
     assert shells.map_command("source /opt/x/bin/activate", real) == "source /opt/x/bin/activate"
