@@ -32,6 +32,7 @@ from envdoctor.collectors.conda import CondaFacts
 from envdoctor.collectors.configs import ConfigsFacts, EditFacts
 from envdoctor.collectors.disk import DiskFacts
 from envdoctor.collectors.dotfiles import DotfilesFacts
+from envdoctor.collectors.host import HostFacts
 from envdoctor.collectors.interpreters import InterpretersFacts, PythonAt
 from envdoctor.collectors.pip_config import PipConfigFacts
 from envdoctor.collectors.provenance import ProvenanceFacts, ShellContext, ShellState
@@ -87,7 +88,7 @@ def build(target: Target, recipe: Recipe | None, *, anonymize: bool = False,
     """A snapshot of `target` (for `recipe`, or only the generic parts), redacted. `probe`:
     one already collected with at least COLLECTORS (e.g. by `check`), instead of probing again."""
     snap = view(probe if probe is not None else collect(target, recipe), recipe, anonymize)
-    rd = redactor or Redactor(anonymize=anonymize, users=[snap["user"]], hosts=[snap["host"]["hostname"]])
+    rd = redactor or Redactor(anonymize=anonymize, users=[target.user], hosts=[target.hostname])
     if anonymize and not rd.anonymize:
         raise ValueError("anonymize needs an anonymizing redactor")
     snap["env"] = {k: rd.env(k, v) for k, v in snap.get("env", {}).items()}
@@ -133,9 +134,10 @@ class _View:
     # -- host and shells
     def host(self) -> Dict[str, Any]:
         system = self.p.of(SystemFacts)
-        info: Dict[str, Any] = {"hostname": self.p.get("host.hostname"), "target": self.p.get("host.target")}
+        host = self.p.of(HostFacts)
+        info: Dict[str, Any] = {"hostname": host.hostname, "target": host.target}
         if self.r is not None:
-            info["node_role"] = self.p.get("host.role")
+            info["node_role"] = host.role
         info.update(os=_plain(system.os), cpus=system.cpus, memory_gb=system.memory_gb)
         return info
 
@@ -378,8 +380,9 @@ class _View:
         session: Optional[SessionFacts] = self.safe("session", lambda: p.of(SessionFacts))
         shells = self.safe("shells", self.contexts) or {}
         env = dict(session.env) if session is not None else {}
-        user = str(p.get("host.user", ""))
-        home = str(p.get("host.home", ""))
+        host = p.facts.get("host")
+        user, home = (host.user, f"/home/{host.user}" if host.simulated else host.home) \
+            if isinstance(host, HostFacts) else ("", "")  # the home as the user knows it
         snap: Dict[str, Any] = {
             "schema": SCHEMA,
             "envdoctor_version": _version(),
@@ -389,7 +392,7 @@ class _View:
             "target": p.target,
             "anonymized": anonymize,
             "user": user,
-            "home": f"/home/{user}" if p.get("host.simulated") else home,
+            "home": home,
             "host": self.safe("host", self.host),
             "shells": shells,
             "path": self.safe("path", lambda: self.path(session, shells.get("login") or {})) if session else None,
@@ -412,7 +415,7 @@ class _View:
         snap["notes"] = list(self.notes)
         norm = session.spelling.normaliser() if session is not None else (lambda s: s)
         snap = _walk(snap, norm)
-        snap["home"] = f"/home/{user}" if p.get("host.simulated") else home
+        snap["home"] = home  # as the user knows it, not in the course's spelling (~)
         return snap
 
 
