@@ -39,6 +39,15 @@ class Launcher(Protocol):
     def start(self, launch: Launch, ctx: RunContext) -> Job: ...
 
 
+if TYPE_CHECKING:
+    # The modules are imported lazily by name (no launcher is needed to load a recipe or to
+    # check), so mypy checks each registered module against the protocol here; a test keeps
+    # this tuple and LAUNCHERS naming the same modules.
+    from envdoctor.launchers import cerebras, direct, pbs, sambanova, slurm
+
+    CHECKED: tuple[Launcher, ...] = (direct, slurm, pbs, cerebras, sambanova)
+
+
 def names() -> tuple[str, ...]:
     return tuple(LAUNCHERS)
 

@@ -9,7 +9,7 @@ ranks, partial (cut) logs and noise; a log without metrics gives an empty Metric
 from __future__ import annotations
 
 import os
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from envdoctor.errors import UsageError, closest
 from envdoctor.metrics.base import Metrics, Parser, feed_stream, read_chunks
@@ -21,6 +21,17 @@ _MODULES = {
     "groq": ("envdoctor.metrics.groq", "GroqParser"),
     "metis": ("envdoctor.metrics.metis", "MetisParser"),
 }
+
+if TYPE_CHECKING:
+    # Imported by name on first use (loading a recipe needs no parser); mypy checks here that
+    # each registered class exists and is a Parser, and a test keeps this tuple and _MODULES equal.
+    from envdoctor.metrics.cerebras import CerebrasParser
+    from envdoctor.metrics.graphcore import GraphcoreParser
+    from envdoctor.metrics.groq import GroqParser
+    from envdoctor.metrics.metis import MetisParser
+    from envdoctor.metrics.sambanova import SambanovaParser
+
+    CHECKED: tuple[type[Parser], ...] = (CerebrasParser, GraphcoreParser, SambanovaParser, GroqParser, MetisParser)
 
 # How to show and compare each metric: (label, unit, +1 when higher is better, -1 lower, 0 neutral).
 INFO: dict[str, tuple[str, str, int]] = {
