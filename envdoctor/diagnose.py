@@ -44,6 +44,12 @@ class CheckOptions:
 def build_report(recipe: Recipe, target: Target, opts: CheckOptions, probe: Probe | None = None) -> Report:
     """Probe the target once and run every selected check against it (against `probe`
     instead, when one was collected already: a bundle's, which its snapshot shares)."""
+    return diagnose(recipe, target, opts, probe)[0]
+
+
+def diagnose(recipe: Recipe, target: Target, opts: CheckOptions, probe: Probe | None = None) -> tuple[Report, Probe]:
+    """build_report, and the probe it read (`check --in-job` compares the job's shell with
+    the login shell of this same probe instead of starting another)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from envdoctor import checks
@@ -68,7 +74,7 @@ def build_report(recipe: Recipe, target: Target, opts: CheckOptions, probe: Prob
     role = target.node_role(recipe.hosts.login, recipe.hosts.run)
     return Report(recipe.platform, recipe.release, target.name, target.hostname, role, tuple(results),
                   int((time.monotonic() - started) * 1000), user=target.user,
-                  extra={"collect_ms": dict(found.timings_ms)})
+                  extra={"collect_ms": dict(found.timings_ms)}), found
 
 
 def redact_result(result: CheckResult) -> CheckResult:

@@ -40,6 +40,7 @@ from envdoctor.targets import Target
 
 if TYPE_CHECKING:
     from envdoctor.diagnose import CheckOptions
+    from envdoctor.probe import Probe
 
 NODE_CATEGORIES = ("host", "shell", "conda", "python", "venv", "packages", "sdk", "hardware", "disk")
 POLL = 0.25
@@ -55,12 +56,14 @@ def job_timeout() -> float:
 
 # --- facts of a shell ------------------------------------------------------------------
 
-def login_facts(recipe: Recipe, target: Target) -> tuple[ShellMode | None, str]:
-    """The interactive login shell's facts, from a probe by the `shells` collector (what the
-    student has when they type it), or None and why they could not be read."""
+def login_facts(recipe: Recipe, target: Target, probe: Probe | None = None) -> tuple[ShellMode | None, str]:
+    """The interactive login shell's facts, from the `shells` collector of `probe` (the
+    check's own) or of a probe of its own (what the student has when they type it), or None
+    and why they could not be read."""
     from envdoctor.probe import MissingFacts, ProbeContext, collect
 
-    probe = collect(ProbeContext(target, recipe, offline=True), only=("shells",))
+    if probe is None:
+        probe = collect(ProbeContext(target, recipe, offline=True), only=("shells",))
     try:
         login = probe.of(ShellFacts).modes.get("login")
     except MissingFacts as exc:
@@ -514,7 +517,8 @@ def merge_nodes(per_node: list[tuple[str, list[CheckResult]]]) -> list[CheckResu
 
 # --- entry point ------------------------------------------------------------------------
 
-def add_in_job(report: Report, recipe: Recipe, target: Target, opts: CheckOptions) -> Report:
+def add_in_job(report: Report, recipe: Recipe, target: Target, opts: CheckOptions,
+               probe: Probe | None = None) -> Report:
     kind = recipe.scheduler.kind
     if kind not in schedulers.SCHEDULERS:
         res = _r("injob.submit", "scheduler", "A short job runs through the scheduler", Status.SKIP,
@@ -522,7 +526,7 @@ def add_in_job(report: Report, recipe: Recipe, target: Target, opts: CheckOption
         return dataclasses.replace(report, results=report.results + (res,))
     env = typed_env(target)
     sched = Scheduler(kind, target, env)
-    login, login_problem = login_facts(recipe, target)
+    login, login_problem = login_facts(recipe, target, probe)
     partition, note = "", ""
     wanted = recipe.scheduler.partition
     if wanted:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from envdoctor.commands.common import out, recipe_and_target, write_text_atomic
-from envdoctor.diagnose import CheckOptions, build_report, redact_result
+from envdoctor.diagnose import CheckOptions, build_report, diagnose, redact_result
 from envdoctor.errors import UsageError
 from envdoctor.results import Report
 from envdoctor.targets import Target
@@ -19,11 +19,11 @@ def check(opts: CheckOptions) -> int:
     if (opts.dry_run or opts.yes) and not opts.fix:
         raise UsageError("--dry-run and --yes go with --fix")
     recipe, target = recipe_and_target(opts.platform, opts.release, opts.target, opts.sim_root)
-    report = build_report(recipe, target, opts)
+    report, probe = diagnose(recipe, target, opts)
     if opts.in_job:
         from envdoctor.injob import add_in_job
 
-        report = add_in_job(report, recipe, target, opts)
+        report = add_in_job(report, recipe, target, opts, probe)
     _emit(report, target, opts)
     if opts.share:
         from envdoctor.share import write_shared
