@@ -5,6 +5,7 @@ Also home-grown helpers the other collectors share: URL redaction and the enviro
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 import stat
@@ -22,9 +23,8 @@ KEEP_VARS = re.compile(
     r"^(PATH|HOME|USER|SHELL|HOSTNAME|VIRTUAL_ENV|VIRTUAL_ENV_PROMPT|PS1|BASH_ENV|ENV"
     r"|CONDA_[A-Z_]+|_CE_CONDA|PYTHON[A-Z_]*|PIP_[A-Z_]+|LD_LIBRARY_PATH"
     r"|(?i:(HTTP|HTTPS|FTP|ALL|NO)_PROXY)"
-    r"|POPLAR_[A-Z_]+|POPTORCH_[A-Z_]+|POPART_[A-Z_]+|IPUOF_[A-Z_]+"
-    r"|SLURM_JOB_ID|SLURM_JOBID|PBS_JOBID|PBS_ENVIRONMENT|SAMBA[A-Z_]*|CEREBRAS[A-Z_]*|GROQ[A-Z_]*)$"
-)
+    r"|SLURM_JOB_ID|SLURM_JOBID|PBS_JOBID|PBS_ENVIRONMENT)$"
+)  # and each platform's SDK variables: its recipe's `env_prefixes` (POPLAR_, GROQ, ...)
 _USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^:@/\s]*)(:(?P<pw>[^@/\s]*))?@")
 _SECRETISH = re.compile(r"(?i)(token|secret|password|passwd|api_?key|auth)")
 
@@ -34,11 +34,19 @@ def redact_url(value: str) -> str:
     return _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}{':***' if m['pw'] is not None else ''}@", value)
 
 
+@functools.lru_cache(maxsize=None)
+def sdk_prefixes() -> tuple[str, ...]:
+    from envdoctor.recipe import catalog
+
+    return catalog().env_prefixes()
+
+
 def keep_env(env: Mapping[str, str], extra: tuple[str, ...] = ()) -> dict[str, str]:
     """The variables of `env` envdoctor reasons about, with URL credentials redacted."""
     out = {}
     for name, value in env.items():
-        if (KEEP_VARS.match(name) or name in extra) and not (_SECRETISH.search(name) and name not in extra):
+        if (KEEP_VARS.match(name) or name.startswith(sdk_prefixes()) or name in extra) \
+                and not (_SECRETISH.search(name) and name not in extra):
             out[name] = redact_url(value)
     return out
 

@@ -11,6 +11,7 @@ simulated node `/software/...` without the node's directory) without asking the 
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass, field
@@ -36,13 +37,20 @@ ENV_NAMES = frozenset({
     "TORCH_HOME", "XDG_CACHE_HOME", "OMP_NUM_THREADS",
     "SLURM_JOB_ID", "SLURM_JOB_PARTITION", "SLURM_CLUSTER_NAME", "SLURM_JOB_NODELIST", "SLURM_NTASKS", "SLURM_CONF",
 })
-ENV_PREFIXES = ("CONDA_", "POPLAR_", "POPTORCH_", "IPUOF_", "POPART_", "PBS_", "GROQ_", "CEREBRAS_", "CS_",
-                "SAMBA", "SN_", "OPAL_")
+# Conda, PBS and Open MPI here; each platform's SDK prefixes (POPLAR_, GROQ, ...) are its recipe's `env_prefixes`.
+ENV_PREFIXES = ("CONDA_", "PBS_", "OPAL_")
 PROXY_NAMES = ("http_proxy", "https_proxy", "ftp_proxy", "all_proxy", "no_proxy")
 
 
+@functools.lru_cache(maxsize=None)
+def _prefixes() -> Tuple[str, ...]:
+    from envdoctor.recipe import catalog
+
+    return ENV_PREFIXES + catalog().env_prefixes()
+
+
 def env_allowed(name: str) -> bool:
-    return name in ENV_NAMES or name.startswith(ENV_PREFIXES) or name.lower() in PROXY_NAMES
+    return name in ENV_NAMES or name.startswith(_prefixes()) or name.lower() in PROXY_NAMES
 
 
 @dataclass(frozen=True)

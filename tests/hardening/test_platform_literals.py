@@ -50,12 +50,6 @@ ALLOWED: Dict[str, Tuple[int, str]] = {
     "knowledge/kb.py": (2, "the anchor words of healthy logs (a frequency prior); an example fault id"),
     "recipe.py": (1, "an example of a well-formed platform name in an error message"),
 }
-# Pending (their owners were changing them): the variables kept from a shell are to be read from
-# the recipes' `env_prefixes` (envdoctor.recipe.Catalog.env_prefixes), as envdoctor/snapshot.py does.
-PENDING: Dict[str, Tuple[int, str]] = {
-    "collectors/host.py": (1, "KEEP_VARS still lists the SDK prefixes"),
-    "collectors/session.py": (2, "ENV_PREFIXES still lists the SDK prefixes"),
-}
 
 
 def _docstrings(tree: ast.AST) -> Set[int]:
@@ -87,7 +81,7 @@ def test_no_platform_name_literal_outside_the_allowed_places() -> None:
     for path in _code():
         rel = path.relative_to(PACKAGE).as_posix()
         found = literals(path)
-        limit = {**PENDING, **ALLOWED}.get(rel, (0, ""))[0]
+        limit = ALLOWED.get(rel, (0, ""))[0]
         if len(found) > limit:
             extra.append(f"envdoctor/{rel}: {len(found)} platform literals (allowed {limit}): "
                          + "; ".join(f"line {n}: {text[:60]!r}" for n, text in found))
