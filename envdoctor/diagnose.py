@@ -53,20 +53,21 @@ def diagnose(recipe: Recipe, target: Target, opts: CheckOptions, probe: Probe | 
     from concurrent.futures import ThreadPoolExecutor
 
     from envdoctor import checks
-    from envdoctor.probe import ProbeContext, collect, collectors
+    from envdoctor.probe import ProbeContext, collect, names_of
 
     started = time.monotonic()
     if opts.only or opts.skip:  # a typo is reported before any process starts
         unknown = checks.unknown_ids(opts.only + opts.skip)
         if unknown:
             raise UsageError(f"unknown check id {unknown[0]!r}; `envdoctor check {opts.platform} -v` lists the ids")
-    collectors()  # imported here, not in two threads at once (checks import the facts types)
+    selected = checks.select(recipe, opts.only, opts.skip, opts.deep)  # imports the checks and collectors
+    # Only the collectors the selected checks read: `check --only disk.free` starts no shell,
+    # and the snapshot's extra collectors (provenance, pip config, ...) never run for a check.
+    only = names_of(checks.needed_facts(selected)) or ("host",)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        # The probe's shells start first; the check modules and the redactor are imported
-        # while they run. On a ready node that hides most of envdoctor's own start-up.
+        # The probe's shells start first; the redactor compiles its patterns while they run.
         probing = None if probe is not None else \
-            pool.submit(collect, ProbeContext(target, recipe, offline=opts.offline, deep=opts.deep))
-        selected = checks.select(recipe, opts.only, opts.skip, opts.deep)
+            pool.submit(collect, ProbeContext(target, recipe, offline=opts.offline, deep=opts.deep), only)
         import envdoctor.redact  # noqa: F401 - compiles its patterns now, not after the probe
         found = probing.result() if probing is not None else probe
     assert found is not None

@@ -62,7 +62,7 @@ def login_facts(recipe: Recipe, target: Target, probe: Probe | None = None) -> t
     and why they could not be read."""
     from envdoctor.probe import MissingFacts, ProbeContext, collect
 
-    if probe is None:
+    if probe is None or "shells" not in probe.facts:  # `check --only disk. --in-job` collected no shells
         probe = collect(ProbeContext(target, recipe, offline=True), only=("shells",))
     try:
         login = probe.of(ShellFacts).modes.get("login")

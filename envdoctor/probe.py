@@ -15,7 +15,7 @@ import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Mapping, Optional, Type, TypeVar
+from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Type, TypeVar
 
 from envdoctor.facts import Facts
 from envdoctor.recipe import Recipe
@@ -85,6 +85,15 @@ def collectors() -> dict[str, Collector]:
     for mod in COLLECTOR_MODULES:
         importlib.import_module(mod)
     return dict(_COLLECTORS)
+
+
+def names_of(wanted: Iterable[Type[Facts]]) -> tuple[str, ...]:
+    """The collectors that produce the facts types `wanted` (after they are imported)."""
+    collectors()
+    missing = [k.__name__ for k in wanted if k not in _NAMES]
+    if missing:
+        raise TypeError(f"no collector registered for {', '.join(missing)}")
+    return tuple(_NAMES[k] for k in wanted)
 
 
 def kinds() -> Dict[str, Type[Facts]]:

@@ -9,12 +9,14 @@ silently missing its checks.
 from __future__ import annotations
 
 import re
+import sys
 import threading
 import time
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Callable, Iterable, Sequence
 
+from envdoctor.facts import Facts
 from envdoctor.probe import Probe
 from envdoctor.recipe import Recipe
 from envdoctor.results import CATEGORIES, CheckResult, Status
@@ -127,6 +129,18 @@ def select(recipe: Recipe, only: Iterable[str] = (), skip_ids: Iterable[str] = (
         if c.applies(recipe):
             chosen.append(c)
     return chosen
+
+
+def needed_facts(chosen: Iterable[Check]) -> tuple[type[Facts], ...]:
+    """The facts types `chosen` read: each check module's FACTS (a module without it is an
+    error: `check` would not know what to collect for it)."""
+    kinds: dict[type[Facts], None] = {}
+    for c in chosen:
+        declared = getattr(sys.modules[c.fn.__module__], "FACTS", None)
+        if declared is None:
+            raise TypeError(f"check module {c.fn.__module__} declares no FACTS (the facts types its checks read)")
+        kinds.update(dict.fromkeys(declared))
+    return tuple(kinds)
 
 
 def unknown_ids(patterns: Iterable[str]) -> list[str]:

@@ -6,6 +6,10 @@ from envdoctor.collectors.configs import ConfigsFacts, EditFacts
 from envdoctor.probe import Probe
 from envdoctor.recipe import Edit, Recipe
 
+# The facts these checks read: `check` collects only what its selected checks need (a
+# test runs every check on a probe cut down to these and expects the same result).
+FACTS = (ConfigsFacts,)
+
 
 def edit_commands(edit: Edit) -> list[str]:
     if edit.kind == "copy" or (edit.copy_from and not edit.set):

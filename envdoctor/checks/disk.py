@@ -6,6 +6,10 @@ from envdoctor.collectors.disk import DiskFacts
 from envdoctor.probe import Probe
 from envdoctor.recipe import Recipe
 
+# The facts these checks read: `check` collects only what its selected checks need (a
+# test runs every check on a probe cut down to these and expects the same result).
+FACTS = (DiskFacts,)
+
 
 @check("disk.free", "disk", "enough free space and quota in home for the course", applies=lambda r: r.disk_gb > 0)
 def free(probe: Probe, recipe: Recipe) -> Outcome:

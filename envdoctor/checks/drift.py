@@ -16,6 +16,10 @@ from envdoctor.collectors.host import HostFacts
 from envdoctor.probe import Probe
 from envdoctor.recipe import Recipe
 
+# The facts these checks read: `check` collects only what its selected checks need (a
+# test runs every check on a probe cut down to these and expects the same result).
+FACTS = (DriftFacts, HostFacts)
+
 
 def _entries(recipe: Recipe, kind: str) -> list[DriftEntry]:
     """The entries that have `kind` ("hosts" or "paths") to look for."""

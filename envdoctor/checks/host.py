@@ -11,6 +11,10 @@ from envdoctor.collectors.shells import ShellFacts
 from envdoctor.probe import Probe
 from envdoctor.recipe import Recipe
 
+# The facts these checks read: `check` collects only what its selected checks need (a
+# test runs every check on a probe cut down to these and expects the same result).
+FACTS = (HostFacts, ShellFacts)
+
 
 def current_env(probe: Probe) -> tuple[dict[str, str], str]:
     """The environment of the shell the user works in, and how to name it in messages.

@@ -17,6 +17,10 @@ from envdoctor.collectors.inference import InferenceFacts, TokenFacts
 from envdoctor.probe import Probe
 from envdoctor.recipe import Recipe
 
+# The facts these checks read: `check` collects only what its selected checks need (a
+# test runs every check on a probe cut down to these and expects the same result).
+FACTS = (InferenceFacts,)
+
 LOGOUT = "https://app.globus.org/logout"
 
 

@@ -7,8 +7,13 @@ from envdoctor.checks import Outcome, check, fail, ok, skip, warn
 from envdoctor.checks.host import login_env
 from envdoctor.collectors.host import HostFacts
 from envdoctor.collectors.network import NetworkFacts
+from envdoctor.collectors.shells import ShellFacts
 from envdoctor.probe import Probe
 from envdoctor.recipe import Recipe, Variable
+
+# The facts these checks read: `check` collects only what its selected checks need (a
+# test runs every check on a probe cut down to these and expects the same result).
+FACTS = (NetworkFacts, HostFacts, ShellFacts)
 
 PROXY = re.compile(r"(?i)^(http|https|ftp|all)_proxy$")
 

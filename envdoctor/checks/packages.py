@@ -9,6 +9,10 @@ from envdoctor.collectors.python_env import Dist, EnvRun, PythonEnvFacts, UserDi
 from envdoctor.probe import Probe
 from envdoctor.recipe import Recipe, Requirement
 
+# The facts these checks read: `check` collects only what its selected checks need (a
+# test runs every check on a probe cut down to these and expects the same result).
+FACTS = (PythonEnvFacts,)
+
 
 def installed(run: EnvRun) -> dict[str, Dist]:
     """canonical name -> the distribution Python finds first (sys.path order, as importlib does)."""

@@ -11,9 +11,15 @@ import shlex
 
 from envdoctor.checks import Outcome, check, fail, ok, skip, warn
 from envdoctor.checks.host import current_env, is_simulated
+from envdoctor.collectors.host import HostFacts
 from envdoctor.collectors.python_env import EnvFacts, PythonEnvFacts
+from envdoctor.collectors.shells import ShellFacts
 from envdoctor.probe import Probe
 from envdoctor.recipe import Recipe
+
+# The facts these checks read: `check` collects only what its selected checks need (a
+# test runs every check on a probe cut down to these and expects the same result).
+FACTS = (PythonEnvFacts, HostFacts, ShellFacts)
 
 
 def version_matches(actual: str, expected: str) -> bool:

@@ -4,9 +4,14 @@ from __future__ import annotations
 from envdoctor.checks import Outcome, check, fail, ok, skip, warn
 from envdoctor.checks.packages import installed
 from envdoctor.checks.python import activate_command, canonical, env_facts, pip_step_commands
+from envdoctor.collectors.python_env import PythonEnvFacts
 from envdoctor.collectors.repos import Clone, ReposFacts
 from envdoctor.probe import MissingFacts, Probe
 from envdoctor.recipe import Recipe, Repo
+
+# The facts these checks read: `check` collects only what its selected checks need (a
+# test runs every check on a probe cut down to these and expects the same result).
+FACTS = (ReposFacts, PythonEnvFacts)
 
 
 def clone_commands(repo: Repo) -> list[str]:

@@ -6,6 +6,10 @@ from envdoctor.collectors.deep_run import DeepRunFacts
 from envdoctor.probe import MissingFacts, Probe
 from envdoctor.recipe import Recipe
 
+# The facts these checks read: `check` collects only what its selected checks need (a
+# test runs every check on a probe cut down to these and expects the same result).
+FACTS = (DeepRunFacts,)
+
 
 @check("run.reference", "run", "the shortest reference run completes and passes its sanity checks",
        applies=lambda r: bool(r.runs), deep=True)

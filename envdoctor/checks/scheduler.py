@@ -8,6 +8,10 @@ from envdoctor.collectors.shells import ShellFacts
 from envdoctor.probe import Probe
 from envdoctor.recipe import Recipe
 
+# The facts these checks read: `check` collects only what its selected checks need (a
+# test runs every check on a probe cut down to these and expects the same result).
+FACTS = (SchedulerFacts, HostFacts, ShellFacts)
+
 
 @check("scheduler.commands", "scheduler", "the scheduler's commands are on PATH in a login shell",
        applies=lambda r: bool(r.scheduler.commands))

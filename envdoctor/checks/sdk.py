@@ -11,6 +11,10 @@ from envdoctor.collectors.shells import ShellFacts
 from envdoctor.probe import Probe
 from envdoctor.recipe import Recipe
 
+# The facts these checks read: `check` collects only what its selected checks need (a
+# test runs every check on a probe cut down to these and expects the same result).
+FACTS = (SdkFacts, ShellFacts)
+
 
 @check("sdk.tools", "sdk", "the vendor SDK tools answer as the course expects", step="pip",
        applies=lambda r: bool(r.sdk))

@@ -5,9 +5,14 @@ import re
 
 from envdoctor.checks import Outcome, check, fail, ok, warn
 from envdoctor.checks.host import is_simulated, login_env
+from envdoctor.collectors.host import HostFacts
 from envdoctor.collectors.shells import ShellFacts
 from envdoctor.probe import Probe
 from envdoctor.recipe import Recipe
+
+# The facts these checks read: `check` collects only what its selected checks need (a
+# test runs every check on a probe cut down to these and expects the same result).
+FACTS = (ShellFacts, HostFacts)
 
 CONVENTIONAL = ("~/.local/bin", "~/bin")
 PROXY_NAME = re.compile(r"(?i)^(http|https|ftp|all|no)_proxy$")
