@@ -53,6 +53,9 @@ class ProbeContext:
     offline: bool = False
     deep: bool = False  # also run the shortest reference run (collector "deep_run")
     timeout: float = 5.0  # per external command / network request
+    # The slower shell facts (each shell's Python versions, the course's activate command
+    # tried): `check --in-job` compares them with the job's; no check reads them.
+    shell_details: bool = False
 
 
 Collector = Callable[[ProbeContext], Any]

@@ -318,7 +318,7 @@ def context_script(recipe: Recipe, target: Target) -> str:
     return _script(recipe_commands(recipe), activation(recipe, target))
 
 
-def _script(commands: tuple[str, ...], activate: str) -> str:
+def _script(commands: tuple[str, ...], activate: str, details: bool = True) -> str:
     names = " ".join(shlex.quote(c) for c in commands)
     lines = [
         START_CMD,
@@ -336,6 +336,10 @@ def _script(commands: tuple[str, ...], activate: str) -> str:
         f"printf '%s\\n' {shlex.quote(ENV_MARK)}",
         "for n in $(compgen -e); do printf '%s=%s\\0' \"$n\" \"${!n}\"; done",
         f"printf '%s\\n' {shlex.quote(MORE_MARK)}",
+    ]
+    if not details:  # `check`: no check reads them, and each costs a Python (or conda) start
+        return "\n".join(lines) + "\n"
+    lines += [
         # `python` as typed (an alias counts: it is what the user gets), python3 from PATH.
         f"printf 'python_version\\t%s\\n' \"$(python {_PY_VERSION} | head -n 1)\"",
         f"printf 'python3_version\\t%s\\n' \"$(command python3 {_PY_VERSION} | head -n 1)\"",
@@ -460,10 +464,12 @@ def _defined_at(target: Target, conda_def: str) -> Location | None:
     return None
 
 
-def run_mode(target: Target, recipe: Recipe, mode: str, timeout: float) -> tuple[ShellMode, Dict[str, str]]:
-    """Start bash the way `mode` starts it, traced, and capture what it sees."""
-    act = activation(recipe, target)
-    done = proc.bash(mode, _script(recipe_commands(recipe), act), env=target.login_env(),
+def run_mode(target: Target, recipe: Recipe, mode: str, timeout: float,
+             details: bool = False) -> tuple[ShellMode, Dict[str, str]]:
+    """Start bash the way `mode` starts it, traced, and capture what it sees (with `details`,
+    also the Python versions and the course's activate command: see ProbeContext)."""
+    act = activation(recipe, target) if details else ""
+    done = proc.bash(mode, _script(recipe_commands(recipe), act, details), env=target.login_env(),
                      cwd=target.home if os.path.isdir(target.home) else None,
                      timeout=timeout + (ACTIVATE_SECONDS if act else 0.0), xtrace=True)
     facts, env = mode_facts(target, mode, done, capture_vars(recipe), bool(act))
@@ -534,7 +540,7 @@ def _login_future(ctx: ProbeContext) -> Future[_Login]:
         while len(_LOGIN) > 8:
             _LOGIN.popitem(last=False)
     try:
-        fut.set_result(run_mode(ctx.target, ctx.recipe, "login", ctx.timeout))
+        fut.set_result(run_mode(ctx.target, ctx.recipe, "login", ctx.timeout, ctx.shell_details))
     except BaseException as exc:  # noqa: BLE001 - handed to every waiter
         fut.set_exception(exc)
     return fut
@@ -560,7 +566,8 @@ def collect_shells(ctx: ProbeContext) -> ShellFacts:
     with ThreadPoolExecutor(max_workers=len(MODES) + 2) as pool:
         # The interactive shell only explains a failing login shell (`bash` inside the session
         # finds conda, ssh does not): started only when the login shell does not find conda.
-        futures = {m: pool.submit(run_mode, t, r, m, ctx.timeout) for m in MODES if m not in ("login", "interactive")}
+        futures = {m: pool.submit(run_mode, t, r, m, ctx.timeout, ctx.shell_details)
+                   for m in MODES if m not in ("login", "interactive")}
         files = {name: read_startup_file(t, name) for name in STARTUP_FILES}
         checks = {name: pool.submit(syntax_check, t.path(name), ctx.timeout)
                   for name, f in files.items() if f.readable}
@@ -572,7 +579,7 @@ def collect_shells(ctx: ProbeContext) -> ShellFacts:
         login = futures["login"].result()[0]
         conda_ok = login.conda_type == "function" or r.environment.kind != "conda"
         if not (login.reached and conda_ok):
-            futures["interactive"] = pool.submit(run_mode, t, r, "interactive", ctx.timeout)
+            futures["interactive"] = pool.submit(run_mode, t, r, "interactive", ctx.timeout, ctx.shell_details)
         modes = {m: futures[m].result()[0] for m in MODES if m in futures}
     files = {name: _with_conda_prefixes(t, f) for name, f in files.items()}
     return ShellFacts(files, login_reads(files), modes, conda, recipe_commands(r))

@@ -120,7 +120,7 @@ def test_the_context_script_in_a_plain_script_gives_what_run_mode_gives(node: No
     node.write(".bashrc", "export PATH=$HOME/tools/bin:$PATH\nexport GROQ_FLAG=1\n" + node.conda_block())
     (node.home / "tools" / "bin").mkdir(parents=True)
     rec = recipe("groq")
-    traced, _ = run_mode(node.target, rec, "interactive", 20)
+    traced, _ = run_mode(node.target, rec, "interactive", 20, details=True)
     script = node.root / "job.sh"
     script.write_text("#!/bin/bash\n. ~/.bashrc\n" + context_script(rec, node.target))
     done = subprocess.run(["bash", str(script)], env=node.target.login_env(), cwd=node.home,
@@ -139,12 +139,26 @@ def test_the_context_script_in_a_plain_script_gives_what_run_mode_gives(node: No
 def test_activate_works_and_gives_the_envs_python(node: Node) -> None:
     """The venv a recipe activates: ok with its Python's version; a missing one: failed."""
     rec = recipe("graphcore")  # source ~/venvs/graphcore/poptorch33_env/bin/activate
-    facts, _ = run_mode(node.target, rec, "batch", 20)
+    facts, _ = run_mode(node.target, rec, "batch", 20, details=True)
     assert facts.reached and facts.activate == "failed" and facts.activated_python == ""
     node.virtualenv("venvs/graphcore/poptorch33_env", sys.executable)
-    facts, _ = run_mode(node.target, rec, "batch", 20)
+    facts, _ = run_mode(node.target, rec, "batch", 20, details=True)
     assert facts.activate == "ok"
     assert facts.activated_python == ".".join(map(str, sys.version_info[:3]))
+
+
+def test_without_details_no_python_and_no_activate_is_started(node: Node) -> None:
+    """`check` asks for no details: each shell starts no Python and tries no activate, but the
+    facts every check reads (environment, PATH, where commands resolve) are all there."""
+    node.virtualenv("venvs/graphcore/poptorch33_env", sys.executable)
+    rec = recipe("graphcore")
+    plain, _ = run_mode(node.target, rec, "batch", 20)
+    full, _ = run_mode(node.target, rec, "batch", 20, details=True)
+    assert plain.reached and not plain.timed_out
+    assert (plain.activate, plain.activated_python, plain.python3_version) == ("", "", "")
+    assert full.activate == "ok" and full.python3_version
+    for name in ("which", "env", "path", "conda_type", "python_type", "module_type", "flags"):
+        assert getattr(plain, name) == getattr(full, name), name
 
 
 def test_shell_facts_round_trip_on_a_real_sim_node(sim_node) -> None:
