@@ -26,12 +26,17 @@ SYSTEM_FIXTURES = {"local_accounts", "students", "slurm_cluster", "slurm_env"}
 
 
 E2E = Path(__file__).resolve().parent / "e2e"
+# Suites that build envdoctor's distributions in the clone (setuptools' build/ and *.egg-info,
+# scripts/build-pyz's build/pyz): one at a time.
+BUILDS = {E2E / "test_dist.py", E2E / "test_pyz.py"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if "slurm" in item.keywords or SYSTEM_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.xdist_group("system"))
+        elif Path(str(item.path)).resolve() in BUILDS:
+            item.add_marker(pytest.mark.xdist_group("build"))
         if E2E in Path(str(item.path)).resolve().parents:
             item.add_marker(pytest.mark.slow)  # every end-to-end suite; `-m "not slow"` is the quick run
     # The slow tests first: pytest-xdist's workers then end together instead of one of them

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
+from nodes import NodeStore
 
 from envdoctor.reports.runs_common import metric_header
 from envdoctor.targets import Target
@@ -18,30 +19,30 @@ from envdoctor.targets import Target
 Cli = Callable[..., "tuple[int, str, str]"]
 
 
-def _node(tmp_path_factory: pytest.TempPathFactory, platform: str) -> Iterator[Target]:
-    builder = pytest.importorskip("envdoctor.targets.sim.builder")
-    root = tmp_path_factory.mktemp(f"sim-{platform}") / "node"
-    yield builder.create(platform, root=str(root), ready=True)
+def _node(node_store: NodeStore, platform: str) -> Iterator[Target]:
+    node = node_store.node(platform, ready=True)
+    yield node
+    node_store.discard(node)
 
 
 @pytest.fixture(scope="module")
-def graphcore_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
-    yield from _node(tmp_path_factory, "graphcore")
+def graphcore_node(node_store: NodeStore) -> Iterator[Target]:
+    yield from _node(node_store, "graphcore")
 
 
 @pytest.fixture(scope="module")
-def sambanova_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
-    yield from _node(tmp_path_factory, "sambanova")
+def sambanova_node(node_store: NodeStore) -> Iterator[Target]:
+    yield from _node(node_store, "sambanova")
 
 
 @pytest.fixture(scope="module")
-def groq_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
-    yield from _node(tmp_path_factory, "groq")
+def groq_node(node_store: NodeStore) -> Iterator[Target]:
+    yield from _node(node_store, "groq")
 
 
 @pytest.fixture(scope="module")
-def cerebras_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
-    yield from _node(tmp_path_factory, "cerebras")
+def cerebras_node(node_store: NodeStore) -> Iterator[Target]:
+    yield from _node(node_store, "cerebras")
 
 
 def _run(cli: Cli, node: Target, platform: str, *args: str) -> dict:
@@ -212,10 +213,10 @@ def test_cerebras_warns_before_a_second_concurrent_job(cli: Cli, cerebras_node: 
     assert "you already have 1 wsjob(s) running" in text and "wsjob-abcdefghijklmnopqrstuv" in text
 
 
-def test_cerebras_r2_3_real_layout_and_job_id_lines(cli: Cli, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_cerebras_r2_3_real_layout_and_job_id_lines(cli: Cli, node_store: NodeStore) -> None:
     """Release_2.3.0 has only the src/cerebras/modelzoo/models/nlp/... layout; its client prints
     `compile job id: wsjob-...` / `execute job id: ...`, which the launcher reads."""
-    node = next(_node_release(tmp_path_factory, "cerebras", "R_2.3.0"))
+    node = next(_node_release(node_store, "cerebras", "R_2.3.0"))
     clone = Path(node.home, "R_2.3.0/modelzoo")
     assert (clone / "src/cerebras/modelzoo/models/nlp/bert/run.py").is_file()
     assert not (clone / "modelzoo").exists() and not (clone / "src/cerebras/modelzoo/cli").exists()
@@ -228,10 +229,8 @@ def test_cerebras_r2_3_real_layout_and_job_id_lines(cli: Cli, tmp_path_factory: 
     assert rec["metrics"]["samples"] == 64 * 20
 
 
-def _node_release(tmp_path_factory: pytest.TempPathFactory, platform: str, release: str) -> Iterator[Target]:
-    builder = pytest.importorskip("envdoctor.targets.sim.builder")
-    root = tmp_path_factory.mktemp(f"sim-{platform}-{release}") / "node"
-    yield builder.create(platform, release=release, root=str(root), ready=True)
+def _node_release(node_store: NodeStore, platform: str, release: str) -> Iterator[Target]:
+    yield node_store.node(platform, release=release, ready=True)
 
 
 def test_run_refuses_when_the_check_fails(cli: Cli, sim_node) -> None:

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any, Callable
 
 import pytest
 
@@ -47,11 +48,9 @@ def todo(platform: str, root: Path) -> list[str]:
     return [s["id"] for s in plan_json(platform, root)["steps"] if s["status"] != "done"]
 
 
-def build(platform: str, root: Path, **kw) -> Path:
-    from envdoctor.targets.sim.builder import create
-
-    create(platform, root=str(root), **kw)
-    return root
+def build(sim_node: Callable[..., Any], platform: str, **kw: Any) -> Path:
+    """A node of this test's own, from the one node builder (tests/nodes.py)."""
+    return Path(sim_node(platform, **kw).root)
 
 
 def inject(root: Path, fault: str) -> None:
@@ -84,8 +83,8 @@ def dotfiles(home: Path) -> dict[str, str]:
 # --- CLI contracts on a fresh groq node ------------------------------------------------
 
 @pytest.fixture(scope="module")
-def fresh_groq(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build("groq", tmp_path_factory.mktemp("groq") / "node")
+def fresh_groq(node_store: Any) -> Path:
+    return Path(node_store.node("groq").root)
 
 
 def test_plan_shows_the_course_commands_and_diffs(fresh_groq: Path) -> None:
@@ -133,8 +132,8 @@ def test_second_setup_waits_for_the_lock(fresh_groq: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("platform", PLATFORMS)
-def test_fresh_node_then_every_fault_heals(platform: str, tmp_path: Path) -> None:
-    root = build(platform, tmp_path / "node")
+def test_fresh_node_then_every_fault_heals(platform: str, sim_node: Callable[..., Any]) -> None:
+    root = build(sim_node, platform)
     done = setup(platform, root, "--yes")
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr
     assert problems(check(platform, root)) == []
@@ -162,8 +161,8 @@ def _allowed(fault: str) -> set[str]:
 # --- check --fix ---------------------------------------------------------------------
 
 @pytest.mark.slow
-def test_check_fix_dry_run_then_fix(tmp_path: Path) -> None:
-    root = build("graphcore", tmp_path / "node", ready=True, faults=("repo-wrong-tag",))
+def test_check_fix_dry_run_then_fix(sim_node: Callable[..., Any]) -> None:
+    root = build(sim_node, "graphcore", ready=True, faults=("repo-wrong-tag",))
     args = ("check", "graphcore", "--target", "sim", "--sim-root", str(root), "--offline", "--fix")
     dry = envdoctor(*args, "--dry-run")
     assert dry.returncode == 1
@@ -177,8 +176,8 @@ def test_check_fix_dry_run_then_fix(tmp_path: Path) -> None:
 # --- kill -9 at many points -------------------------------------------------------------
 
 @pytest.mark.slow
-def test_setup_killed_at_many_points_converges(tmp_path: Path) -> None:
-    root = build("groq", tmp_path / "node")
+def test_setup_killed_at_many_points_converges(sim_node: Callable[..., Any]) -> None:
+    root = build(sim_node, "groq")
     home = root / "home" / json.loads((root / "sim.json").read_text())["user"]
     (home / ".bashrc").write_text((home / ".bashrc").read_text() + "# my own line, keep it\nalias gs='git status'\n")
     original = dotfiles(home)
@@ -227,9 +226,9 @@ def _assert_intact(home: Path, original: dict[str, str]) -> None:
     assert not list(home.glob(".*.envdoctor-tmp.*")), "a temporary file was left behind"
 
 
-def test_ctrl_c_says_where_setup_stopped_and_how_to_resume(tmp_path: Path) -> None:
+def test_ctrl_c_says_where_setup_stopped_and_how_to_resume(sim_node: Callable[..., Any]) -> None:
     """Ctrl-C during a step: exit 130, where it stopped, and the exact command to resume with."""
-    root = build("groq", tmp_path / "node")
+    root = build(sim_node, "groq")
     proc = subprocess.Popen([sys.executable, "-m", "envdoctor", "setup", "groq", "--target", "sim", "--sim-root",
                              str(root), "--yes"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             stdin=subprocess.DEVNULL)
