@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,12 +11,10 @@ from envdoctor.diagnose import CheckOptions
 from envdoctor.injob import add_in_job
 from envdoctor.recipe import catalog
 from envdoctor.results import Report
-from envdoctor.targets import SimTarget, Target
+from envdoctor.targets import SimTarget, Target, open_sim
 
 if TYPE_CHECKING:
     from envdoctor.collectors.shells import ShellMode
-
-STANDIN = Path(__file__).resolve().parents[1] / "envdoctor/targets/sim/payload/standins/scheduler.py"
 
 # The classic: everything the student set up sits after the interactive guard of ~/.bashrc.
 BASHRC = """# .bashrc
@@ -29,29 +26,18 @@ conda() {{ echo "conda 24.1.0 (shell function)"; }}
 """
 
 
-def _mini_node(tmp_path: Path, platform: str, hostname: str) -> Target:
-    """Just enough of a simulated node for the scheduler stand-ins (no builder needed)."""
-    root = tmp_path / f"node-{platform}"
-    user = "student"
-    home = root / "home" / user
-    (home / "tools" / "bin").mkdir(parents=True)
-    (root / "etc").mkdir()
-    sub = "pbs" if platform == "groq" else "slurm"
-    bindir = root / "opt" / sub / "bin"
-    bindir.mkdir(parents=True)
-    (root / "etc" / "bashrc").write_text(f"export PATH={bindir}:$PATH\n")
-    (home / ".bash_profile").write_text("[ -f ~/.bashrc ] && . ~/.bashrc\n")
-    (home / ".bashrc").write_text(BASHRC.format(root=root))
-    meta = {"schema": "envdoctor/sim@1", "platform": platform, "release": "x", "user": user, "hostname": hostname,
-            "mapped_roots": ["software", "opt", "usr", "data", "etc"], "faults": [], "ready": False}
+def _mini_node(sim_node, platform: str, hostname: str) -> Target:
+    """A fresh node of the platform (the one node builder), on host `hostname`, whose ~/.bashrc
+    is the classic above."""
+    node = sim_node(platform)
+    root = Path(node.root)
+    meta = json.loads((root / "sim.json").read_text())
+    meta["hostname"] = hostname
     (root / "sim.json").write_text(json.dumps(meta))
-    text = STANDIN.read_text().replace("@SIM_ROOT@", str(root)).replace("@PBS_SERVER@", "groq-r01-co") \
-        .replace("@LOGIN_PATTERNS@", json.dumps(["groq-login-0*"])).replace("@PARTITION@", "debug")
-    names = ("qsub", "qstat", "qdel") if sub == "pbs" else ("sbatch", "squeue", "scancel", "sinfo", "srun")
-    for name in names:
-        (bindir / name).write_text(f"#!{sys.executable}\n{text}")
-        (bindir / name).chmod(0o755)
-    return SimTarget(str(home), user, hostname, str(root), meta)
+    home = Path(node.home)
+    (home / "tools" / "bin").mkdir(parents=True)
+    (home / ".bashrc").write_text(BASHRC.format(root=root))
+    return open_sim(str(root))
 
 
 def _empty_report(platform: str, target: Target) -> Report:
@@ -62,8 +48,8 @@ def _by_id(report: Report) -> dict:
     return {r.id: r for r in report.results}
 
 
-def test_pbs_job_misses_what_follows_the_interactive_guard(tmp_path: Path) -> None:
-    target = _mini_node(tmp_path, "groq", "groq-r01-gn-01")
+def test_pbs_job_misses_what_follows_the_interactive_guard(sim_node) -> None:
+    target = _mini_node(sim_node, "groq", "groq-r01-gn-01")
     recipe = catalog().get("groq")
     got = _by_id(add_in_job(_empty_report("groq", target), recipe, target, CheckOptions("groq", in_job=True)))
     assert got["injob.submit"].status.value == "ok", got["injob.submit"]
@@ -75,8 +61,8 @@ def test_pbs_job_misses_what_follows_the_interactive_guard(tmp_path: Path) -> No
     assert got["injob.env.home"].status.value == "ok"
 
 
-def test_pbs_refuses_a_login_node(tmp_path: Path) -> None:
-    target = _mini_node(tmp_path, "groq", "groq-login-01")
+def test_pbs_refuses_a_login_node(sim_node) -> None:
+    target = _mini_node(sim_node, "groq", "groq-login-01")
     got = _by_id(add_in_job(_empty_report("groq", target), catalog().get("groq"), target, CheckOptions("groq")))
     sub = got["injob.submit"]
     assert sub.status.value == "fail" and "login nodes" in sub.why
@@ -84,9 +70,9 @@ def test_pbs_refuses_a_login_node(tmp_path: Path) -> None:
 
 
 @pytest.mark.slurm
-def test_slurm_job_loses_shell_functions_but_keeps_exports(tmp_path: Path, slurm_env) -> None:
+def test_slurm_job_loses_shell_functions_but_keeps_exports(sim_node, slurm_env) -> None:
     """A Slurm job inherits exported variables, not functions: conda differs, PATH does not."""
-    target = _mini_node(tmp_path, "sambanova", "sn30-r1-h1")
+    target = _mini_node(sim_node, "sambanova", "sn30-r1-h1")
     rep = add_in_job(_empty_report("sambanova", target), catalog().get("sambanova"), target,
                      CheckOptions("sambanova", in_job=True, nodes="all"))
     got = _by_id(rep)
