@@ -45,9 +45,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def node_store(tmp_path_factory: pytest.TempPathFactory) -> NodeStore:
+def node_store(tmp_path_factory: pytest.TempPathFactory, _virtualenv_seed_cache: str) -> NodeStore:
     """Simulated nodes built once per kind by envdoctor's builder (tests/nodes.py)."""
-    return NodeStore(_shared_dir(tmp_path_factory, "nodes"))
+    base = _shared_dir(tmp_path_factory, "nodes")
+    state = base / ".state"  # the builder's XDG directories (nothing of a test's own)
+    shared = {**SHARED_ENV, "VIRTUALENV_OVERRIDE_APP_DATA": _virtualenv_seed_cache,
+              "XDG_STATE_HOME": str(state / "state"), "XDG_DATA_HOME": str(state / "data"),
+              "XDG_CACHE_HOME": str(state / "cache"), "ENVDOCTOR_SIM_HOME": str(state / "sims")}
+    return NodeStore(base, shared)
 
 
 @pytest.fixture(scope="session")
@@ -59,6 +64,12 @@ def _virtualenv_seed_cache(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(path)
 
 
+# Every test's environment has these (and XDG directories of its own); so does every simulated node's build.
+SHARED_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "envdoctor tests", "GIT_AUTHOR_EMAIL": "tests@envdoctor.invalid",
+              "GIT_COMMITTER_NAME": "envdoctor tests", "GIT_COMMITTER_EMAIL": "tests@envdoctor.invalid",
+              "VIRTUALENV_NO_DOWNLOAD": "1", "VIRTUALENV_NO_PERIODIC_UPDATE": "1"}
+
+
 @pytest.fixture(autouse=True)
 def _isolated_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
                     _virtualenv_seed_cache: str) -> None:
@@ -68,13 +79,8 @@ def _isolated_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     monkeypatch.setenv("XDG_DATA_HOME", str(state / "data"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(state / "cache"))
     monkeypatch.setenv("ENVDOCTOR_SIM_HOME", str(state / "sims"))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    monkeypatch.setenv("GIT_AUTHOR_NAME", "envdoctor tests")
-    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "tests@envdoctor.invalid")
-    monkeypatch.setenv("GIT_COMMITTER_NAME", "envdoctor tests")
-    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "tests@envdoctor.invalid")
-    monkeypatch.setenv("VIRTUALENV_NO_DOWNLOAD", "1")
-    monkeypatch.setenv("VIRTUALENV_NO_PERIODIC_UPDATE", "1")
+    for name, value in SHARED_ENV.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("VIRTUALENV_OVERRIDE_APP_DATA", _virtualenv_seed_cache)
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.delenv("FORCE_COLOR", raising=False)

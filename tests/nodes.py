@@ -13,22 +13,33 @@ replacement keeps even .pyc files and sizes valid, and the rewritten file keeps 
 tests/test_nodes.py checks that a copy answers `check` exactly as a node built in place does.
 
 Under pytest-xdist the workers share the templates (a file lock per kind of node), so each
-kind is built once per run, not once per worker.
+kind is built once per run, not once per worker. A template does not depend on which test
+asked first: it is built in the environment the session started with (plus the settings of
+tests/conftest.py's _isolated_state that every test shares), and the environment variables
+the builder reads are part of the kind.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from filelock import FileLock
 
 from envdoctor.targets import Target, open_sim
+
+# The environment the test session started in (this module is imported when tests/conftest.py
+# is, before any test changes anything).
+SESSION_ENV = dict(os.environ)
+# What the builder reads from the environment besides HOME and PATH: part of a node's kind.
+BUILDER_ENV = ("SLURM_CONF", "ENVDOCTOR_RECIPES", "ENVDOCTOR_RECIPE_PATH", "ENVDOCTOR_SIM_DOWNLOADS",
+               "ENVDOCTOR_SIM_IPUS", "ENVDOCTOR_SIM_RDUS", "ENVDOCTOR_WHEEL_CACHE")
 
 
 @dataclass(frozen=True)
@@ -40,7 +51,8 @@ class Kind:
     ready: bool = False
     faults: Tuple[str, ...] = ()
     user: Optional[str] = None
-    slurm_conf: str = ""
+    env: Tuple[Tuple[str, str], ...] = field(
+        default_factory=lambda: tuple((k, os.environ[k]) for k in BUILDER_ENV if k in os.environ))
 
     def slug(self) -> str:
         digest = hashlib.sha1(repr(self).encode()).hexdigest()[:10]
@@ -57,16 +69,17 @@ class Template:
 class NodeStore:
     """Templates under `base` (shared by xdist workers), copies beside them."""
 
-    def __init__(self, base: Path) -> None:
+    def __init__(self, base: Path, shared_env: Mapping[str, str]) -> None:
         self.base = base
         base.mkdir(parents=True, exist_ok=True)
+        self.shared_env = dict(shared_env)
         self._known: Dict[Kind, Template] = {}
 
     # --- the API ---------------------------------------------------------------------------
     def node(self, platform: str, *, ready: bool = False, faults: Sequence[str] = (), release: Optional[str] = None,
              user: Optional[str] = None) -> Target:
         """A node of its own (a copy of the kind's template); `discard(target)` removes it."""
-        kind = Kind(platform, release, ready, tuple(faults), user, os.environ.get("SLURM_CONF", ""))
+        kind = Kind(platform, release, ready, tuple(faults), user)
         template = self._template(kind)
         root = Path(tempfile.mkdtemp(prefix=kind.slug() + "-", dir=self.base))
         _copy(template, root)
@@ -94,13 +107,42 @@ class NodeStore:
         self._known[kind] = template
         return template
 
-    def _build(self, kind: Kind, record: Path) -> None:
+    def place(self, kind: Kind) -> Path:
+        """An empty directory beside the copies, its path as long as theirs."""
+        return Path(tempfile.mkdtemp(prefix=kind.slug() + "-", dir=self.base))
+
+    @contextlib.contextmanager
+    def build_env(self, kind: Kind) -> Iterator[None]:
+        """The session's starting environment, the shared test settings and the kind's own
+        variables; the builder's cache of this machine's interpreters is read afresh in it."""
+        from envdoctor.targets.sim import interpreters
+
+        saved = dict(os.environ)
+        os.environ.clear()
+        os.environ.update({**SESSION_ENV, **self.shared_env, **dict(kind.env)})
+        for name in BUILDER_ENV:
+            if name not in dict(kind.env):
+                os.environ.pop(name, None)
+        interpreters._CACHE = None
+        try:
+            yield
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+            interpreters._CACHE = None
+
+    def build(self, kind: Kind, root: Path) -> Target:
+        """builder.create of `kind` at `root`, in the environment every template is built in."""
         from envdoctor.targets.sim.builder import create
 
-        root = Path(tempfile.mkdtemp(prefix=kind.slug() + "-", dir=self.base))
+        with self.build_env(kind):
+            return create(kind.platform, release=kind.release, root=str(root), ready=kind.ready, faults=kind.faults,
+                          user=kind.user)
+
+    def _build(self, kind: Kind, record: Path) -> None:
+        root = self.place(kind)
         try:
-            create(kind.platform, release=kind.release, root=str(root), ready=kind.ready, faults=kind.faults,
-                   user=kind.user)
+            self.build(kind, root)
         except Exception as exc:
             record.write_text(json.dumps({"error": f"{type(exc).__name__}: {exc}"}), encoding="utf-8")
             raise
