@@ -38,7 +38,7 @@ SIM_ROOT = typer.Option(None, "--sim-root", help="Directory of the simulated nod
 RELEASE = typer.Option(None, "--release", "-r", help="Recipe release (default: the current one).")
 JSON = typer.Option(False, "--json", help="Print JSON for tools instead of text.")
 PLATFORM = typer.Argument(..., metavar="PLATFORM",
-                          help="cerebras, sambanova, graphcore or groq (see `envdoctor platforms`).")
+                          help="A platform from `envdoctor platforms` (a recipe's platform: cerebras, groq, ...).")
 
 
 def _version(value: bool) -> None:

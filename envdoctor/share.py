@@ -47,28 +47,10 @@ def safe_name(name: str, fallback: str = "unknown") -> str:
 
 
 def redacted(data: dict[str, Any]) -> dict[str, Any]:
-    """The report with secrets masked (envdoctor.redact when present; see below)."""
-    try:
-        from envdoctor.redact import redact_mapping
-    except ImportError:  # redact.py is written by another engineer; fall back to a local pass
-        return _fallback_redact(data)
+    """The report with secrets masked (the one redactor every output path ends with)."""
+    from envdoctor.redact import redact_mapping
+
     return redact_mapping(data)
-
-
-_SECRET_URL = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<cred>[^/@\s:]+(:[^/@\s]*)?)@", re.I)
-_SECRET_KV = re.compile(r"(?i)\b(token|password|passwd|secret|api[_-]?key|access[_-]?key)(\s*[=:]\s*)(\S+)")
-
-
-def _fallback_redact(value: Any) -> Any:
-    """Masks credentials in URLs and `token=...`-style pairs; used only until envdoctor.redact lands."""
-    if isinstance(value, dict):
-        return {k: _fallback_redact(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_fallback_redact(v) for v in value]
-    if isinstance(value, str):
-        value = _SECRET_URL.sub(lambda m: m.group("scheme") + "***@", value)
-        return _SECRET_KV.sub(lambda m: m.group(1) + m.group(2) + "***", value)
-    return value
 
 
 def user_name(uid: int) -> str:
