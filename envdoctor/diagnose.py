@@ -68,7 +68,7 @@ def diagnose(recipe: Recipe, target: Target, opts: CheckOptions, probe: Probe | 
         # The probe's shells start first; the redactor compiles its patterns while they run.
         probing = None if probe is not None else \
             pool.submit(collect, ProbeContext(target, recipe, offline=opts.offline, deep=opts.deep,
-                                                shell_details=opts.in_job), only)
+                                                details=opts.in_job), only)
         import envdoctor.redact  # noqa: F401 - compiles its patterns now, not after the probe
         found = probing.result() if probing is not None else probe
     assert found is not None

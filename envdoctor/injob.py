@@ -63,7 +63,7 @@ def login_facts(recipe: Recipe, target: Target, probe: Probe | None = None) -> t
     from envdoctor.probe import MissingFacts, ProbeContext, collect
 
     if probe is None or "shells" not in probe.facts:  # `check --only disk. --in-job` collected no shells
-        probe = collect(ProbeContext(target, recipe, offline=True, shell_details=True), only=("shells",))
+        probe = collect(ProbeContext(target, recipe, offline=True, details=True), only=("shells",))
     try:
         login = probe.of(ShellFacts).modes.get("login")
     except MissingFacts as exc:

@@ -53,9 +53,10 @@ class ProbeContext:
     offline: bool = False
     deep: bool = False  # also run the shortest reference run (collector "deep_run")
     timeout: float = 5.0  # per external command / network request
-    # The slower shell facts (each shell's Python versions, the course's activate command
-    # tried): `check --in-job` compares them with the job's; no check reads them.
-    shell_details: bool = False
+    # Facts only views read, slow to gather: each shell's Python versions and the course's
+    # activate command tried (`check --in-job` compares them with the job's), each clone's
+    # `git describe` and `git status` (snapshot). No check reads them, so `check` skips them.
+    details: bool = False
 
 
 Collector = Callable[[ProbeContext], Any]

@@ -80,7 +80,7 @@ def collect(target: Target, recipe: Optional[Recipe], *, with_checks: bool = Fal
     from envdoctor.probe import ProbeContext, collect as collect_probe
 
     only = () if with_checks and recipe is not None else COLLECTORS
-    return collect_probe(ProbeContext(target, recipe or generic_recipe(), offline=True, shell_details=True), only=only)
+    return collect_probe(ProbeContext(target, recipe or generic_recipe(), offline=True, details=True), only=only)
 
 
 def build(target: Target, recipe: Recipe | None, *, anonymize: bool = False,

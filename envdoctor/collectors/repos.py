@@ -89,7 +89,7 @@ def origin_url(git_dir: str) -> str:
     return ""
 
 
-def repo_facts(target: Target, repo: Repo, timeout: float) -> Clone:
+def repo_facts(target: Target, repo: Repo, timeout: float, details: bool = True) -> Clone:
     dest = target.path(repo.dest)
     base: Dict[str, Any] = {"name": repo.name, "display": repo.dest, "exists": os.path.isdir(dest),
                             "is_git": False, "ref": repo.ref, "ref_kind": repo.ref_kind}
@@ -114,9 +114,11 @@ def repo_facts(target: Target, repo: Repo, timeout: float) -> Clone:
     with ThreadPoolExecutor(max_workers=4) as pool:
         head_f = pool.submit(git, "log", "-1", "--format=%H%x00%D", "HEAD")
         ref_f = pool.submit(git, "rev-parse", "--verify", "-q", ref)
-        describe_f = pool.submit(git, "describe", "--tags", "--always")
-        status_f = pool.submit(git, "status", "--porcelain", "--untracked-files=normal")
-        head, ref_done, describe, status = head_f.result(), ref_f.result(), describe_f.result(), status_f.result()
+        # describe and status (which walks the whole tree) only for views: no check reads them.
+        describe_f = pool.submit(git, "describe", "--tags", "--always") if details else None
+        status_f = pool.submit(git, "status", "--porcelain", "--untracked-files=normal") if details else None
+        head, ref_done = head_f.result(), ref_f.result()
+        describe, status = (f.result() if f is not None else None for f in (describe_f, status_f))
     if head.ok:
         commit, _, decor = head.stdout.strip().partition("\0")
         parts = [d.strip() for d in decor.split(",") if d.strip()]
@@ -125,11 +127,11 @@ def repo_facts(target: Target, repo: Repo, timeout: float) -> Clone:
                     branch=branch, detached=not branch)
     else:
         base["git_error"] = head.describe() if not head.missing else "git is not installed"
-    lines = status.stdout.splitlines() if status.ok else []
+    lines = status.stdout.splitlines() if status is not None and status.ok else []
     return Clone(**base, ref_commit=ref_done.stdout.strip() if ref_done.ok else "",
                  required_files={f: os.path.exists(os.path.join(dest, f)) for f in repo.required_files},
                  setup_py_version=_setup_py_version(dest) if repo.vendor_package else "",
-                 describe=describe.stdout.strip() if describe.ok else "",
+                 describe=describe.stdout.strip() if describe is not None and describe.ok else "",
                  modified=tuple(sorted(ln[3:] for ln in lines if not ln.startswith("??"))[:MAX_MODIFIED]),
                  untracked=sum(1 for ln in lines if ln.startswith("??")))
 
@@ -157,5 +159,5 @@ def collect_repos(ctx: ProbeContext) -> ReposFacts:
     if not repos:
         return ReposFacts()
     with ThreadPoolExecutor(max_workers=len(repos)) as pool:
-        futures = {r.name: pool.submit(repo_facts, ctx.target, r, ctx.timeout) for r in repos}
+        futures = {r.name: pool.submit(repo_facts, ctx.target, r, ctx.timeout, ctx.details) for r in repos}
         return ReposFacts({name: f.result() for name, f in futures.items()})

@@ -540,7 +540,7 @@ def _login_future(ctx: ProbeContext) -> Future[_Login]:
         while len(_LOGIN) > 8:
             _LOGIN.popitem(last=False)
     try:
-        fut.set_result(run_mode(ctx.target, ctx.recipe, "login", ctx.timeout, ctx.shell_details))
+        fut.set_result(run_mode(ctx.target, ctx.recipe, "login", ctx.timeout, ctx.details))
     except BaseException as exc:  # noqa: BLE001 - handed to every waiter
         fut.set_exception(exc)
     return fut
@@ -566,7 +566,7 @@ def collect_shells(ctx: ProbeContext) -> ShellFacts:
     with ThreadPoolExecutor(max_workers=len(MODES) + 2) as pool:
         # The interactive shell only explains a failing login shell (`bash` inside the session
         # finds conda, ssh does not): started only when the login shell does not find conda.
-        futures = {m: pool.submit(run_mode, t, r, m, ctx.timeout, ctx.shell_details)
+        futures = {m: pool.submit(run_mode, t, r, m, ctx.timeout, ctx.details)
                    for m in MODES if m not in ("login", "interactive")}
         files = {name: read_startup_file(t, name) for name in STARTUP_FILES}
         checks = {name: pool.submit(syntax_check, t.path(name), ctx.timeout)
@@ -579,7 +579,7 @@ def collect_shells(ctx: ProbeContext) -> ShellFacts:
         login = futures["login"].result()[0]
         conda_ok = login.conda_type == "function" or r.environment.kind != "conda"
         if not (login.reached and conda_ok):
-            futures["interactive"] = pool.submit(run_mode, t, r, "interactive", ctx.timeout, ctx.shell_details)
+            futures["interactive"] = pool.submit(run_mode, t, r, "interactive", ctx.timeout, ctx.details)
         modes = {m: futures[m].result()[0] for m in MODES if m in futures}
     files = {name: _with_conda_prefixes(t, f) for name, f in files.items()}
     return ShellFacts(files, login_reads(files), modes, conda, recipe_commands(r))
