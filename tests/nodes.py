@@ -21,6 +21,7 @@ the builder reads are part of the kind.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -142,12 +143,37 @@ class NodeStore:
     def _build(self, kind: Kind, record: Path) -> None:
         root = self.place(kind)
         try:
-            self.build(kind, root)
+            if kind.faults:
+                self._with_faults(kind, root)
+            else:
+                self.build(kind, root)
         except Exception as exc:
             record.write_text(json.dumps({"error": f"{type(exc).__name__}: {exc}"}), encoding="utf-8")
             raise
         rewrite, relink = _naming(root)
         record.write_text(json.dumps({"root": str(root), "rewrite": rewrite, "relink": relink}), encoding="utf-8")
+
+
+    def _with_faults(self, kind: Kind, root: Path) -> None:
+        """A node with faults: a copy of the template without them, then the faults applied as
+        builder.create applies them after its --ready step (the same fault code, same order),
+        so the course's commands run once per platform, not once per fault."""
+        from envdoctor.recipe import catalog
+        from envdoctor.targets.sim import faults as fault_mod
+        from envdoctor.targets.sim.node import SimNode
+
+        with self.build_env(kind):
+            recipe = catalog().get(kind.platform, kind.release)
+            chosen = fault_mod.resolve(recipe, kind.faults)
+        ready = kind.ready or any(f.base == "ready" for f in chosen)
+        _copy(self._template(dataclasses.replace(kind, ready=ready, faults=())), root)
+        with self.build_env(kind):
+            node = SimNode(root, recipe, json.loads((root / "sim.json").read_text(encoding="utf-8")))
+            fault_mod.check_injectable(node, chosen)
+            for fault in chosen:
+                fault.apply(node)
+                node.meta["faults"].append(fault.name)
+            node.save_meta()
 
 
 def _walk(root: Path) -> Iterator[Tuple[Path, bool]]:
