@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -63,6 +62,8 @@ class RealTarget(TargetBase):
         return False  # a Globus sign-in needs the person, their browser and a pasted code
 
     def http_proxies(self) -> dict[str, str]:
+        import urllib.request  # 30 ms of imports (http, email, ssl): only when proxies are asked
+
         return dict(urllib.request.getproxies())  # the environment's, as any client here
 
     # --- facts and the command line -------------------------------------------------------
