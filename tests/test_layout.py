@@ -17,7 +17,7 @@ CROSS_CUTTING = ("e2e", "hardening")
 META = {"test_layout.py"}  # this file: it tests the tests
 NOT_MODULES = {"payload", "__pycache__"}  # data shipped to simulated nodes, not envdoctor's code
 # A ratchet: modules with a mirrored test file may grow, never shrink (raise it when they grow).
-MIRRORED_AT_LEAST = 58
+MIRRORED_AT_LEAST = 80
 
 
 def _test_files() -> Iterator[Path]:
