@@ -77,17 +77,7 @@ def login_facts(recipe: Recipe, target: Target, probe: Probe | None = None) -> t
 def typed_env(target: Target) -> dict[str, str]:
     """The environment a job is submitted from: the student's shell. Real target: envdoctor's
     own (it was started from that shell); simulated node: its interactive login shell's."""
-    if not target.root:
-        return dict(os.environ)
-    r = proc.bash("login", "env -0", env=target.login_env(), cwd=target.home, timeout=60)
-    env = dict(item.split("=", 1) for item in r.stdout.split("\0") if "=" in item)
-    if not env:
-        env = target.login_env()
-    # What reaches the real scheduler from this machine (the simulated node's stand-ins exec it).
-    for key in ("SLURM_CONF", "MUNGE_SOCKET", "XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
-        if key in os.environ:
-            env.setdefault(key, os.environ[key])
-    return env
+    return target.typed_env()
 
 
 # --- the scheduler ---------------------------------------------------------------------
@@ -157,9 +147,7 @@ def job_script(recipe: Recipe, target: Target, opts: CheckOptions, job: Job, ids
     if ids:
         pkg_parent = shlex.quote(str(Path(__file__).resolve().parent.parent))
         argv = [sys.executable, "-m", "envdoctor", "check", recipe.platform, "--json", "--offline",
-                "--release", recipe.release, "--target", target.name]
-        if target.root:
-            argv += ["--sim-root", target.root]
+                "--release", recipe.release, *target.cli_argv()]
         for i in ids:
             argv += ["--only", i]
         lines.append(f"PYTHONPATH={pkg_parent}${{PYTHONPATH:+:$PYTHONPATH}} {shlex.join(argv)} "

@@ -435,10 +435,10 @@ def guess_recipe(target: Target) -> Recipe | None:
     from envdoctor.recipe import catalog
 
     cat = catalog()
-    # TODO(target): Target.built_for() once targets have it.
-    if target.root and target.meta.get("platform"):
+    built = target.built_for()
+    if built:
         try:
-            return cat.get(str(target.meta["platform"]), target.meta.get("release"))
+            return cat.get(*built)
         except UsageError:
             return None
     for r in cat.recipes:
