@@ -3,7 +3,7 @@
 A target is where the work happens: `RealTarget` (targets/real.py) is this machine as it is,
 `SimTarget` (targets/sim/target.py) a simulated node opened from its directory. Every way the
 two differ is a method of the protocol, so that no caller outside `envdoctor.targets` decides
-anything by asking which one it holds (tests/targets/test_protocol.py greps for that).
+anything by asking which one it holds (tests/targets/test_targets_protocol.py greps for that).
 """
 from __future__ import annotations
 
