@@ -30,6 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.write(text)
             return 0
 
+    _start_check_early(args)
     from envdoctor.errors import run_guarded
 
     if args[:1] == ["--install-completion"]:  # not typer's: it rewrites ~/.bashrc whole (commands/completion.py)
@@ -49,6 +50,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         return call() if help_key is None else _render_help(call, help_key)
 
     return run_guarded(_app)
+
+
+# `envdoctor check` options (cli.check) with a value (-> where it goes; None: not needed here)
+# and without. Anything else (--only, --in-job, a typo, a new option) and no early start is made.
+_CHECK_VALUES = {"--release": "release", "-r": "release", "--target": "target", "--sim-root": "sim_root",
+                 "--junit": None, "--nodes": None, "--share": None}
+_CHECK_FLAGS = {"--json", "--offline", "-v", "--verbose", "--fix", "--dry-run", "--yes", "-y", "--deep"}
+
+
+def _start_check_early(args: list[str]) -> None:
+    """`envdoctor check PLATFORM ...`: start the probe's login shell before typer and the
+    checks are imported (diagnose.start_early). typer still parses and validates the
+    command line; a command line this simple reading does not follow just starts nothing."""
+    if args[:1] != ["check"]:
+        return
+    found: dict[str, str | None] = {"release": None, "target": "real", "sim_root": None}
+    platform = None
+    rest = iter(args[1:])
+    for arg in rest:
+        name, eq, value = arg.partition("=")
+        if name in _CHECK_VALUES:
+            value = value if eq else next(rest, "")
+            key = _CHECK_VALUES[name]
+            if not value:
+                return
+            if key:
+                found[key] = value
+        elif arg in _CHECK_FLAGS:
+            continue
+        elif arg.startswith("-") or platform is not None:
+            return
+        else:
+            platform = arg
+    if platform:
+        from envdoctor.diagnose import start_early
+
+        start_early(platform, found["release"], found["target"] or "real", found["sim_root"])
 
 
 def _help_key(args: list[str]) -> str | None:

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envdoctor.errors import UsageError
-from envdoctor.recipe import Recipe
+from envdoctor.recipe import Recipe, catalog
 from envdoctor.results import CheckResult, Report
-from envdoctor.targets import Target
+from envdoctor.targets import Target, open_target
 
 if TYPE_CHECKING:
     from envdoctor.probe import Probe
@@ -39,6 +39,30 @@ class CheckOptions:
     in_job: bool = False
     nodes: str | None = None
     share: Path | None = None
+
+
+def recipe_and_target(platform: str, release: str | None, target: str, sim_root: str | None) -> tuple[Recipe, Target]:
+    recipe = catalog().get(platform, release)
+    tgt = open_target(target, platform, sim_root)
+    built = tgt.built_for()
+    if built and built[1] and release is None:
+        # A simulated node is built for one release; check it against that release.
+        recipe = catalog().get(platform, built[1])
+    return recipe, tgt
+
+
+def start_early(platform: str, release: str | None, target: str, sim_root: str | None) -> None:
+    """Start the probe's login shell now, before the command line and the checks are even
+    imported (`envdoctor check`'s entry point calls this): it is the probe's longest chain,
+    and envdoctor's own start-up then runs while it does. Anything wrong here is left for
+    the command itself to report; this only saves time."""
+    try:
+        recipe, tgt = recipe_and_target(platform, release, target, sim_root)
+        from envdoctor.collectors import shells
+
+        shells.start_early(tgt, recipe)
+    except Exception:  # noqa: BLE001 - the command reports the same problem properly
+        return
 
 
 def build_report(recipe: Recipe, target: Target, opts: CheckOptions, probe: Probe | None = None) -> Report:

@@ -92,8 +92,11 @@ def collectors() -> dict[str, Collector]:
 
 
 def names_of(wanted: Iterable[Type[Facts]]) -> tuple[str, ...]:
-    """The collectors that produce the facts types `wanted` (after they are imported)."""
-    collectors()
+    """The collectors that produce the facts types `wanted` (a facts type is defined in its
+    collector's module, so they are registered already; the others are imported only if not)."""
+    wanted = tuple(wanted)
+    if any(k not in _NAMES for k in wanted):
+        collectors()
     missing = [k.__name__ for k in wanted if k not in _NAMES]
     if missing:
         raise TypeError(f"no collector registered for {', '.join(missing)}")
@@ -164,7 +167,10 @@ class Probe:
 
 def collect(ctx: ProbeContext, only: tuple[str, ...] = ()) -> Probe:
     """Run every collector (or `only` these) concurrently; a crash is recorded, not raised."""
-    chosen = {k: v for k, v in collectors().items() if not only or k in only}
+    # `only` names registered collectors (check's: their modules are imported with the checks'
+    # facts types), so the snapshot's collectors are not even imported for a check.
+    known = _COLLECTORS if only and all(k in _COLLECTORS for k in only) else collectors()
+    chosen = {k: v for k, v in known.items() if not only or k in only}
     started = time.monotonic()
     facts: dict[str, Any] = {}
     timings: dict[str, int] = {}

@@ -530,11 +530,38 @@ _LOGIN: OrderedDict[int, tuple[weakref.ref[ProbeContext], Future[_Login]]] = Ord
 _LOGIN_LOCK = threading.Lock()
 
 
+_EARLY: dict[tuple[str, str, str, float], Future[_Login]] = {}  # login shells started before their probe
+
+
+def _early_key(target: Target, recipe: Recipe, timeout: float) -> tuple[str, str, str, float]:
+    return repr(target), recipe.platform, recipe.release, timeout
+
+
+def start_early(target: Target, recipe: Recipe, timeout: float = ProbeContext.timeout) -> None:
+    """Start the login shell of a probe that is about to be made (without details), in a
+    thread of its own; that probe's shells and sdk collectors then wait for this one."""
+    fut: Future[_Login] = Future()
+    with _LOGIN_LOCK:
+        _EARLY[_early_key(target, recipe, timeout)] = fut
+
+    def run() -> None:
+        try:
+            fut.set_result(run_mode(target, recipe, "login", timeout))
+        except BaseException as exc:  # noqa: BLE001 - handed to the probe that claims it
+            fut.set_exception(exc)
+
+    threading.Thread(target=run, name="envdoctor-early-login", daemon=True).start()
+
+
 def _login_future(ctx: ProbeContext) -> Future[_Login]:
     with _LOGIN_LOCK:
         entry = _LOGIN.get(id(ctx))
         if entry is not None and entry[0]() is ctx:
             return entry[1]
+        early = None if ctx.details else _EARLY.pop(_early_key(ctx.target, ctx.recipe, ctx.timeout), None)
+        if early is not None:
+            _LOGIN[id(ctx)] = (weakref.ref(ctx), early)
+            return early
         fut: Future[_Login] = Future()
         _LOGIN[id(ctx)] = (weakref.ref(ctx), fut)
         while len(_LOGIN) > 8:

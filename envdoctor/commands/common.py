@@ -4,20 +4,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from envdoctor.diagnose import recipe_and_target  # noqa: F401 - re-exported: every command starts with it
 from envdoctor.errors import UsageError
 from envdoctor.files import write_text_atomic  # noqa: F401 - re-exported: the commands write files with it
-from envdoctor.recipe import Recipe, catalog
-from envdoctor.targets import Target, open_target
-
-
-def recipe_and_target(platform: str, release: str | None, target: str, sim_root: str | None) -> tuple[Recipe, Target]:
-    recipe = catalog().get(platform, release)
-    tgt = open_target(target, platform, sim_root)
-    built = tgt.built_for()
-    if built and built[1] and release is None:
-        # A simulated node is built for one release; check it against that release.
-        recipe = catalog().get(platform, built[1])
-    return recipe, tgt
+from envdoctor.recipe import catalog
 
 
 def one_platform(positional: str | None, option: str | None) -> str | None:
