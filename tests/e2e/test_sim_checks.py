@@ -85,19 +85,17 @@ EXPECT: dict[tuple[str, str], tuple[str, Status, str, str]] = {
 _BUILT: dict[str, Any] = {}
 
 
-def _report(tmp_path_factory: pytest.TempPathFactory, key: str, platform: str, faults: tuple[str, ...]) -> dict:
+def _report(node_store: Any, key: str, platform: str, faults: tuple[str, ...]) -> dict:
     if key not in _BUILT:
-        from envdoctor.targets.sim.builder import create
-
-        root = tmp_path_factory.mktemp(f"sim-{key}")
         try:
-            target = create(platform, root=str(root / "node"), ready=True, faults=faults)
+            target = node_store.node(platform, ready=True, faults=faults)
         except Exception as exc:  # build once per group, even when the builder fails
             _BUILT[key] = exc
             raise
         recipe = catalog().get(platform, target.meta.get("release"))
         probe = collect(ProbeContext(target, recipe, offline=True))
         _BUILT[key] = {r.id: r for r in run_all(select(recipe), probe, recipe)}
+        node_store.discard(target)  # the results are kept; the node is not needed again
     if isinstance(_BUILT[key], Exception):
         pytest.fail(f"the simulated node {key} could not be built: {_BUILT[key]}")
     return _BUILT[key]
@@ -122,8 +120,8 @@ needs_builder = pytest.mark.skipif(not _builder_available(), reason="the simulat
 
 @needs_builder
 @pytest.mark.parametrize("platform", ["groq", "cerebras", "graphcore", "sambanova"])
-def test_ready_node_is_healthy(platform: str, tmp_path_factory: pytest.TempPathFactory) -> None:
-    results = _report(tmp_path_factory, f"{platform}-ready", platform, ())
+def test_ready_node_is_healthy(platform: str, node_store: Any) -> None:
+    results = _report(node_store, f"{platform}-ready", platform, ())
     bad = {i: (r.status.value, r.why) for i, r in results.items() if r.status in (Status.FAIL, Status.ERROR)}
     assert not bad, bad
     warned = {i: r.why for i, r in results.items() if r.status == Status.WARN}
@@ -132,9 +130,9 @@ def test_ready_node_is_healthy(platform: str, tmp_path_factory: pytest.TempPathF
 
 @needs_builder
 @pytest.mark.parametrize("group,fault", sorted(EXPECT), ids=[f"{g}:{f}" for g, f in sorted(EXPECT)])
-def test_fault_is_found_with_its_fix(group: str, fault: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_fault_is_found_with_its_fix(group: str, fault: str, node_store: Any) -> None:
     platform, faults = GROUPS[group]
-    results = _report(tmp_path_factory, group, platform, faults)
+    results = _report(node_store, group, platform, faults)
     check_id, status, command, phrase = EXPECT[(group, fault)]
     r = results[check_id]
     assert r.status == status, (r.status, r.why)
