@@ -16,6 +16,7 @@ import pytest
 from installhelpers import REPO
 
 from envdoctor.checks.packages import envdoctor_own
+from envdoctor.collectors.python_env import UserDist
 from envdoctor.targets import real
 
 USER_SITE_PY = "3.10"  # the groq course env's Python (3.10.12, played by the host's 3.10)
@@ -58,8 +59,8 @@ def test_no_pip_call_of_envdoctor_or_its_scripts_uses_the_user_site() -> None:
 
 # --- telling envdoctor's own leftover install apart --------------------------------------------
 
-def _dist(name: str, *requires: str) -> dict[str, Any]:
-    return {"name": name, "version": "1.0", "requires": list(requires)}
+def _dist(name: str, *requires: str) -> UserDist:
+    return UserDist(name, "1.0", requires)
 
 
 def test_own_install_is_envdoctor_and_what_only_it_needs() -> None:
@@ -67,7 +68,7 @@ def test_own_install_is_envdoctor_and_what_only_it_needs() -> None:
              _dist("click"), _dist("typing_extensions"), _dist("requests", "idna"), _dist("idna"),
              _dist("ruamel_yaml", "ruamel.yaml.clib"), _dist("ruamel.yaml.clib"),
              _dist("datasets", "requests")]  # the course's package, installed with --user too
-    own = {d["name"] for d in envdoctor_own(dists)}
+    own = {d.name for d in envdoctor_own(dists)}
     assert own == {"envdoctor", "typer", "click", "typing_extensions", "ruamel_yaml", "ruamel.yaml.clib"}
     assert envdoctor_own([_dist("datasets", "requests"), _dist("requests")]) == []
 
