@@ -23,7 +23,7 @@ import threading
 import weakref
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Dict, Mapping, Optional, Tuple
 
 from envdoctor import proc
@@ -94,10 +94,11 @@ class FileText:
 
 
 @dataclass(frozen=True)
-class StartupFile:
-    """One of ~/.bash_profile, ~/.bash_login, ~/.profile, ~/.bashrc."""
+class StartupFile(FileText):
+    """One of ~/.bash_profile, ~/.bash_login, ~/.profile, ~/.bashrc: what its text says
+    (FileText's fields, flat on the wire) and whether it can be read at all."""
 
-    display: str
+    display: str = ""
     exists: bool = False
     symlink: bool = False
     readable: bool = False
@@ -105,11 +106,6 @@ class StartupFile:
     link_target: str = ""
     crlf: bool = False
     syntax_error: str = ""  # `bash -n`'s first message
-    lines: int = 0
-    conda_blocks: Tuple[CondaBlock, ...] = ()
-    guards: Tuple[TextLine, ...] = ()
-    sources_bashrc: Tuple[int, ...] = ()
-    activations: Tuple[TextLine, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -254,7 +250,7 @@ def _guard_at(lines: list[str], idx: int) -> bool:
 
 def read_startup_file(target: Target, recipe_path: str) -> StartupFile:
     path = target.path(recipe_path)
-    facts = StartupFile(recipe_path, symlink=os.path.islink(path),
+    facts = StartupFile(display=recipe_path, symlink=os.path.islink(path),
                         link_target=os.readlink(path) if os.path.islink(path) else "")
     if not os.path.lexists(path):
         return facts
@@ -270,8 +266,8 @@ def read_startup_file(target: Target, recipe_path: str) -> StartupFile:
         return replace(facts, error=f"cannot be read: {exc.strerror or exc}")
     text = data.decode("utf-8", errors="replace")
     seen = analyse_text(text)
-    return replace(facts, readable=True, crlf="\r\n" in text, lines=seen.lines, conda_blocks=seen.conda_blocks,
-                   guards=seen.guards, sources_bashrc=seen.sources_bashrc, activations=seen.activations)
+    return replace(facts, readable=True, crlf="\r\n" in text,
+                   **{f.name: getattr(seen, f.name) for f in fields(FileText)})
 
 
 def login_reads(files: Mapping[str, StartupFile]) -> str:
