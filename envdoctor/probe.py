@@ -9,7 +9,6 @@ COLLECTOR_MODULES; a missing module is an ImportError, never a silently absent c
 """
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import json
 import time
@@ -64,7 +63,6 @@ K = TypeVar("K", bound=Facts)
 _COLLECTORS: dict[str, Collector] = {}
 _KINDS: Dict[str, Type[Facts]] = {}  # collector name -> its facts type
 _NAMES: Dict[Type[Facts], str] = {}
-_ABSENT = object()
 
 
 class MissingFacts(RuntimeError):
@@ -127,21 +125,6 @@ class Probe:
         if not isinstance(value, kind):
             raise MissingFacts(f"the {name or kind.__name__!r} facts could not be collected: "
                                f"{self.errors.get(name, 'no facts')}")
-        return value
-
-    def get(self, dotted: str, default: Any = None) -> Any:
-        """facts['a']['b'] (or attribute b of typed facts a) for 'a.b', or default when any
-        part is missing."""
-        value: Any = self.facts
-        for part in dotted.split("."):
-            if dataclasses.is_dataclass(value):
-                value = getattr(value, part, _ABSENT)
-            elif isinstance(value, Mapping):
-                value = value.get(part, _ABSENT)
-            else:
-                return default
-            if value is _ABSENT:
-                return default
         return value
 
     def facts_json(self) -> Dict[str, Any]:

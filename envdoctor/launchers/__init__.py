@@ -26,7 +26,6 @@ LAUNCHERS: Mapping[str, str] = {
     "cerebras": "envdoctor.launchers.cerebras",
     "sambanova": "envdoctor.launchers.sambanova",
 }
-REGISTRY = LAUNCHERS  # the name older callers use
 
 
 class Launcher(Protocol):
