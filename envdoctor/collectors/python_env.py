@@ -1,8 +1,8 @@
 """Python facts: the recipe's interpreter, the recipe's environment, and ~/.local.
 
 All package facts of the environment come from ONE process started with the env's own
-interpreter (importlib.metadata, direct_url.json for editable installs, where each
-required import resolves). The env directory itself (pyvenv.cfg, conda-meta, the
+interpreter (its distributions as importlib.metadata finds them, direct_url.json for
+editable installs, where each required import resolves). The env directory itself (pyvenv.cfg, conda-meta, the
 bin/python symlink) is read from disk, so a broken env is described, not crashed on.
 
 The facts are `PythonEnvFacts` (checks read `probe.of(PythonEnvFacts)`); field names are
@@ -142,39 +142,76 @@ class PythonEnvFacts(Facts):
     interpreter: Optional[Interpreter] = None  # only when the recipe names an interpreter
 
 
-# Runs inside the env's interpreter (Python >= 3.6 syntax; importlib.metadata from 3.8).
+# Runs inside the env's interpreter (Python >= 3.6 syntax). It finds distributions as
+# importlib.metadata.distributions() does (every *.dist-info and *.egg-info entry of each
+# sys.path directory, in directory order, then EGG-INFO inside *.egg directories; zipped
+# entries are left out) and reads Name and Version from the metadata's header block, without
+# importing importlib.metadata: that import (email, zipfile, csv, pathlib) is most of the
+# script's cost, on a node where every check pays it.
 ENV_SCRIPT = r"""
 import json, os, site, sys
 out = {"version": "%d.%d.%d" % tuple(sys.version_info[:3]), "executable": sys.executable,
        "prefix": sys.prefix, "base_prefix": getattr(sys, "base_prefix", sys.prefix),
        "enable_user_site": bool(site.ENABLE_USER_SITE), "user_site": site.getusersitepackages(),
        "sys_path": [p for p in sys.path if p], "dists": [], "imports": {}, "error": ""}
-try:
+
+def norm(p):  # str(pathlib.PurePosixPath(p)): what importlib.metadata reports as the location
+    lead = "//" if p.startswith("//") and not p.startswith("///") else "/" if p.startswith("/") else ""
+    return (lead + "/".join(x for x in p.split("/") if x and x != ".")) or "."
+
+def read(path):
     try:
-        import importlib.metadata as md
-    except ImportError:
-        import importlib_metadata as md
-    for d in md.distributions():
-        try:
-            name = d.metadata["Name"]
-        except Exception:
-            name = None
-        if not name:
-            continue
-        item = {"name": name, "version": d.version or "", "location": "", "editable": False, "url": ""}
-        try:
-            item["location"] = str(d.locate_file(""))
-        except Exception:
-            pass
-        try:
-            du = d.read_text("direct_url.json")
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return fh.read()
+    except (IOError, OSError):
+        return None
+
+def header(info):  # the metadata's header block, first value of each field
+    text = (read(os.path.join(info, "METADATA")) or read(os.path.join(info, "PKG-INFO"))
+            if os.path.isdir(info) else read(info))
+    fields = {}
+    for line in (text or "").splitlines():
+        if not line.strip():
+            break
+        key, sep, value = line.partition(":")
+        if sep and line[:1] not in " \t":
+            fields.setdefault(key.strip().lower(), value.strip())
+    return fields
+
+def infos(root):
+    try:
+        names = os.listdir(root or ".")
+    except (IOError, OSError):
+        return []
+    groups = {}  # 3.10+ (importlib.metadata's Lookup): by project, in order of first appearance
+    for n in names:
+        if n.lower().endswith((".dist-info", ".egg-info")):
+            key = n.lower().rpartition(".")[0].partition("-")[0].replace(".", "_")
+            while "__" in key:  # runs of - _ . are one separator (importlib.metadata's normalize)
+                key = key.replace("__", "_")
+            groups.setdefault(key if sys.version_info >= (3, 10) else n, []).append(n)
+    found = [n for group in groups.values() for n in group]
+    if os.path.basename(root).lower().endswith(".egg"):
+        found += [n for n in names if n.lower() == "egg-info"]
+    return [os.path.join(root, n) for n in found]
+
+try:
+    for root in sys.path:
+        for info in infos(root):
+            fields = header(info)
+            if not fields.get("name"):
+                continue
+            item = {"name": fields["name"], "version": fields.get("version", ""), "location": norm(root),
+                    "editable": False, "url": ""}
+            du = read(os.path.join(info, "direct_url.json")) if os.path.isdir(info) else None
             if du:
-                du = json.loads(du)
-                item["url"] = du.get("url", "")
-                item["editable"] = bool(du.get("dir_info", {}).get("editable"))
-        except Exception:
-            pass
-        out["dists"].append(item)
+                try:
+                    du = json.loads(du)
+                    item["url"] = du.get("url", "")
+                    item["editable"] = bool(du.get("dir_info", {}).get("editable"))
+                except Exception:
+                    pass
+            out["dists"].append(item)
 except Exception as exc:
     out["error"] = "%s: %s" % (type(exc).__name__, exc)
 import importlib.util

@@ -526,27 +526,42 @@ _LOGIN: OrderedDict[int, tuple[weakref.ref[ProbeContext], Future[_Login]]] = Ord
 _LOGIN_LOCK = threading.Lock()
 
 
-_EARLY: dict[tuple[str, str, str, float], Future[_Login]] = {}  # login shells started before their probe
+# Shells started before their probe (`envdoctor check`'s entry point), by mode: the probe
+# claims them instead of starting its own.
+_EARLY: dict[tuple[str, str, str, float, str], Future[_Login]] = {}
+_EARLY_LOCK = threading.Lock()  # not _LOGIN_LOCK: _login_future claims under that one
+# The modes every probe without details runs (the interactive shell only when the login
+# shell does not find conda: see collect_shells).
+EARLY_MODES = ("login", "batch", "script")
 
 
-def _early_key(target: Target, recipe: Recipe, timeout: float) -> tuple[str, str, str, float]:
-    return repr(target), recipe.platform, recipe.release, timeout
+def _early_key(target: Target, recipe: Recipe, timeout: float, mode: str) -> tuple[str, str, str, float, str]:
+    return repr(target), recipe.platform, recipe.release, timeout, mode
 
 
 def start_early(target: Target, recipe: Recipe, timeout: float = ProbeContext.timeout) -> None:
-    """Start the login shell of a probe that is about to be made (without details), in a
-    thread of its own; that probe's shells and sdk collectors then wait for this one."""
-    fut: Future[_Login] = Future()
-    with _LOGIN_LOCK:
-        _EARLY[_early_key(target, recipe, timeout)] = fut
+    """Start the shells of a probe that is about to be made (without details), each in a
+    thread of its own; that probe's shells and sdk collectors then wait for these."""
+    for mode in EARLY_MODES:
+        fut: Future[_Login] = Future()
+        with _EARLY_LOCK:
+            _EARLY[_early_key(target, recipe, timeout, mode)] = fut
+        threading.Thread(target=_fill, args=(fut, target, recipe, mode, timeout), name=f"envdoctor-early-{mode}",
+                         daemon=True).start()
 
-    def run() -> None:
-        try:
-            fut.set_result(run_mode(target, recipe, "login", timeout))
-        except BaseException as exc:  # noqa: BLE001 - handed to the probe that claims it
-            fut.set_exception(exc)
 
-    threading.Thread(target=run, name="envdoctor-early-login", daemon=True).start()
+def _fill(fut: Future[_Login], target: Target, recipe: Recipe, mode: str, timeout: float) -> None:
+    try:
+        fut.set_result(run_mode(target, recipe, mode, timeout))
+    except BaseException as exc:  # noqa: BLE001 - handed to the probe that claims it
+        fut.set_exception(exc)
+
+
+def _claim_early(ctx: ProbeContext, mode: str) -> Future[_Login] | None:
+    """The shell of `mode` started early for this probe, if any (a probe with details needs
+    its own: the early ones run without)."""
+    with _EARLY_LOCK:
+        return None if ctx.details else _EARLY.pop(_early_key(ctx.target, ctx.recipe, ctx.timeout, mode), None)
 
 
 def _login_future(ctx: ProbeContext) -> Future[_Login]:
@@ -554,7 +569,7 @@ def _login_future(ctx: ProbeContext) -> Future[_Login]:
         entry = _LOGIN.get(id(ctx))
         if entry is not None and entry[0]() is ctx:
             return entry[1]
-        early = None if ctx.details else _EARLY.pop(_early_key(ctx.target, ctx.recipe, ctx.timeout), None)
+        early = _claim_early(ctx, "login")
         if early is not None:
             _LOGIN[id(ctx)] = (weakref.ref(ctx), early)
             return early
@@ -589,7 +604,7 @@ def collect_shells(ctx: ProbeContext) -> ShellFacts:
     with ThreadPoolExecutor(max_workers=len(MODES) + 2) as pool:
         # The interactive shell only explains a failing login shell (`bash` inside the session
         # finds conda, ssh does not): started only when the login shell does not find conda.
-        futures = {m: pool.submit(run_mode, t, r, m, ctx.timeout, ctx.details)
+        futures = {m: _claim_early(ctx, m) or pool.submit(run_mode, t, r, m, ctx.timeout, ctx.details)
                    for m in MODES if m not in ("login", "interactive")}
         files = {name: read_startup_file(t, name) for name in STARTUP_FILES}
         checks = {name: pool.submit(syntax_check, t.path(name), ctx.timeout)

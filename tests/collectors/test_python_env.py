@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from envhelpers import Node, fake_dist, probe_of, recipe, site_packages
 
 from envdoctor import proc
 from envdoctor.collectors.python_env import (
+    ENV_SCRIPT,
     Dist,
     EnvRun,
     ImportSpec,
@@ -186,3 +188,49 @@ def test_pyvenv_cfg_and_user_site_read_from_disk(node: Node) -> None:
 def test_xy_of() -> None:
     assert (xy_of("3.10.12"), xy_of("3.10"), xy_of("3"), xy_of("")) == ("3.10", "3.10", "", "")
 
+
+
+# importlib.metadata's own answer, as the env script reported it before it stopped importing it.
+_METADATA_LISTING = r"""
+import json, sys
+import importlib.metadata as md
+print(json.dumps([[d.metadata["Name"], d.version or "", str(d.locate_file(""))]
+                  for d in md.distributions() if d.metadata["Name"]]))
+"""
+_PYTHONS = sorted({os.path.realpath(p) for p in [*(shutil.which(f"python3.{minor}") for minor in range(8, 14)),
+                                                   *map(str, Path.home().glob(".pyenv/versions/3.*/bin/python3"))]
+                   if p and "/shims/" not in p and not re.search(r"python3\.[67]$", os.path.realpath(p))})
+
+
+def odd_site(root: Path) -> Path:
+    """A sys.path directory with what importlib.metadata has to cope with: an egg-info file,
+    an egg-info directory with PKG-INFO, one project twice (grouped together), a folded
+    header, a dist-info without a Name (skipped), an egg directory with EGG-INFO."""
+    site = root / "odd-site"
+    fake_dist(site, "Alpha.Pkg", "1.0")
+    (site / "beta-2.0.egg-info").write_text("Metadata-Version: 1.1\nName: beta\nVersion: 2.0\nSummary: a\n  folded\n\nbody\n")
+    (site / "gamma-3.egg-info").mkdir()
+    (site / "gamma-3.egg-info" / "PKG-INFO").write_text("Metadata-Version: 1.0\nName: gamma\nVersion: 3\n")
+    fake_dist(site, "zeta", "1")
+    (site / "alpha_pkg.egg-info").mkdir()
+    (site / "alpha_pkg.egg-info" / "PKG-INFO").write_text("Name: alpha_pkg\nVersion: 0.9\n")
+    (site / "nameless-1.dist-info").mkdir()
+    (site / "nameless-1.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nVersion: 1\n")
+    egg = site / "delta-4-py3.egg"
+    (egg / "EGG-INFO").mkdir(parents=True)
+    (egg / "EGG-INFO" / "PKG-INFO").write_text("Name: delta\nVersion: 4\n")
+    return site
+
+
+@pytest.mark.parametrize("python", _PYTHONS or [pytest.param("", marks=pytest.mark.skip("no python3.8+"))])
+def test_env_script_finds_what_importlib_metadata_finds(python: str, tmp_path: Path) -> None:
+    """The env script lists distributions without importing importlib.metadata (the import is
+    most of its cost): same names, versions, locations and order, on every Python here."""
+    site = odd_site(tmp_path)
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{site}:{site / 'delta-4-py3.egg'}"}
+    mine = proc.run([python, "-c", ENV_SCRIPT], env=env, cwd="/", timeout=60)
+    theirs = proc.run([python, "-c", _METADATA_LISTING], env=env, cwd="/", timeout=60)
+    assert mine.ok and theirs.ok, mine.stderr + theirs.stderr
+    listed = [[d["name"], d["version"], d["location"]] for d in json.loads(mine.stdout)["dists"]]
+    assert listed == json.loads(theirs.stdout)
+    assert ["beta", "2.0", str(site)] in listed and not any(d[0] == "nameless" for d in listed)
