@@ -7,17 +7,10 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 import pytest
+from installhelpers import shared_dir as _shared_dir
 from nodes import NodeStore
 
 from envdoctor.targets import Target
-
-
-def _shared_dir(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
-    """A directory for the whole run: shared by pytest-xdist's workers (their base directories
-    are siblings), this session's own without xdist (never another pytest run's)."""
-    base = tmp_path_factory.getbasetemp()
-    return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / name
-
 
 # This machine has one set of system accounts (useradd locks /etc/passwd) and the tests start
 # one single-node Slurm: under pytest-xdist (scripts/test, --dist loadgroup) the tests that use
@@ -26,20 +19,14 @@ SYSTEM_FIXTURES = {"local_accounts", "students", "slurm_cluster", "slurm_env"}
 
 
 E2E = Path(__file__).resolve().parent / "e2e"
-# Suites that build envdoctor's distributions in the clone (setuptools' build/ and *.egg-info,
-# scripts/build-pyz's build/pyz): one at a time.
-BUILDS = {E2E / "test_dist.py", E2E / "test_pyz.py", E2E / "test_user_site.py"}
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:
     # Marked as each test is collected: pytest-xdist reads xdist_group in its own
-    # pytest_collection_modifyitems, which may run before this file's. (pytest-xdist 3.8's
-    # loadgroup does not group under pytest 9, which no longer lets it rename a test: the
-    # builds are also serialized by a file lock, _one_build_at_a_time below.)
+    # pytest_collection_modifyitems, which may run before this file's. (The builds of envdoctor
+    # in the clone take a file lock each, installhelpers.building_in_the_clone.)
     if "slurm" in item.keywords or SYSTEM_FIXTURES & set(getattr(item, "fixturenames", ())):
         item.add_marker(pytest.mark.xdist_group("system"))
-    elif Path(str(item.path)).resolve() in BUILDS:
-        item.add_marker(pytest.mark.xdist_group("build"))
     if E2E in Path(str(item.path)).resolve().parents:
         item.add_marker(pytest.mark.slow)  # every end-to-end suite; `-m "not slow"` is the quick run
 
@@ -48,20 +35,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # The slow tests first: pytest-xdist's workers then end together instead of one of them
     # starting a minutes-long test when the other has nothing left (a stable sort keeps modules together).
     items.sort(key=lambda item: "slow" not in item.keywords)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_build_at_a_time(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """The suites that build envdoctor in the clone run one at a time across xdist's workers
-    (autouse: set up before the module's own fixtures, which do the building)."""
-    if Path(str(request.path)).resolve() not in BUILDS:
-        yield
-        return
-    from filelock import FileLock
-
-    lock = _shared_dir(tmp_path_factory, "builds.lock")
-    with FileLock(str(lock)):
-        yield
 
 
 @pytest.fixture(scope="session")

@@ -2,11 +2,15 @@
 the machine image carries (~/.pyenv/versions, then /usr/bin). A missing one is skipped."""
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import re
+import shutil
 import subprocess
+import sys
 from pathlib import Path
+from typing import Callable, Iterator
 
 import pytest
 
@@ -57,3 +61,54 @@ def clean_env(home: Path, **extra: str) -> dict[str, str]:
     env.update(HOME=str(home), USER=os.environ.get("USER", "root"), LOGNAME=os.environ.get("LOGNAME", "root"))
     env.update(extra)
     return env
+
+
+# --- envdoctor's distributions, built once per run ------------------------------------------------
+
+def shared_dir(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """A directory for the whole run: shared by pytest-xdist's workers (their base directories
+    are siblings), this session's own without xdist (never another pytest run's)."""
+    base = tmp_path_factory.getbasetemp()
+    return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / name
+
+
+@contextlib.contextmanager
+def building_in_the_clone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One build of envdoctor in this clone at a time, across xdist's workers: setuptools
+    writes build/ and *.egg-info there, scripts/build-pyz build/pyz."""
+    from filelock import FileLock
+
+    with FileLock(str(shared_dir(tmp_path_factory, "builds.lock"))):
+        yield
+
+
+def made_once(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], None]) -> Path:
+    """`make(directory)` once per run, whichever xdist worker asks first (the others wait for
+    it and share the result; after a failure the next one to ask tries again)."""
+    from filelock import FileLock
+
+    where = shared_dir(tmp_path_factory, name)
+    with FileLock(f"{where}.lock"):
+        done = where / ".made"
+        if not done.exists():
+            shutil.rmtree(where, ignore_errors=True)
+            where.mkdir(parents=True)
+            with building_in_the_clone(tmp_path_factory):
+                make(where)
+            done.touch()
+    return where
+
+
+def built_dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """`python -m build` of this clone: {"wheel": ..., "sdist": ...}, built once per run."""
+    pytest.importorskip("build", reason="the `build` package (test extras) makes the distributions")
+
+    def make(out: Path) -> None:
+        done = subprocess.run([sys.executable, "-m", "build", "--outdir", str(out), str(REPO)], capture_output=True,
+                              text=True, timeout=900)
+        assert done.returncode == 0, done.stderr[-3000:]
+
+    out = made_once(tmp_path_factory, "dists", make)
+    wheel, = out.glob("envdoctor-*.whl")
+    sdist, = out.glob("envdoctor-*.tar.gz")
+    return {"wheel": wheel, "sdist": sdist}

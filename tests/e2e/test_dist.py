@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from installhelpers import REPO, clean_env
+from installhelpers import REPO, building_in_the_clone, built_dists, clean_env
 
 import envdoctor
 
@@ -30,14 +30,7 @@ def package_data() -> list[str]:
 
 @pytest.fixture(scope="module")
 def dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    pytest.importorskip("build", reason="the `build` package (test extras) makes the distributions")
-    out = tmp_path_factory.mktemp("dist")
-    done = subprocess.run([sys.executable, "-m", "build", "--outdir", str(out), str(REPO)], capture_output=True,
-                          text=True, timeout=900)
-    assert done.returncode == 0, done.stderr[-3000:]
-    wheel, = out.glob("envdoctor-*.whl")
-    sdist, = out.glob("envdoctor-*.tar.gz")
-    return {"wheel": wheel, "sdist": sdist}
+    return built_dists(tmp_path_factory)  # once per run, shared with tests/e2e/test_user_site.py
 
 
 def test_wheel_holds_the_package_data(dists: dict[str, Path]) -> None:
@@ -106,7 +99,7 @@ def test_twine_accepts_the_distributions(dists: dict[str, Path]) -> None:
     assert done.stdout.count("PASSED") == 2
 
 
-def test_pipx_install(tmp_path: Path) -> None:
+def test_pipx_install(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
     """`pipx install .`: its own venv under PIPX_HOME, a command in PIPX_BIN_DIR, nothing in the user site."""
     tools = tmp_path / "tools"
     subprocess.run([sys.executable, "-m", "venv", str(tools)], check=True, timeout=300)
@@ -118,8 +111,9 @@ def test_pipx_install(tmp_path: Path) -> None:
     home.mkdir()
     env = clean_env(home, PIPX_HOME=str(tmp_path / "pipx"), PIPX_BIN_DIR=str(tmp_path / "bin"),
                     PIPX_MAN_DIR=str(tmp_path / "man"))
-    done = subprocess.run([str(tools / "bin" / "pipx"), "install", str(REPO)], capture_output=True, text=True, env=env,
-                          timeout=900)
+    with building_in_the_clone(tmp_path_factory):  # pip builds the wheel in the clone
+        done = subprocess.run([str(tools / "bin" / "pipx"), "install", str(REPO)], capture_output=True, text=True,
+                              env=env, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     version = subprocess.run([str(tmp_path / "bin" / "envdoctor"), "--version"], capture_output=True, text=True,
                              env=env, timeout=120)

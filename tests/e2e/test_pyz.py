@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from installhelpers import REPO, clean_env, oldest_and_newest
+from installhelpers import REPO, clean_env, made_once, oldest_and_newest
 
 import envdoctor
 
@@ -20,13 +20,15 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def pyz(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("dist") / "envdoctor.pyz"
-    done = subprocess.run([str(REPO / "scripts" / "build-pyz"), "-o", str(out)], capture_output=True, text=True,
-                          timeout=1200)
-    if done.returncode == 2 and "no Python 3.8 found" in done.stderr:
-        pytest.skip(done.stderr.strip())
-    assert done.returncode == 0, done.stderr[-3000:]
-    return out
+    """scripts/build-pyz's file, built once per run (whichever xdist worker asks first)."""
+    def make(out: Path) -> None:
+        done = subprocess.run([str(REPO / "scripts" / "build-pyz"), "-o", str(out / "envdoctor.pyz")],
+                              capture_output=True, text=True, timeout=1200)
+        if done.returncode == 2 and "no Python 3.8 found" in done.stderr:
+            pytest.skip(done.stderr.strip())
+        assert done.returncode == 0, done.stderr[-3000:]
+
+    return made_once(tmp_path_factory, "pyz", make) / "envdoctor.pyz"
 
 
 def test_the_file_holds_envdoctor_and_pure_python_dependencies(pyz: Path) -> None:

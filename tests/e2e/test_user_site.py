@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from installhelpers import REPO
+from installhelpers import REPO, built_dists
 
 from envdoctor.checks.packages import envdoctor_own
 from envdoctor.collectors.python_env import UserDist
@@ -77,12 +77,8 @@ def test_own_install_is_envdoctor_and_what_only_it_needs() -> None:
 
 @pytest.fixture(scope="module")
 def envdoctor_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
-    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out), str(REPO)],
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-2000:]
-    wheel, = out.glob("envdoctor-*.whl")
-    return wheel
+    """The wheel `python -m build` makes of this clone (built once per run, tests/e2e/test_dist.py checks it)."""
+    return built_dists(tmp_path_factory)["wheel"]
 
 
 def _python(root: Path) -> str:
