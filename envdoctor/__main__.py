@@ -39,7 +39,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_guarded(lambda: install(args[1] if len(args) > 1 else None))
 
     def _app() -> int:
-        from envdoctor.cli import app
+        from envdoctor.cli import app_for
+
+        app = app_for(args)
 
         # prog_name and complete_var fixed: `python3 envdoctor.pyz` and `python -m envdoctor`
         # show `envdoctor` in usage lines, and completion always answers to _ENVDOCTOR_COMPLETE.
@@ -54,18 +56,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # `envdoctor check` options (cli.check) with a value (-> where it goes; None: not needed here)
 # and without. Anything else (--only, --in-job, a typo, a new option) and no early start is made.
-_CHECK_VALUES = {"--release": "release", "-r": "release", "--target": "target", "--sim-root": "sim_root",
+_CHECK_VALUES = {"--release": None, "-r": None, "--target": "target", "--sim-root": "sim_root",
                  "--junit": None, "--nodes": None, "--share": None}
 _CHECK_FLAGS = {"--json", "--offline", "-v", "--verbose", "--fix", "--dry-run", "--yes", "-y", "--deep"}
 
 
 def _start_check_early(args: list[str]) -> None:
-    """`envdoctor check PLATFORM ...`: start the probe's login shell before typer and the
-    checks are imported (diagnose.start_early). typer still parses and validates the
+    """`envdoctor check PLATFORM ...`: start the probe's shells before the recipe, typer and
+    the checks are imported (shellcapture.start_early). typer still parses and validates the
     command line; a command line this simple reading does not follow just starts nothing."""
     if args[:1] != ["check"]:
         return
-    found: dict[str, str | None] = {"release": None, "target": "real", "sim_root": None}
+    found: dict[str, str | None] = {"target": "real", "sim_root": None}
     platform = None
     rest = iter(args[1:])
     for arg in rest:
@@ -84,9 +86,9 @@ def _start_check_early(args: list[str]) -> None:
         else:
             platform = arg
     if platform:
-        from envdoctor.diagnose import start_early
+        from envdoctor.shellcapture import start_early
 
-        start_early(platform, found["release"], found["target"] or "real", found["sim_root"])
+        start_early(platform, found["target"] or "real", found["sim_root"])
 
 
 def _help_key(args: list[str]) -> str | None:

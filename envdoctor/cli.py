@@ -263,3 +263,28 @@ def class_accounts(
     from envdoctor.commands.klass import accounts as cmd
 
     return cmd(roster, platform, release, group, partition, json_out)
+
+
+def app_for(args: list[str]) -> typer.Typer:
+    """The app as this command line needs it: typer turns every command it holds into a click
+    command on each start (about 20 ms for all of them, a tenth of `check`'s own start), and
+    a command line runs one. So `envdoctor check ...` gets an app holding `check` alone (and
+    the callback, whose --version and usage lines stay the same); anything else (no command,
+    an option first, a name that is no command, shell completion) gets the whole app."""
+    import copy
+    import os
+
+    name = args[0] if args else ""
+    if "_ENVDOCTOR_COMPLETE" in os.environ or not name or name.startswith("-"):
+        return app
+    commands = [c for c in app.registered_commands if _command_name(c) == name]
+    groups = [g for g in app.registered_groups if g.name == name]
+    if not commands and not groups:
+        return app
+    one = copy.copy(app)
+    one.registered_commands, one.registered_groups = commands, groups
+    return one
+
+
+def _command_name(info: typer.models.CommandInfo) -> str:
+    return info.name or (typer.main.get_command_name(info.callback.__name__) if info.callback else "")

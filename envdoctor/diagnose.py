@@ -51,20 +51,6 @@ def recipe_and_target(platform: str, release: str | None, target: str, sim_root:
     return recipe, tgt
 
 
-def start_early(platform: str, release: str | None, target: str, sim_root: str | None) -> None:
-    """Start the probe's login shell now, before the command line and the checks are even
-    imported (`envdoctor check`'s entry point calls this): it is the probe's longest chain,
-    and envdoctor's own start-up then runs while it does. Anything wrong here is left for
-    the command itself to report; this only saves time."""
-    try:
-        recipe, tgt = recipe_and_target(platform, release, target, sim_root)
-        from envdoctor.collectors import shells
-
-        shells.start_early(tgt, recipe)
-    except Exception:  # noqa: BLE001 - the command reports the same problem properly
-        return
-
-
 def build_report(recipe: Recipe, target: Target, opts: CheckOptions, probe: Probe | None = None) -> Report:
     """Probe the target once and run every selected check against it (against `probe`
     instead, when one was collected already: a bundle's, which its snapshot shares)."""

@@ -9,7 +9,6 @@ import datetime
 import os
 import sys
 import tempfile
-import traceback
 from typing import Any, Callable
 
 EXIT_OK = 0
@@ -78,6 +77,8 @@ def _log_dir() -> str:
 
 
 def _write_crash_log(exc: BaseException) -> str:
+    import traceback  # lazy: linecache and tokenize, for a crash only
+
     from envdoctor import __version__
 
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")

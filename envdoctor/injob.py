@@ -21,6 +21,7 @@ is missing; a Slurm job inherits exported variables but not shell functions or a
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import re
 import shlex
@@ -34,8 +35,10 @@ from typing import TYPE_CHECKING, Any
 
 from envdoctor import proc, schedulers
 from envdoctor.collectors.shells import ShellFacts, ShellMode, context_script, job_facts
+from envdoctor.diagnose import redact_result
+from envdoctor.probe import MissingFacts, ProbeContext, collect
 from envdoctor.recipe import Recipe
-from envdoctor.results import CheckResult, Report, Status
+from envdoctor.results import CATEGORIES, CheckResult, Report, Status
 from envdoctor.targets import Target
 
 if TYPE_CHECKING:
@@ -60,8 +63,6 @@ def login_facts(recipe: Recipe, target: Target, probe: Probe | None = None) -> t
     """The interactive login shell's facts, from the `shells` collector of `probe` (the
     check's own) or of a probe of its own (what the student has when they type it), or None
     and why they could not be read."""
-    from envdoctor.probe import MissingFacts, ProbeContext, collect
-
     if probe is None or "shells" not in probe.facts:  # `check --only disk. --in-job` collected no shells
         probe = collect(ProbeContext(target, recipe, offline=True, details=True), only=("shells",))
     try:
@@ -198,13 +199,12 @@ def run_jobs(sched: Scheduler, jobs: list[Job], script_for: Any, partition: str,
 
 def read_job(job: Job, recipe: Recipe, target: Target) -> None:
     """A finished job's outputs: its shell's facts (the collector's parser) and its checks."""
-    job.facts = job_facts(recipe, target, _read(job.workdir / "facts.txt"), _read(job.workdir / "facts.err"))
+    job.facts = job_facts(recipe, target, _read(job.workdir / "facts.txt"), _read(job.workdir / "facts.err"),
+                          str(job.workdir))
     job.checks = _job_checks(job)
 
 
 def _job_checks(job: Job) -> list[dict[str, Any]]:
-    import json
-
     text = _read(job.workdir / "check.json")
     if not text:
         if (job.workdir / "check.rc").exists():
@@ -445,8 +445,6 @@ _ASPECTS = (_home, _path, _conda, _activate, _python, _modules, _variables, _che
 
 
 def _categories() -> tuple[str, ...]:
-    from envdoctor.results import CATEGORIES
-
     return CATEGORIES
 
 
@@ -567,7 +565,5 @@ def add_in_job(report: Report, recipe: Recipe, target: Target, opts: CheckOption
         shutil.rmtree(root, ignore_errors=True)  # kept otherwise, for the job's output
     # Redacted last: the comparisons quote the job's and the prompt's values (an
     # `export https_proxy='http://user:pw@...'` fix is built from the prompt's value).
-    from envdoctor.diagnose import redact_result
-
     added = tuple(redact_result(r) for r in tuple(extra_results) + tuple(new))
     return dataclasses.replace(report, results=report.results + added, extra={**report.extra, "in_job": info})

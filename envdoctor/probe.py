@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Type, TypeVar
 
+from envdoctor import proc
 from envdoctor.facts import Facts
 from envdoctor.recipe import Recipe
 from envdoctor.targets import Target
@@ -51,7 +52,7 @@ class ProbeContext:
     recipe: Recipe
     offline: bool = False
     deep: bool = False  # also run the shortest reference run (collector "deep_run")
-    timeout: float = 5.0  # per external command / network request
+    timeout: float = proc.PROBE_TIMEOUT  # per external command / network request
     # Facts only views read, slow to gather: each shell's Python versions and the course's
     # activate command tried (`check --in-job` compares them with the job's), each clone's
     # `git describe` and `git status` (snapshot). No check reads them, so `check` skips them.

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import IO, Iterator, Mapping, Sequence
 
 DEFAULT_TIMEOUT = 10.0
+PROBE_TIMEOUT = 5.0  # s per external command of a probe (and per network request)
 READ_GRACE = 0.5  # s the pipes may stay open after the leader ended (then: not its output)
 REAP_GRACE = 5.0  # s to wait for a SIGKILLed leader (one stuck in the kernel is left behind)
 _POLL = 0.1  # s between checks that the leader is still running while its pipes stay open

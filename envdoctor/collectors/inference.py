@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Tuple
 
 from envdoctor.collectors.host import redact_url
 from envdoctor.facts import Facts
 from envdoctor.probe import ProbeContext, collector
 from envdoctor.recipe import Recipe
 from envdoctor.targets import Target
+
+if TYPE_CHECKING:
+    import urllib.request
 
 HOUR = 3600.0
 DAY = 24 * HOUR
@@ -121,6 +122,8 @@ def _access_token(target: Target, recipe: Recipe) -> str:
 
 
 def _opener(target: Target) -> urllib.request.OpenerDirector:
+    import urllib.request  # lazy: urllib.request pulls in http.client, email and ssl (15 ms); --offline asks nothing
+
     return urllib.request.build_opener(urllib.request.ProxyHandler(target.http_proxies()))
 
 
@@ -132,6 +135,9 @@ def request(target: Target, url: str, token: str, timeout: float, body: Mapping[
 def ask(target: Target, url: str, token: str, timeout: float,
         body: Mapping[str, Any] | None = None) -> tuple[Answer, Any]:
     """One HTTP request: the facts of its answer, and its JSON body (None when not JSON)."""
+    import urllib.error  # lazy: see _opener
+    import urllib.request  # lazy: see _opener
+
     from envdoctor.targets.sim.inference import local_url
 
     real_url = local_url(target, url)

@@ -16,30 +16,27 @@ the same parser (`mode_facts`), so a job's shell and a login shell are two `Shel
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
-import shlex
 import threading
 import weakref
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, fields, replace
-from typing import Dict, Mapping, Optional, Tuple
+from typing import Callable, Dict, Mapping, Optional, Tuple
 
-from envdoctor import proc
+from envdoctor import proc, shellcapture
 from envdoctor.collectors.host import keep_env, unmap_value
 from envdoctor.facts import Facts
 from envdoctor.probe import ProbeContext, collector
 from envdoctor.recipe import Recipe
+from envdoctor.shellcapture import BEGIN, ENV_MARK, MORE_MARK, START_CMD, capture_script, path_lookup, shell_cwd
 from envdoctor.targets import Target
 
 LOGIN_FILES = ("~/.bash_profile", "~/.bash_login", "~/.profile")
 STARTUP_FILES = LOGIN_FILES + ("~/.bashrc",)
 MODES = ("login", "interactive", "batch", "script")
-BEGIN = "@@ENVDOCTOR-PROBE-BEGIN@@"
-ENV_MARK = "@@ENVDOCTOR-PROBE-ENV@@"
-MORE_MARK = "@@ENVDOCTOR-PROBE-MORE@@"  # after the environment: the slower facts (Python, activate)
-START_CMD = ": envdoctor-probe-start"
 # The commands every shell context is asked to resolve (besides the recipe's own).
 BASE_COMMANDS = ("conda", "python", "python3", "pip", "git", "virtualenv")
 # Variables kept from each shell's environment besides host.KEEP_VARS and the recipe's own:
@@ -302,49 +299,10 @@ def activation(recipe: Recipe, target: Target) -> str:
     return map_command(recipe.environment.activate, target) if recipe.environment.activate else ""
 
 
-# -S: no site import (a third of the start-up time); the version is the interpreter's either way.
-_PY_VERSION = "-S -c 'import sys; print(sys.version.split()[0])' 2>/dev/null"
-
-
 def context_script(recipe: Recipe, target: Target) -> str:
-    """Bash that prints the facts of the shell it runs in: `key<TAB>value` lines after BEGIN,
-    the exported environment (NUL-separated) after ENV_MARK, then after MORE_MARK the slower
-    facts (Python versions; the course's activate command, tried in a subshell so the
-    facts above stay those of the shell as it started)."""
-    return _script(recipe_commands(recipe), activation(recipe, target))
-
-
-def _script(commands: tuple[str, ...], activate: str, details: bool = True) -> str:
-    names = " ".join(shlex.quote(c) for c in commands)
-    lines = [
-        START_CMD,
-        "set +x",
-        f"printf '\\n%s\\n' {shlex.quote(BEGIN)}",
-        "printf 'flags\\t%s\\n' \"$-\"",
-        "printf 'conda_type\\t%s\\n' \"$(type -t conda 2>/dev/null)\"",
-        "printf 'conda_file\\t%s\\n' \"$(type -P conda 2>/dev/null)\"",
-        "shopt -s extdebug",
-        "printf 'conda_def\\t%s\\n' \"$(declare -F conda 2>/dev/null)\"",
-        "shopt -u extdebug",
-        "printf 'python_type\\t%s\\n' \"$(type -t python 2>/dev/null)\"",
-        "printf 'module_type\\t%s\\n' \"$(type -t module 2>/dev/null)\"",
-        f"for c in {names}; do printf 'which\\t%s\\t%s\\n' \"$c\" \"$(type -P \"$c\" 2>/dev/null)\"; done",
-        f"printf '%s\\n' {shlex.quote(ENV_MARK)}",
-        "for n in $(compgen -e); do printf '%s=%s\\0' \"$n\" \"${!n}\"; done",
-        f"printf '%s\\n' {shlex.quote(MORE_MARK)}",
-    ]
-    if not details:  # `check`: no check reads them, and each costs a Python (or conda) start
-        return "\n".join(lines) + "\n"
-    lines += [
-        # `python` as typed (an alias counts: it is what the user gets), python3 from PATH.
-        f"printf 'python_version\\t%s\\n' \"$(python {_PY_VERSION} | head -n 1)\"",
-        f"printf 'python3_version\\t%s\\n' \"$(command python3 {_PY_VERSION} | head -n 1)\"",
-    ]
-    if activate:
-        lines.append(f"( if {{ {activate}\n}} </dev/null >/dev/null 2>&1; then printf 'activate\\tok\\n'; "
-                     f"printf 'activated_python\\t%s\\n' \"$(command python {_PY_VERSION} | head -n 1)\"; "
-                     "else printf 'activate\\tfailed\\n'; fi )")
-    return "\n".join(lines) + "\n"
+    """The capture with its details (Python versions, the course's activate command): what
+    `check --in-job` runs inside a batch job (see envdoctor.shellcapture)."""
+    return capture_script(activation(recipe, target), details=True)
 
 
 def parse_trace(stderr: str) -> Trace:
@@ -388,7 +346,6 @@ class Captured:
 
     reached: bool
     values: Dict[str, str] = field(default_factory=dict)  # key -> value lines
-    which: Dict[str, str] = field(default_factory=dict)
     env: Dict[str, str] = field(default_factory=dict)  # the whole exported environment
     finished: bool = False  # got past the environment (MORE_MARK)
 
@@ -400,25 +357,24 @@ def parse_output(stdout: str) -> Captured:
     text, _, rest = body.partition(ENV_MARK + "\n")
     env_part, finished, more = rest.partition(MORE_MARK + "\n")
     values: dict[str, str] = {}
-    which: dict[str, str] = {}
     for line in (text + "\n" + more).splitlines():
         parts = line.split("\t")
-        if parts[0] == "which" and len(parts) >= 2:
-            which[parts[1]] = parts[2] if len(parts) > 2 else ""
-        elif len(parts) == 2:
+        if len(parts) == 2:
             values[parts[0]] = parts[1]
     env: dict[str, str] = {}
     for item in env_part.split("\0"):
         name, sep, value = item.partition("=")
         if sep and name and "\n" not in name:
             env[name] = value
-    return Captured(True, values, which, env, bool(finished))
+    return Captured(True, values, env, bool(finished))
 
 
-def mode_facts(target: Target, mode: str, done: proc.Completed, keep: tuple[str, ...],
-               activating: bool = False) -> tuple[ShellMode, Dict[str, str]]:
+def mode_facts(target: Target, mode: str, done: proc.Completed, recipe: Recipe, activating: bool = False,
+               cwd: str | None = None) -> tuple[ShellMode, Dict[str, str]]:
     """A context's facts from the capture's output (and bash's `-x` trace on stderr, when
-    traced), with the whole environment it reached (never stored: it carries secrets)."""
+    traced), with the whole environment it reached (never stored: it carries secrets). The
+    recipe's variables are kept, and its commands resolved on the PATH the shell reached,
+    from `cwd` (where the shell started) as bash's `type -P` would."""
     got = parse_output(done.stdout)
     v = got.values
     timed_out = done.timed_out and not got.finished  # a slow activate is not a hanging startup file
@@ -434,8 +390,8 @@ def mode_facts(target: Target, mode: str, done: proc.Completed, keep: tuple[str,
         conda_defined_at=_defined_at(target, v.get("conda_def", "")), python_type=v.get("python_type", ""),
         module_type=v.get("module_type", ""), python_version=v.get("python_version", ""),
         python3_version=v.get("python3_version", ""), activate=activate if got.reached else "",
-        activated_python=v.get("activated_python", ""), which=got.which,
-        env={k: unmap_value(target, val) for k, val in keep_env(got.env, keep).items()},
+        activated_python=v.get("activated_python", ""), which=_which(got, recipe_commands(recipe), cwd or shell_cwd(target)),
+        env={k: unmap_value(target, val) for k, val in keep_env(got.env, capture_vars(recipe)).items()},
         path=tuple(_path_entry(target, p) for p in got.env["PATH"].split(":")) if "PATH" in got.env else (),
         trace=trace,
         stderr_tail="" if got.reached else (done.stderr.strip().splitlines() or [""])[-1][:300],
@@ -443,14 +399,23 @@ def mode_facts(target: Target, mode: str, done: proc.Completed, keep: tuple[str,
     return facts, got.env
 
 
+def _which(got: Captured, commands: tuple[str, ...], cwd: str) -> Dict[str, str]:
+    if not got.reached:
+        return {}
+    path = got.env.get("PATH")
+    return {c: path_lookup(path, c, cwd) if path is not None else "" for c in commands}
+
+
 def _unmapped(target: Target, paths: Tuple[str, ...]) -> Tuple[str, ...]:
     return tuple(target.unmap(p) if p else "" for p in paths)
 
 
-def job_facts(recipe: Recipe, target: Target, stdout: str, stderr: str = "") -> ShellMode:
-    """The facts `context_script` printed inside a batch job (mode "job")."""
+def job_facts(recipe: Recipe, target: Target, stdout: str, stderr: str = "", cwd: str | None = None) -> ShellMode:
+    """The facts `context_script` printed inside a batch job (mode "job") that ran in `cwd`.
+    Its commands are resolved here, on the job's PATH: the job's node sees the same shared
+    file systems (home, projects, software) as the node that reads its output."""
     done = proc.Completed(argv=(), returncode=0, stdout=stdout, stderr=stderr)
-    return mode_facts(target, "job", done, capture_vars(recipe), bool(activation(recipe, target)))[0]
+    return mode_facts(target, "job", done, recipe, bool(activation(recipe, target)), cwd)[0]
 
 
 def _defined_at(target: Target, conda_def: str) -> Location | None:
@@ -465,10 +430,14 @@ def run_mode(target: Target, recipe: Recipe, mode: str, timeout: float,
     """Start bash the way `mode` starts it, traced, and capture what it sees (with `details`,
     also the Python versions and the course's activate command: see ProbeContext)."""
     act = activation(recipe, target) if details else ""
-    done = proc.bash(mode, _script(recipe_commands(recipe), act, details), env=target.login_env(),
-                     cwd=target.home if os.path.isdir(target.home) else None,
-                     timeout=timeout + (ACTIVATE_SECONDS if act else 0.0), xtrace=True)
-    facts, env = mode_facts(target, mode, done, capture_vars(recipe), bool(act))
+    done = shellcapture.run(target, mode, timeout + (ACTIVATE_SECONDS if act else 0.0), act, details)
+    return captured_mode(target, recipe, mode, done, bool(act))
+
+
+def captured_mode(target: Target, recipe: Recipe, mode: str, done: proc.Completed,
+                  activating: bool = False) -> tuple[ShellMode, Dict[str, str]]:
+    """The facts of a capture run in `mode` (by run_mode, or started early)."""
+    facts, env = mode_facts(target, mode, done, recipe, activating)
     return replace(facts, argv=" ".join(proc.bash_argv(mode, "…"))), env
 
 
@@ -526,42 +495,14 @@ _LOGIN: OrderedDict[int, tuple[weakref.ref[ProbeContext], Future[_Login]]] = Ord
 _LOGIN_LOCK = threading.Lock()
 
 
-# Shells started before their probe (`envdoctor check`'s entry point), by mode: the probe
-# claims them instead of starting its own.
-_EARLY: dict[tuple[str, str, str, float, str], Future[_Login]] = {}
-_EARLY_LOCK = threading.Lock()  # not _LOGIN_LOCK: _login_future claims under that one
-# The modes every probe without details runs (the interactive shell only when the login
-# shell does not find conda: see collect_shells).
-EARLY_MODES = ("login", "batch", "script")
-
-
-def _early_key(target: Target, recipe: Recipe, timeout: float, mode: str) -> tuple[str, str, str, float, str]:
-    return repr(target), recipe.platform, recipe.release, timeout, mode
-
-
-def start_early(target: Target, recipe: Recipe, timeout: float = ProbeContext.timeout) -> None:
-    """Start the shells of a probe that is about to be made (without details), each in a
-    thread of its own; that probe's shells and sdk collectors then wait for these."""
-    for mode in EARLY_MODES:
-        fut: Future[_Login] = Future()
-        with _EARLY_LOCK:
-            _EARLY[_early_key(target, recipe, timeout, mode)] = fut
-        threading.Thread(target=_fill, args=(fut, target, recipe, mode, timeout), name=f"envdoctor-early-{mode}",
-                         daemon=True).start()
-
-
-def _fill(fut: Future[_Login], target: Target, recipe: Recipe, mode: str, timeout: float) -> None:
-    try:
-        fut.set_result(run_mode(target, recipe, mode, timeout))
-    except BaseException as exc:  # noqa: BLE001 - handed to the probe that claims it
-        fut.set_exception(exc)
-
-
-def _claim_early(ctx: ProbeContext, mode: str) -> Future[_Login] | None:
-    """The shell of `mode` started early for this probe, if any (a probe with details needs
-    its own: the early ones run without)."""
-    with _EARLY_LOCK:
-        return None if ctx.details else _EARLY.pop(_early_key(ctx.target, ctx.recipe, ctx.timeout, mode), None)
+def _claim_early(ctx: ProbeContext, mode: str) -> Callable[[], _Login] | None:
+    """The facts of the shell of `mode` that `envdoctor check` started early for this
+    target (shellcapture.start_early), as a function that waits for it; None when there is
+    none, or when this probe wants details (the early ones run without)."""
+    early = None if ctx.details else shellcapture.claim(ctx.target, mode, ctx.timeout)
+    if early is None:
+        return None
+    return lambda: captured_mode(ctx.target, ctx.recipe, mode, early.result())
 
 
 def _login_future(ctx: ProbeContext) -> Future[_Login]:
@@ -570,15 +511,13 @@ def _login_future(ctx: ProbeContext) -> Future[_Login]:
         if entry is not None and entry[0]() is ctx:
             return entry[1]
         early = _claim_early(ctx, "login")
-        if early is not None:
-            _LOGIN[id(ctx)] = (weakref.ref(ctx), early)
-            return early
         fut: Future[_Login] = Future()
         _LOGIN[id(ctx)] = (weakref.ref(ctx), fut)
         while len(_LOGIN) > 8:
             _LOGIN.popitem(last=False)
     try:
-        fut.set_result(run_mode(ctx.target, ctx.recipe, "login", ctx.timeout, ctx.details))
+        fut.set_result(early() if early is not None else run_mode(ctx.target, ctx.recipe, "login", ctx.timeout,
+                                                                  ctx.details))
     except BaseException as exc:  # noqa: BLE001 - handed to every waiter
         fut.set_exception(exc)
     return fut
@@ -604,7 +543,8 @@ def collect_shells(ctx: ProbeContext) -> ShellFacts:
     with ThreadPoolExecutor(max_workers=len(MODES) + 2) as pool:
         # The interactive shell only explains a failing login shell (`bash` inside the session
         # finds conda, ssh does not): started only when the login shell does not find conda.
-        futures = {m: _claim_early(ctx, m) or pool.submit(run_mode, t, r, m, ctx.timeout, ctx.details)
+        futures = {m: pool.submit(_claim_early(ctx, m) or functools.partial(run_mode, t, r, m, ctx.timeout,
+                                                                             ctx.details))
                    for m in MODES if m not in ("login", "interactive")}
         files = {name: read_startup_file(t, name) for name in STARTUP_FILES}
         checks = {name: pool.submit(syntax_check, t.path(name), ctx.timeout)

@@ -12,9 +12,6 @@ from envhelpers import GUARD, PROFILE_SOURCING, Node, recipe
 from envdoctor import proc
 from envdoctor.collectors import shells
 from envdoctor.collectors.shells import (
-    BEGIN,
-    ENV_MARK,
-    MORE_MARK,
     CondaBlock,
     ShellFacts,
     ShellMode,
@@ -27,9 +24,11 @@ from envdoctor.collectors.shells import (
     parse_output,
     parse_trace,
     read_startup_file,
+    recipe_commands,
     run_mode,
 )
 from envdoctor.probe import Probe, ProbeContext, collect
+from envdoctor.shellcapture import BEGIN, ENV_MARK, MORE_MARK
 from envdoctor.targets import RealTarget
 
 
@@ -79,18 +78,16 @@ def test_parse_trace_attributes_returns_and_blocks() -> None:
 
 
 def _output(*, more: bool = True, activate: str = "ok") -> str:
-    head = f"noise\n{BEGIN}\nflags\thB\nconda_type\tfunction\nconda_def\tconda 12 /h/.bashrc\nwhich\tgit\t/usr/bin/git\n" \
-           f"which\tsbatch\t\n{ENV_MARK}\n"
+    head = f"noise\n{BEGIN}\nflags\thB\nconda_type\tfunction\nconda_def\tconda 12 /h/.bashrc\n{ENV_MARK}\n"
     env = "PATH=/usr/bin:rel\0HOME=/h\0MULTI=a\nb\0TOKEN=s3cret\0"
     tail = f"{MORE_MARK}\npython3_version\t3.10.12\nactivate\t{activate}\nactivated_python\t3.8.18\n" if more else ""
     return head + env + tail
 
 
-def test_parse_output_reads_values_which_env_and_the_slow_part() -> None:
+def test_parse_output_reads_values_env_and_the_slow_part() -> None:
     got = parse_output(_output())
     assert got.reached and got.finished
     assert got.values["conda_type"] == "function" and got.values["activate"] == "ok"
-    assert got.which == {"git": "/usr/bin/git", "sbatch": ""}
     assert got.env == {"PATH": "/usr/bin:rel", "HOME": "/h", "MULTI": "a\nb", "TOKEN": "s3cret"}
     assert not parse_output("bash: something went wrong\n").reached
     assert not parse_output(_output(more=False)).finished
@@ -99,17 +96,18 @@ def test_parse_output_reads_values_which_env_and_the_slow_part() -> None:
 def test_mode_facts_keep_variables_redact_and_tell_a_slow_activate_from_a_hang(node: Node) -> None:
     t = node.target
     done = proc.Completed(("bash",), 0, _output(), "", 40)
-    facts, env = mode_facts(t, "batch", done, (), activating=True)
+    facts, env = mode_facts(t, "batch", done, recipe("groq"), activating=True)
     assert facts.reached and facts.conda_type == "function" and facts.activate == "ok"
     assert facts.conda_defined_at is not None and facts.conda_defined_at.line == 12
     assert facts.python3_version == "3.10.12" and facts.activated_python == "3.8.18"
     assert "TOKEN" not in facts.env and env["TOKEN"] == "s3cret"  # the whole env only for the sdk collector
     assert [e.entry for e in facts.path] == ["/usr/bin", "rel"] and facts.path[1].relative
+    assert facts.which["qsub"] == "" and set(facts.which) == set(recipe_commands(recipe("groq")))
     slow = proc.Completed(("bash",), -9, _output().split("activate\t")[0], "", 9000, timed_out=True)
-    facts, _ = mode_facts(t, "login", slow, (), activating=True)
+    facts, _ = mode_facts(t, "login", slow, recipe("groq"), activating=True)
     assert not facts.timed_out and facts.activate == "timeout" and facts.python3_version == "3.10.12"
     hung = proc.Completed(("bash",), -9, "", "+ . /h/.bashrc\n+ read x\n", 5000, timed_out=True)
-    facts, _ = mode_facts(t, "login", hung, (), activating=True)
+    facts, _ = mode_facts(t, "login", hung, recipe("groq"), activating=True)
     assert facts.timed_out and not facts.reached and facts.activate == ""
 
 
@@ -125,7 +123,7 @@ def test_the_context_script_in_a_plain_script_gives_what_run_mode_gives(node: No
     script.write_text("#!/bin/bash\n. ~/.bashrc\n" + context_script(rec, node.target))
     done = subprocess.run(["bash", str(script)], env=node.target.login_env(), cwd=node.home,
                           capture_output=True, text=True, timeout=60)
-    job = job_facts(rec, node.target, done.stdout, done.stderr)
+    job = job_facts(rec, node.target, done.stdout, done.stderr, str(node.home))
     assert isinstance(job, ShellMode) and job.mode == "job" and job.reached
     assert traced.reached and traced.conda_type == job.conda_type == "function"
     assert traced.activate == job.activate == "ok"  # the stand-in's `conda activate groqflow`
@@ -212,3 +210,17 @@ def test_map_command_maps_node_paths_on_a_sim_target_only(node: Node) -> None:
     assert shells.map_command("source ~/opt/x", t) == "source ~/opt/x"
     real = RealTarget(str(Path.home()), "u", "h")
     assert shells.map_command("source /opt/x/bin/activate", real) == "source /opt/x/bin/activate"
+
+
+
+def test_which_comes_from_the_path_the_shell_reached(node: Node) -> None:
+    """The capture does not know the recipe (check starts it first): the recipe's commands
+    are resolved afterwards on the PATH the shell reached, from where it started."""
+    (node.home / "tools" / "bin").mkdir(parents=True)
+    qsub = node.home / "tools" / "bin" / "qsub"
+    qsub.write_text("#!/bin/sh\n")
+    qsub.chmod(0o755)
+    node.write(".bashrc", "export PATH=$HOME/tools/bin:$PATH\n")
+    facts, _ = run_mode(node.target, recipe("groq"), "interactive", 20)
+    assert facts.which["qsub"] == str(qsub) and facts.which["qstat"] == ""
+    assert facts.which["git"].endswith("/git")
