@@ -8,7 +8,7 @@ def version_line() -> str:
     """`envdoctor --version`: the version, and which Python runs it (3.8 nodes vs newer ones matter)."""
     import sys
 
-    from envdoctor.__main__ import pyz_file
+    from envdoctor.__main__ import pyz_file  # lazy: the entry point sits above every module
 
     python, where, pyz = sys.executable, "", pyz_file()
     if pyz:

@@ -7,9 +7,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import signal
 import tempfile
+import threading
 from pathlib import Path
 from typing import IO, Any, Iterator
+
+from envdoctor.errors import UsageError
 
 
 @contextlib.contextmanager
@@ -34,8 +39,6 @@ def atomic_open(path: str | os.PathLike[str], mode: int = 0o644, binary: bool = 
 def write_text_atomic(path: str | os.PathLike[str], text: str, mode: int = 0o644) -> None:
     """Write via a temporary file in the same directory, then rename: never a half file.
     A file that cannot be written is the user's to fix: one line, exit 2."""
-    from envdoctor.errors import UsageError
-
     try:
         with atomic_open(path, mode) as fh:
             fh.write(text)
@@ -85,7 +88,7 @@ def bad_char(text: str) -> str | None:
     """What makes `text` unfit for one line of a shell startup file (None when it fits):
     a control character (NUL, line feed, carriage return, ...), a Unicode line or
     paragraph separator, a bidirectional control, or bytes that are not UTF-8."""
-    import unicodedata
+    import unicodedata  # lazy: not on the path of --help, which imports this module
 
     for index, char in enumerate(text):
         code = ord(char)
@@ -102,7 +105,7 @@ def shown(line: str) -> str:
     """A line as a terminal may print it: control characters, separators and bytes that
     are not UTF-8 written as escapes (\\x0c, \\u2028), so that what a person reads in a
     diff is what the file holds."""
-    import unicodedata
+    import unicodedata  # lazy: not on the path of --help, which imports this module
 
     out = []
     for char in line:
@@ -121,8 +124,6 @@ def write_in_place(path: str, data: bytes) -> None:
     ACLs stay as they are). Not atomic against a power cut, so callers take a backup
     first; SIGINT, SIGTERM and SIGHUP are held off while the bytes change, so Ctrl-C
     cannot leave half a file."""
-    import signal
-
     held = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
     in_main = _is_main_thread()
     old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, held) if in_main else None
@@ -174,8 +175,6 @@ def write_replacing(path: str, tmp: str, data: bytes, like: os.stat_result | Non
 
 
 def _is_main_thread() -> bool:
-    import threading
-
     return threading.current_thread() is threading.main_thread()
 
 
@@ -183,8 +182,6 @@ def shell_value_problem(name: str, value: str) -> tuple[str, str] | None:
     """(key, problem) when `export NAME=value` cannot be written as one safe line of a
     shell startup file, else None. The value itself is never quoted in the problem: it
     may be a password (a proxy URL)."""
-    import re
-
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         return "name", "is not a shell variable name: use letters, digits and _ (not starting with a digit)"
     bad = bad_char(value)

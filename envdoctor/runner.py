@@ -7,6 +7,8 @@ command: pre-flight check, printing, exit code) and the `deep_run` collector (`c
 from __future__ import annotations
 
 import datetime
+import json
+import os
 import re
 import threading
 import time
@@ -14,7 +16,10 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
+from envdoctor import __version__, launchers, metrics, proc, runs
 from envdoctor.errors import EnvdoctorError
+from envdoctor.launchers.base import RunContext
+from envdoctor.launchers.direct import prepare_compile
 from envdoctor.recipe import Recipe, Run
 from envdoctor.runs import RunRecord
 from envdoctor.targets import Target
@@ -46,16 +51,12 @@ def execute(recipe: Recipe, target: Target, ref: Run, explicit: dict[str, Any], 
             stream: bool = True, timeout: float | None = None, note: str = "") -> Outcome:
     """Launch `ref`, stream its output to `echo`, and save its record. Never raises for a
     failed job (the record says so); a KeyboardInterrupt cancels the job first."""
-    from envdoctor import launchers, metrics, runs
-    from envdoctor.launchers.base import RunContext
-    from envdoctor.launchers.direct import prepare_compile
-
     say = echo or (lambda _t: None)
     run_id = runs.new_id()
     ctx = RunContext(recipe, ref, target, {}, dict(explicit), runs.work_dir(run_id), run_id)
     config_values: dict[str, Any] = {}
     if ref.launcher == "cerebras" and ref.config:
-        from envdoctor.launchers.cerebras import config_values as read_config
+        from envdoctor.launchers.cerebras import config_values as read_config  # lazy: cerebras runs only
 
         config_values = read_config(ctx)
     ctx.params = effective_params(ref, explicit, config_values)
@@ -161,8 +162,6 @@ def _cancel(job: Any, rec: RunRecord, say: Echo) -> None:
 def _finish(rec: RunRecord, ref: Run, recipe: Recipe, target: Target, sink: _Sink, started: float,
             launch_error: str) -> None:
     """Metrics, verdicts and fingerprint into the record, which is saved whatever happened."""
-    from envdoctor import runs
-
     ended = time.time()
     sink.log.close()
     rec.end, rec.duration_s = _iso(ended), round(ended - started, 3)
@@ -203,10 +202,6 @@ def _round(v: float) -> float:
 
 def fingerprint(recipe: Recipe, target: Target) -> dict[str, Any]:
     """Python version and key package versions of the run's env, the repos' commits."""
-    import os
-
-    from envdoctor import __version__, proc
-
     fp: dict[str, Any] = {"envdoctor": __version__, "target": target.name, "hostname": target.hostname}
     env = recipe.environment
     python = target.path(env.path) + "/bin/python" if env.path else ""
@@ -218,8 +213,6 @@ def fingerprint(recipe: Recipe, target: Target) -> dict[str, Any]:
                 "print(json.dumps({'python': sys.version.split()[0], 'packages': v}))")
         r = proc.run([python, "-c", code], env=target.process_env(), timeout=15)
         if r.ok:
-            import json
-
             try:
                 fp.update(json.loads(r.stdout.strip().splitlines()[-1]))
             except (ValueError, IndexError):

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from envdoctor.errors import UsageError
+from envdoctor.files import write_text_atomic
+from envdoctor.redact import Redactor, redact_mapping
 
 SCHEMA = "envdoctor/run@1"
 STATUSES = ("ok", "failed", "cancelled", "timeout", "error")
@@ -84,8 +86,6 @@ def work_dir(run_id: str) -> Path:
 def redact(record: RunRecord) -> RunRecord:
     """The record with every secret masked, IN PLACE (its log tail, commands, parameters and
     fingerprint quote the job's output and environment), and returned."""
-    from envdoctor.redact import Redactor, redact_mapping
-
     clean = RunRecord.from_dict(redact_mapping(record.to_dict()))
     # The tail as the stream it is: a private key block spans several of its lines.
     clean.log_tail = [t.rstrip("\n") for t in Redactor().lines(x + "\n" for x in record.log_tail)]
@@ -96,8 +96,6 @@ def redact(record: RunRecord) -> RunRecord:
 
 def save(record: RunRecord) -> Path:
     """Write the record, redacted first (in place: what `run` prints next is redacted too)."""
-    from envdoctor.files import write_text_atomic
-
     redact(record)
     path = runs_dir() / f"{record.id}.json"
     write_text_atomic(path, json.dumps(record.to_dict(), indent=1, sort_keys=False) + "\n")
@@ -118,8 +116,6 @@ def load_all(platform: str | None = None) -> list[RunRecord]:
         if isinstance(data, dict) and data.get("schema") == SCHEMA:
             # Redacted on the way in as well: a record written by an older envdoctor (or by
             # hand) must not carry a secret into `runs` output.
-            from envdoctor.redact import redact_mapping
-
             rec = redact(RunRecord.from_dict(redact_mapping(data)))
             if platform is None or rec.platform == platform:
                 out.append(rec)

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from envdoctor.errors import UsageError
+from envdoctor.redact import redact_mapping
 from envdoctor.results import Report
 
 # A user name as it becomes a directory: no separators, no leading dot.
@@ -48,8 +49,6 @@ def safe_name(name: str, fallback: str = "unknown") -> str:
 
 def redacted(data: dict[str, Any]) -> dict[str, Any]:
     """The report with secrets masked (the one redactor every output path ends with)."""
-    from envdoctor.redact import redact_mapping
-
     return redact_mapping(data)
 
 

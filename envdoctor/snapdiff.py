@@ -9,23 +9,25 @@ are classified major / minor / patch. Values are normalised first: the home dire
 """
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable, Mapping
+
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from envdoctor.recipe import catalog
 
 
 def vendor_packages() -> frozenset[str]:
     """Vendor packages of every platform (each recipe's `vendor_packages`): weighed as recipe
     packages even when the recipe of a snapshot cannot be loaded (another release, another envdoctor)."""
-    from envdoctor.recipe import catalog
-
     return catalog().vendor_packages()
 
 
 def sdk_prefixes() -> tuple[str, ...]:
     """Every platform's SDK variable prefixes (each recipe's `env_prefixes`: POPLAR_, GROQ_, ...)."""
-    from envdoctor.recipe import catalog
-
     return catalog().env_prefixes()
 
 
@@ -52,15 +54,11 @@ class Difference:
 
 def canon(name: str) -> str:
     """A distribution name as PEP 503 compares them (the one canonicaliser: packaging's)."""
-    from packaging.utils import canonicalize_name
-
     return str(canonicalize_name(name))
 
 
 def version_change(a: str, b: str) -> str:
     """'major', 'minor', 'patch' or 'other' (pre-release, local, unparsable)."""
-    from packaging.version import InvalidVersion, Version
-
     try:
         va, vb = Version(a), Version(b)
     except InvalidVersion:
@@ -144,8 +142,6 @@ class _Diff:
         platform, release = pa or pb, ra or rb
         if platform:
             try:
-                from envdoctor.recipe import catalog
-
                 r = catalog().get(str(platform), str(release) if release else None)
                 self.required = {canon(q.name): q.spec for q in r.requirements}
                 self.vendor |= {canon(x.vendor_package) for x in r.repos if x.vendor_package}
@@ -482,8 +478,6 @@ CAUSES: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 def causes_first(found: list[Difference]) -> list[Difference]:
     """Rank each present cause above the symptoms it explains, and say so on the symptoms."""
-    from dataclasses import replace
-
     ranked = list(found)
     for cause_key, prefixes in CAUSES:
         at = next((i for i, d in enumerate(ranked) if d.key == cause_key), None)
@@ -513,8 +507,6 @@ def _ref(r: Mapping[str, Any]) -> str:
 def _short(v: Any) -> Any:
     if v is None or isinstance(v, (str, int, float, bool)):
         return v or None
-    import json
-
     text = json.dumps(v, sort_keys=True)
     return text if len(text) < 200 else text[:197] + "..."
 

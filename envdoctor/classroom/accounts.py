@@ -21,6 +21,7 @@ from envdoctor import proc
 from envdoctor.classroom.roster import Roster, RosterRow
 from envdoctor.recipe import DEFAULT_CLASSROOM, Classroom, Recipe, catalog
 from envdoctor.reports import Style, mark
+from envdoctor.reports.json_report import stamp
 from envdoctor.results import CheckResult, Status
 from envdoctor.schedulers import SCHEDULERS, Site
 
@@ -301,8 +302,6 @@ def render_table(results: list[AccountResult], roster: Roster, style: Style) -> 
 
 def render_json(results: list[AccountResult], roster: Roster, recipe: Recipe, group: str | None,
                 partition: str | None) -> str:
-    from envdoctor.reports.json_report import stamp
-
     return json.dumps(stamp({
         "schema": "envdoctor/class-accounts@1", "platform": recipe.platform, "release": recipe.release,
         "group": group, "partition": partition, "home_access": home_access(recipe),

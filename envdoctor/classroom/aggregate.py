@@ -8,14 +8,13 @@ from typing import Any, Iterable
 
 from envdoctor.classroom.loader import Bad, Loaded
 from envdoctor.classroom.roster import Roster, RowProblem
+from envdoctor.recipe import catalog
 
 CELL_STATUSES = ("ok", "warn", "fail", "error", "missing")
 
 
 def platform_order() -> tuple[str, ...]:
     """The catalog's platforms in class-report order (each recipe's `classroom.order`)."""
-    from envdoctor.recipe import catalog
-
     return tuple(catalog().class_order())
 
 

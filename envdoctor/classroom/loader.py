@@ -24,7 +24,10 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Sequence
 
+from envdoctor import __version__
 from envdoctor.errors import UsageError
+from envdoctor.redact import redact_text
+from envdoctor.share import user_name as name_of
 
 SCHEMA = "envdoctor/check-report@1"
 _SCHEMA_RE = re.compile(r"envdoctor/check-report@(\d+)")
@@ -189,8 +192,6 @@ def _hint(name: str) -> str:
 
 
 def user_name(uid: int) -> str:
-    from envdoctor.share import user_name as name_of
-
     return name_of(uid)
 
 
@@ -398,8 +399,6 @@ def _redact(problem: dict[str, Any]) -> dict[str, Any]:
 @functools.lru_cache(maxsize=65536)
 def _redact_str(text: str) -> str:
     """Cached: a class's reports repeat the same fix and command texts thousands of times."""
-    from envdoctor.redact import redact_text  # a missing module is an error, never a weaker fallback
-
     return redact_text(text)
 
 
@@ -413,8 +412,6 @@ def _major(version: str) -> int:
 
 
 def _our_version() -> str:
-    from envdoctor import __version__
-
     return __version__
 
 

@@ -16,9 +16,10 @@ from __future__ import annotations
 import os
 from typing import IO, Any, Iterable
 
-from envdoctor.errors import UsageError
+from envdoctor.errors import UsageError, closest
 from envdoctor.knowledge.kb import KnowledgeBase, default, platforms
 from envdoctor.knowledge.matcher import BLOCK, Finding, Matcher
+from envdoctor.knowledge.render import render
 from envdoctor.reports import Style
 
 __all__ = ["Finding", "platforms", "explain_text", "explain_file", "explain_stream", "render_findings",
@@ -34,8 +35,6 @@ def check_platform(platform: str | None) -> str | None:
     name = platform.strip().lower()
     known = platforms()
     if name not in known:
-        from envdoctor.errors import closest
-
         raise UsageError(f"unknown platform {platform!r}; {closest(name, known)}")
     return name
 
@@ -106,12 +105,10 @@ def explain_file(path: str | os.PathLike[str], platform: str | None = None,
 
 
 def findings_json(findings: Iterable[Finding]) -> dict[str, Any]:
-    from envdoctor.reports.json_report import stamp
+    from envdoctor.reports.json_report import stamp  # lazy: only `explain --json` needs it
 
     return stamp({"schema": SCHEMA, "findings": [f.to_dict() for f in findings]})
 
 
 def render_findings(findings: list[Finding], style: Style | None = None, source: str = "") -> str:
-    from envdoctor.knowledge.render import render
-
     return render(findings, style or Style(), source)

@@ -22,8 +22,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
+from envdoctor import cache
 from envdoctor.errors import RecipeError
-from envdoctor.recipe import Node
+from envdoctor.recipe import Node, _plain, catalog
 from envdoctor.results import CATEGORIES
 
 if sys.version_info >= (3, 11):  # the regex parser moved into re (the old modules warn)
@@ -41,8 +42,6 @@ SCHEMA = "envdoctor/faults@1"
 def platforms() -> tuple[str, ...]:
     """The platforms knowledge entries may name: the recipe catalog's (shipped recipes plus
     those on $ENVDOCTOR_RECIPE_PATH), so a platform added as data is known here too."""
-    from envdoctor.recipe import catalog
-
     return tuple(catalog().platforms())
 
 
@@ -708,7 +707,7 @@ def render_texts(kb: KnowledgeBase, fault: Fault, captures: tuple[tuple[str, str
 
 
 def _parse(text: str, path: str) -> Any:
-    from ruamel.yaml import YAML
+    from ruamel.yaml import YAML  # lazy: ruamel.yaml, ~30 modules, only when the knowledge base is not cached
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     try:
@@ -742,8 +741,6 @@ def _cache_material(files: list[tuple[Path, str]]) -> tuple[str, ...]:
 def _read_cache(files: list[tuple[Path, str]]) -> Any:
     """The parsed data of files that validated before (same contents, same code): parsing YAML
     costs over a second, a cached copy a millisecond."""
-    from envdoctor import cache
-
     cached = cache.read("faults", *_cache_material(files))
     try:
         for pattern, (anchors, words) in cached["anchors"].items():
@@ -755,9 +752,6 @@ def _read_cache(files: list[tuple[Path, str]]) -> Any:
 
 
 def _write_cache(files: list[tuple[Path, str]], datas: list[Any], kb: KnowledgeBase) -> None:
-    from envdoctor import cache
-    from envdoctor.recipe import _plain
-
     anchors = {s.pattern: [sorted(s.anchors), sorted(s.words)] for s in kb.all_signatures()}
     cache.write("faults", {"data": [_plain(d) for d in datas], "anchors": anchors}, *_cache_material(files))
 
@@ -770,8 +764,6 @@ def load(path: str | Path | list[str | Path] | None = None, use_cache: bool = Tr
     *.yaml file of the package directory and the recipes' `knowledge:` files, merged (ids,
     contexts and tables unique across files)."""
     if path is None:
-        from envdoctor.recipe import catalog
-
         paths = kb_files() + [Path(p) for p in catalog().knowledge_files()]  # a recipe's `knowledge:` files
     elif isinstance(path, (list, tuple)):
         paths = [Path(p) for p in path]

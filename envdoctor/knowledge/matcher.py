@@ -1189,6 +1189,6 @@ class Matcher:
         lines = self.error_lines()
         if not lines:
             return []
-        from envdoctor.knowledge.rank import ranked_fallback
+        from envdoctor.knowledge.rank import ranked_fallback  # lazy: BM25, only when no entry matched
 
         return ranked_fallback(self.kb, self.faults, platform, lines)

@@ -19,6 +19,7 @@ from collections import Counter
 from typing import Iterable
 
 from envdoctor.knowledge.kb import Fault, KnowledgeBase, render_texts
+from envdoctor.knowledge.matcher import Finding
 
 K1 = 1.2
 B = 0.75
@@ -140,9 +141,7 @@ def rank(kb: KnowledgeBase, faults: list[Fault], platform: str | None,
 
 
 def ranked_fallback(kb: KnowledgeBase, faults: list[Fault], platform: str | None,
-                    lines: list[tuple[int, str]]) -> list:
-    from envdoctor.knowledge.matcher import Finding
-
+                    lines: list[tuple[int, str]]) -> list[Finding]:
     ranked = rank(kb, faults, platform, lines)
     if not ranked:
         return []

@@ -24,7 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
+from envdoctor.errors import StepFailed
 from envdoctor.recipe import Recipe, Run
+from envdoctor.schedulers import Site
 from envdoctor.targets import Target
 
 POLL = 0.2  # seconds between scheduler polls (squeue/qstat)
@@ -162,8 +164,6 @@ def script_copy(ctx: RunContext) -> str:
     """`{script}` of the run's command: the script itself (relative, as the course types it),
     or, when a parameter that lives in the script is set, a per-run COPY with that constant
     changed (the user's clone is never edited). A constant the script no longer has is an error."""
-    from envdoctor.errors import StepFailed
-
     run = ctx.run
     edits = [p for p in run.params if p.script and p.name in ctx.explicit]
     if not run.script or not edits:
@@ -247,8 +247,6 @@ def read_status(path: Path) -> int | None:
 def find_tool(target: Target, name: str, sub: str) -> str:
     """A node's command: its own (`/opt/<sub>/bin`, mapped on a sim node) or PATH (one lookup,
     `envdoctor.schedulers.Site.tool`, for scheduler and vendor commands alike)."""
-    from envdoctor.schedulers import Site
-
     return Site(target).tool(sub, name)
 
 

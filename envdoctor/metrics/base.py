@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import IO, Iterable, Iterator
 
+from envdoctor.safeio import decoded
+
 MAX_LINE = 64 * 1024
 MAX_POINTS = 512
 CURVES = frozenset({"loss"})  # metrics whose every logged value is kept as a curve (the loss curve)
@@ -184,6 +186,4 @@ def feed_stream(parser: Parser, chunks: Iterable[str]) -> Metrics:
 
 def read_chunks(fh: IO[bytes], size: int = CHUNK) -> Iterator[str]:
     """The stream's text in blocks of `size` bytes (a character split between blocks kept whole)."""
-    from envdoctor.safeio import decoded
-
     return decoded(iter(lambda: fh.read(size), b""))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from envdoctor.metrics import INFO
 from envdoctor.runs import RunRecord
 
 # Shown first, in this order, when present; the rest follow alphabetically.
@@ -64,8 +65,6 @@ def varies(table: Table, metric: str) -> bool:
 
 def metric_header(metric: str) -> str:
     """`label [unit]`, from metrics.INFO (the metric's key when it has no entry)."""
-    from envdoctor.metrics import INFO
-
     name, unit, _ = INFO.get(metric, (metric.replace("_", " "), "", 0))
     return f"{name} [{unit}]" if unit else name
 

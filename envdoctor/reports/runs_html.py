@@ -12,6 +12,7 @@ import html
 import math
 from typing import Callable, Sequence
 
+from envdoctor.metrics import INFO
 from envdoctor.reports.runs_common import (
     Table,
     build,
@@ -188,8 +189,6 @@ def curve_chart(table: Table, key: str = "loss") -> str:
 
 
 def _better(metric: str) -> str:
-    from envdoctor.metrics import INFO
-
     return {1: " (higher is better)", -1: " (lower is better)"}.get(INFO.get(metric, ("", "", 0))[2], "")
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from envdoctor.schedulers import SUBMIT_TIMEOUT, JobSpec, JobState, Site, Submission, TestSubmit
+from envdoctor.schedulers.base import SUBMIT_TIMEOUT, JobSpec, JobState, Site, Submission, TestSubmit
 
 COMPLETED_STATES = frozenset({"F", "X", "C"})
 GONE_CODES = frozenset({153, 35})  # qstat: Unknown Job Id; Job has finished (history needs -x)
@@ -34,7 +34,7 @@ _ATTR = re.compile(r"^\s+(\w+)\s*=\s*(.*)$")
 class Pbs:
     name = "pbs"
     submit_command = "qsub"
-    job_vars = ("PBS_JOBID", "PBS_ENVIRONMENT")
+    job_vars: tuple[str, ...] = ("PBS_JOBID", "PBS_ENVIRONMENT")
 
     def parse_job_id(self, stdout: str) -> str:
         lines = stdout.strip().splitlines()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from envdoctor.schedulers import SUBMIT_TIMEOUT, JobSpec, JobState, Site, Submission, TestSubmit
+from envdoctor.schedulers.base import SUBMIT_TIMEOUT, JobSpec, JobState, Site, Submission, TestSubmit
 
 _ID = re.compile(r"^\d+$")
 _EXIT = re.compile(r"JobState=(\S+).*?ExitCode=(\d+):(\d+)", re.S)
@@ -21,7 +21,7 @@ _EXIT = re.compile(r"JobState=(\S+).*?ExitCode=(\d+):(\d+)", re.S)
 class Slurm:
     name = "slurm"
     submit_command = "sbatch"
-    job_vars = ("SLURM_JOB_ID", "SLURM_JOBID")
+    job_vars: tuple[str, ...] = ("SLURM_JOB_ID", "SLURM_JOBID")
 
     def parse_job_id(self, stdout: str) -> str:
         """The id in sbatch's last line (`123`, `123;cluster`, `Submitted batch job 123`); "" if none."""

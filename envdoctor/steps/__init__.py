@@ -9,6 +9,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Dict, Mapping
 
+from envdoctor.errors import closest
+
 if TYPE_CHECKING:
     from envdoctor.steps.base import StepKind
 
@@ -32,8 +34,6 @@ STEP_FIELDS: Mapping[str, Mapping[str, tuple[type, bool, str]]] = {
 
 def validate_step(kind: str, fields: Mapping[str, Any], names: Mapping[str, set[str]]) -> tuple[str, str] | None:
     """(key, problem) for the first thing wrong with a step's fields, or None."""
-    from envdoctor.errors import closest
-
     if kind not in STEP_FIELDS:
         return "kind", f"unknown step kind {kind!r}: {closest(kind, sorted(STEP_FIELDS))}"
     spec = STEP_FIELDS[kind]
@@ -61,7 +61,7 @@ def registry() -> Dict[str, StepKind]:
     """kind -> the module implementing it (a `StepKind`: is_done, plan, apply; steps/base.py).
     Built on first use, so that `check` never imports the step modules; each is imported by
     name, so a missing module fails here, and mypy checks every one against the protocol."""
-    from envdoctor.steps import (
+    from envdoctor.steps import (  # lazy: `check` never imports a step module
         conda_base,
         conda_env,
         conda_install,

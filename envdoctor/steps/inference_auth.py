@@ -16,13 +16,10 @@ stand-in helper signs in without a browser, so apply runs it.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
 
+from envdoctor.collectors.inference import TokenFacts, _access_token, request, spec, token_facts
 from envdoctor.recipe import Step
 from envdoctor.steps.base import Action, Context, Progress, command, fail, last_line
-
-if TYPE_CHECKING:  # the collector is imported when a step runs (command modules import lazily)
-    from envdoctor.collectors.inference import TokenFacts
 
 
 def _helper(step: Step, ctx: Context) -> str:
@@ -37,8 +34,6 @@ def _commands(step: Step, ctx: Context, force: bool) -> list[str]:
 
 
 def _token(ctx: Context) -> TokenFacts:
-    from envdoctor.collectors.inference import token_facts
-
     return token_facts(ctx.target, ctx.recipe)
 
 
@@ -55,8 +50,6 @@ def _refused(ctx: Context) -> str | None:
     """Why the service refuses the stored token, or None. A refreshed token looks new in the
     file while the 7-day sign-in behind it has lapsed: only the service can tell. No answer
     (offline, unreachable) counts as accepted: setup must not sign in again for a network fault."""
-    from envdoctor.collectors.inference import _access_token, request, spec
-
     url = str(spec(ctx.recipe).get("list_endpoints", ""))
     token = _access_token(ctx.target, ctx.recipe)
     if not url or not token:

@@ -13,7 +13,9 @@ import os
 from urllib.parse import unquote
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.version import InvalidVersion, Version
 
+from envdoctor import proc
 from envdoctor.recipe import Step
 from envdoctor.steps import envs
 from envdoctor.steps.base import Action, Context, Progress, command, fail, last_line, move_aside, note, remove_tree
@@ -83,8 +85,6 @@ def apply(step: Step, ctx: Context, progress: Progress) -> None:
 def _freeze(step: Step, ctx: Context, python: str, cwd: str) -> None:
     """`pip list --format=freeze > FILE` in cwd, as the course pins what the env already has
     (an existing FILE is kept under its backup name)."""
-    from envdoctor import proc
-
     done = proc.run([python, "-m", "pip", "list", "--format=freeze"], cwd=cwd, env=envs.activated_env(ctx), timeout=300)
     if not done.ok:
         raise fail(step, f"`pip list --format=freeze` failed: {done.describe()}", "repair the env and run setup again")
@@ -155,8 +155,6 @@ def _upgrade_problem(ctx: Context, step: Step, dists: dict[str, dict[str, str]])
     """`pip install --upgrade X`: not done while a newer X sits in a local wheel directory
     the install reads (the sim wheelhouse, the recipe's --find-links); an index is never
     asked, so on a real node the step's `requires` decide."""
-    from packaging.version import InvalidVersion, Version
-
     args = step.get("args", [])
     if not {"--upgrade", "-U"} & set(args):
         return None
@@ -177,8 +175,6 @@ def _upgrade_problem(ctx: Context, step: Step, dists: dict[str, dict[str, str]])
 
 
 def _newest_local(ctx: Context, key: str) -> str | None:
-    from packaging.version import InvalidVersion, Version
-
     dirs = ctx.env.get("PIP_FIND_LINKS", "").split()
     opts = ctx.recipe.pip.find_links
     dirs += [ctx.path(d) for d in opts if d.startswith(("/", "~"))]
