@@ -144,10 +144,8 @@ def _group(kind: str, *names: str) -> _Handler:
     return handler
 
 
-_KEY_BLOCK = re.compile(
-    r"-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY( BLOCK)?-----.*?(?:-----END \1PRIVATE KEY(?: BLOCK)?-----|\Z)",
-    re.S,
-)
+_KEY_BLOCK = (
+    r"(?s)-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY( BLOCK)?-----.*?(?:-----END \1PRIVATE KEY(?: BLOCK)?-----|\Z)")
 _KEY_BEGIN = re.compile(r"-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY( BLOCK)?-----")
 _KEY_END = re.compile(r"-----END ((?:[A-Z0-9]+ )*)PRIVATE KEY( BLOCK)?-----")
 
@@ -159,7 +157,7 @@ def _key_block(m: re.Match[str]) -> List[Span]:
 
 
 # user:password@ in URLs (any scheme: http, https, git+https, socks5, ftp, mongodb+srv, ...).
-_URL_CRED = re.compile(r"://(?P<user>[^\s/@:'\"<>]*)(?::(?P<pw>[^\s/@'\"<>]*))?@")
+_URL_CRED = r"://(?P<user>[^\s/@:'\"<>]*)(?::(?P<pw>[^\s/@'\"<>]*))?@"
 _PLAIN_USER = re.compile(r"[A-Za-z_][A-Za-z0-9._\-]{0,31}")
 
 
@@ -174,57 +172,85 @@ def _url(m: re.Match[str]) -> List[Span]:
 
 
 # Authorization headers and bare Bearer/Basic credentials.
-_AUTH_HEADER = re.compile(
+_AUTH_HEADER = (
     r"(?i)(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?(?:(?:bearer|basic|token|digest|negotiate)\s+)?"
     r"(?P<v>[^\s\"',;]+)")
-_BEARER = re.compile(r"(?i)\b(?:bearer|basic)\s+(?P<v>[A-Za-z0-9._~+/\-]{8,}=*)")
+_BEARER = r"(?i)\b(?:bearer|basic)\s+(?P<v>[A-Za-z0-9._~+/\-]{8,}=*)"
 # Cookie: / Set-Cookie: headers (the whole value: every cookie in it), curl -b/--cookie.
-_COOKIE = re.compile(r"(?i)(?<![A-Za-z0-9_\-])(?:set-)?cookie[\"']?\s*[:=]\s*[\"']?(?P<v>[^\r\n\"']+)")
-_COOKIE_FLAG = re.compile(r"(?:^|\s)(?:-b|--cookie)\s+(?P<q>[\"']?)(?P<v>[^\s\"']*=[^\s\"']*)")
+_COOKIE = r"(?i)(?<![A-Za-z0-9_\-])(?:set-)?cookie[\"']?\s*[:=]\s*[\"']?(?P<v>[^\r\n\"']+)"
+_COOKIE_FLAG = r"(?:^|\s)(?:-b|--cookie)\s+(?P<q>[\"']?)(?P<v>[^\s\"']*=[^\s\"']*)"
 
 # key = value / key: value / "key": "value" / --key value, where the key says secret.
 _SECRET_WORD = (r"(?:[A-Za-z0-9_.\-]{0,64}?(?:token|secret|passw(?:or)?d|passphrase|api[_\-]?key|apikey|"
                 r"access[_\-]?key|private[_\-]?key|client[_\-]?secret|credentials?|account[_\-]?key)|_auth|_authToken|"
                 r"[A-Za-z0-9]+_pwd|identitytoken|registrytoken)")
 _VALUE = r"(?:\"(?P<dq>[^\"\n]*)\"|'(?P<sq>[^'\n]*)'|(?P<bare>[^\s,;&\"'}<>)\]]+))"
-_ASSIGN = re.compile(
+_ASSIGN = (
     r"(?i)(?<![A-Za-z0-9])" + _SECRET_WORD + r"[\"']?\s*(?:=|:(?!//)|\s=>)\s*" + _VALUE)
 # Options: --password X, --api-key=X, --wandb-key X, --hf-token X, -password X.
-_FLAG = re.compile(
+_FLAG = (
     r"(?i)(?<![A-Za-z0-9])--?(?:[a-z0-9]+-)*(?:token|secret|password|passwd|passphrase|api-key|apikey|access-key|"
     r"private-key|auth-key|credentials?)(?:-[a-z0-9]+)*(?:\s+|=)" + r"(?P<q>[\"']?)(?P<v>[^\s\-\"'][^\s\"']*)")
-_KEY_FLAG = re.compile(r"(?i)(?<![A-Za-z0-9])--(?:[a-z0-9]+-)+key(?:\s+|=)(?P<q>[\"']?)(?P<v>[^\s\-\"'][^\s\"']*)")
+_KEY_FLAG = r"(?i)(?<![A-Za-z0-9])--(?:[a-z0-9]+-)+key(?:\s+|=)(?P<q>[\"']?)(?P<v>[^\s\-\"'][^\s\"']*)"
 # .netrc: `machine h login u password p` (also `passwd`, `account`); values to the next blank.
-_NETRC = re.compile(r"(?i)(?<![A-Za-z0-9_\-])(?:password|passwd|account)\s+(?P<v>[^\s=:]\S*)")
+_NETRC = r"(?i)(?<![A-Za-z0-9_\-])(?:password|passwd|account)\s+(?P<v>[^\s=:]\S*)"
 # NAME=value where NAME says secret (shell, .env files, docker -e): checked with name_is_secret.
-_ENV_ASSIGN = re.compile(r"(?P<suffix>KEY|key|Key|TOKEN|Token|token|SECRET|Secret|secret|PASSWORD|Password|PASSWD|"
-                         r"PWD|PAT|AUTH|SIG|SAS|CREDENTIALS?)[\"']?\s*[=:]\s*" + _VALUE)
+_ENV_ASSIGN = (r"(?P<suffix>KEY|key|Key|TOKEN|Token|token|SECRET|Secret|secret|PASSWORD|Password|PASSWD|"
+               r"PWD|PAT|AUTH|SIG|SAS|CREDENTIALS?)[\"']?\s*[=:]\s*" + _VALUE)
 _IDENT = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 # Command lines: curl -u user:pw, mysql -pSECRET, sshpass -p SECRET, redis-cli -a SECRET.
-_CURL_USER = re.compile(r"(?:^|\s)(?:-u|-U|--user|--proxy-user)(?:\s+|=)?(?P<q>[\"']?)[^\s:\"'@]*:(?![0-9]+(?:\s|$))"
-                        r"(?P<v>[^\s\"']+)")
-_MYSQL_P = re.compile(r"\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mariadb|mariadb-dump)\b[^\n|;&]*?\s-p(?P<q>[\"']?)(?P<v>[^\s\"']+)")
-_SSHPASS = re.compile(r"\bsshpass\b(?:\s+-[A-Za-z]\S*)*?\s+-p\s*(?P<q>[\"']?)(?P<v>[^\s\"']+)")
-_REDIS_A = re.compile(r"\bredis-cli\b[^\n|;&]*?\s(?:-a|--pass)\s+(?P<q>[\"']?)(?P<v>[^\s\"']+)")
-_WANDB_LOGIN = re.compile(r"\bwandb\s+login\s+(?:--\S+\s+)*(?P<v>[0-9a-f]{40})\b")
-_OPENSSL_PASS = re.compile(r"(?<![A-Za-z0-9])(?:-pass|-passin|-passout|-k)\s+pass:(?P<v>\S+)")
+_CURL_USER = (r"(?:^|\s)(?:-u|-U|--user|--proxy-user)(?:\s+|=)?(?P<q>[\"']?)[^\s:\"'@]*:(?![0-9]+(?:\s|$))"
+              r"(?P<v>[^\s\"']+)")
+_MYSQL_P = r"\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mariadb|mariadb-dump)\b[^\n|;&]*?\s-p(?P<q>[\"']?)(?P<v>[^\s\"']+)"
+_SSHPASS = r"\bsshpass\b(?:\s+-[A-Za-z]\S*)*?\s+-p\s*(?P<q>[\"']?)(?P<v>[^\s\"']+)"
+_REDIS_A = r"\bredis-cli\b[^\n|;&]*?\s(?:-a|--pass)\s+(?P<q>[\"']?)(?P<v>[^\s\"']+)"
+_WANDB_LOGIN = r"\bwandb\s+login\s+(?:--\S+\s+)*(?P<v>[0-9a-f]{40})\b"
+_OPENSSL_PASS = r"(?<![A-Za-z0-9])(?:-pass|-passin|-passout|-k)\s+pass:(?P<v>\S+)"
 # Signed URLs and connection strings.
-_SIGNED_QUERY = re.compile(
+_SIGNED_QUERY = (
     r"(?i)[?&;](?:x-amz-signature|x-amz-credential|x-amz-security-token|x-goog-signature|x-goog-credential|"
     r"sig|signature|awsaccesskeyid|access_token|refresh_token|id_token|token|api_key|apikey|client_secret|"
     r"password|passwd|auth|code|key)=(?P<v>[^&\s\"'<>#]+)")
-_AZURE_KEY = re.compile(r"(?i)(?:AccountKey|SharedAccessKey|SharedAccessSignature|sharedaccesskeyname_secret)="
-                        r"(?P<v>[^;\s\"']+)")
-_CONDA_TOKEN = re.compile(r"://[^\s\"'<>]*?/t/(?P<v>[^\s/\"'<>]{6,})")
+_AZURE_KEY = (r"(?i)(?:AccountKey|SharedAccessKey|SharedAccessSignature|sharedaccesskeyname_secret)="
+              r"(?P<v>[^;\s\"']+)")
+_CONDA_TOKEN = r"://[^\s\"'<>]*?/t/(?P<v>[^\s/\"'<>]{6,})"
 # Docker config.json ("auth": "base64", "identitytoken"), kaggle.json ("key": "32 hex").
-_DOCKER_AUTH = re.compile(r"(?i)[\"'](?:auth|identitytoken|registrytoken|pass|pw|pwd|passwd|password|secret|token)[\"']\s*:\s*[\"'](?P<v>[^\"'\n]+)[\"']")
-_KAGGLE_KEY = re.compile(r"[Kk][Ee][Yy][\"']?\s*[:=]\s*[\"']?(?P<v>[0-9a-f]{32})(?![0-9A-Za-z_])")
+_DOCKER_AUTH = r"(?i)[\"'](?:auth|identitytoken|registrytoken|pass|pw|pwd|passwd|password|secret|token)[\"']\s*:\s*[\"'](?P<v>[^\"'\n]+)[\"']"
+_KAGGLE_KEY = r"[Kk][Ee][Yy][\"']?\s*[:=]\s*[\"']?(?P<v>[0-9a-f]{32})(?![0-9A-Za-z_])"
+
+
+def _env_assign(m: re.Match[str]) -> List[Span]:
+    """NAME=value where NAME (found backwards from its secret-sounding end) says secret."""
+    text, start = m.string, m.start()
+    if m.end("suffix") < len(text) and text[m.end("suffix")] in _IDENT:
+        return []
+    while start > 0 and text[start - 1] in _IDENT and m.start() - start < 100:
+        start -= 1
+    name = text[start:m.end("suffix")]
+    if not name or name[0].isdigit() or not name_is_secret(name):
+        return []
+    return [Span(start, *sp[1:]) for sp in _group("secret variable", "dq", "sq", "bare")(m)]
+
+
+class _Lazy:
+    """A rule's pattern, compiled the first time a text passes the rule's gates: in a check
+    most rules never fire, and compiling all of them cost about 10 ms of every start."""
+
+    __slots__ = ("source", "_compiled")
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._compiled: re.Pattern[str] | None = None
+
+    def finditer(self, s: str) -> Iterator[re.Match[str]]:
+        if self._compiled is None:  # two threads may both compile it: the same pattern either way
+            self._compiled = re.compile(self.source)
+        return self._compiled.finditer(s)
 
 
 # (kind, gates, pattern, handler)
-_RULES: Tuple[Tuple[str, Tuple[str, ...], re.Pattern[str], _Handler], ...] = tuple(
-    (kind, gates, re.compile(pat) if isinstance(pat, str) else pat,
-     handler if handler is not None else _whole(kind))
+_RULES: Tuple[Tuple[str, Tuple[str, ...], _Lazy, _Handler], ...] = tuple(
+    (kind, gates, _Lazy(pat), handler if handler is not None else _whole(kind))
     for kind, gates, pat, handler in (
         ("private key", ("private key",), _KEY_BLOCK, _key_block),
         ("url credentials", ("://",), _URL_CRED, _url),
@@ -279,7 +305,7 @@ _RULES: Tuple[Tuple[str, Tuple[str, ...], re.Pattern[str], _Handler], ...] = tup
                                "account_key"),
          _ASSIGN, _group("secret assignment", "dq", "sq", "bare")),
         ("secret variable", ("key", "token", "secret", "passw", "pwd", "_pat", "auth", "_sig", "_sas", "credential"),
-         _ENV_ASSIGN, None),  # handler set below (needs name_is_secret)
+         _ENV_ASSIGN, _env_assign),
         ("secret option", ("token", "secret", "passw", "passphrase", "api-key", "apikey", "access-key", "private-key",
                            "auth-key", "credential"), _FLAG, _group("secret option", "v")),
         ("secret option", ("-key",), _KEY_FLAG, _group("secret option", "v")),
@@ -295,20 +321,6 @@ _RULES: Tuple[Tuple[str, Tuple[str, ...], re.Pattern[str], _Handler], ...] = tup
 )
 
 
-def _env_assign(m: re.Match[str]) -> List[Span]:
-    """NAME=value where NAME (found backwards from its secret-sounding end) says secret."""
-    text, start = m.string, m.start()
-    if m.end("suffix") < len(text) and text[m.end("suffix")] in _IDENT:
-        return []
-    while start > 0 and text[start - 1] in _IDENT and m.start() - start < 100:
-        start -= 1
-    name = text[start:m.end("suffix")]
-    if not name or name[0].isdigit() or not name_is_secret(name):
-        return []
-    return [Span(start, *sp[1:]) for sp in _group("secret variable", "dq", "sq", "bare")(m)]
-
-
-_RULES = tuple((k, g, p, _env_assign if p is _ENV_ASSIGN else h) for k, g, p, h in _RULES)
 
 # The prefilter: a line that contains none of these (lower-cased) needs no further work.
 # Plain substring tests are used rather than one alternation regex because CPython's `re`

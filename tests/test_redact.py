@@ -1,8 +1,6 @@
 """envdoctor.redact: every secret shape goes, ordinary text stays, and it is fast."""
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from envdoctor.redact import MASK, Redactor, name_is_secret, redact_env, redact_lines, redact_mapping, redact_text
@@ -147,12 +145,11 @@ def test_counts_by_kind() -> None:
     assert r.counts["github-token"] == 1 and r.counts["url credentials"] == 1 and sum(r.counts.values()) == 3
 
 
-def test_fast_on_a_big_log() -> None:
+def test_a_big_log_keeps_its_lines_and_loses_its_secret() -> None:
+    """Its speed: benchmarks/redact_throughput.py (no timing assertions here)."""
     lines = [f"2024-05-01 12:00:{i % 60:02d} INFO step {i} loss=0.{i % 97} samples/sec=1234.5 path=/home/alice/x\n"
              for i in range(200_000)]
     lines[1000] = f"Authorization: Bearer {GH}\n"
-    t0 = time.perf_counter()
     out = list(redact_lines(lines))
-    elapsed = time.perf_counter() - t0
-    assert GH not in "".join(out)
-    assert elapsed < 6.0, f"{elapsed:.2f}s for 200k lines"  # measured ~2.5 s; the old regex prefilter took 12 s
+    assert GH not in "".join(out) and len(out) == len(lines)
+    assert out[:1000] == lines[:1000] and out[1001:] == lines[1001:]
