@@ -210,3 +210,22 @@ def test_a_killed_watchdog_is_replaced(tmp_path: Path) -> None:
              "os.kill(proc._watchdog.popen.pid, signal.SIGKILL)\n"
              "proc._watchdog.popen.wait()\n")
     _killed_parent_leaves_nothing(tmp_path, first)
+
+
+def test_the_watchdog_kills_what_is_left_and_ignores_what_is_not_a_group() -> None:
+    """Its input ends (envdoctor is gone): the groups still registered are killed, the ones
+    taken back are not, and a line that is not a group changes nothing."""
+    kept = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    left = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    try:
+        lines = f"+{left.pid}\n+{kept.pid}\n-{kept.pid}\n+$(touch /tmp/x)\n+-1\nnoise\n+{left.pid}"  # no final newline
+        done = subprocess.run(["bash", "--noprofile", "--norc", "-c", proc._WATCHDOG_SCRIPT], input=lines, text=True,
+                              capture_output=True, timeout=30)
+        assert done.returncode == 0 and done.stderr == ""
+        assert left.wait(timeout=10) == -signal.SIGKILL
+        assert kept.poll() is None
+    finally:
+        for p in (kept, left):
+            if p.poll() is None:
+                p.kill()
+            p.wait()
