@@ -13,11 +13,14 @@ Safety, in one place:
 from __future__ import annotations
 
 import datetime
+import fcntl
 import json
 import os
+import shlex
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any, Iterator, Sequence
@@ -90,8 +93,6 @@ def _needs_proxy(recipe: Recipe, target: Target, env: dict[str, str]) -> bool:
 
 
 def make_plan(ctx: Context, steps: Sequence[Step] | None = None) -> Plan:
-    from concurrent.futures import ThreadPoolExecutor
-
     chosen = list(ctx.recipe.steps if steps is None else steps)
     envs.inspect(ctx)  # several steps ask about the env: one python process, before the threads
     # Planning only reads, so every step's is_done runs at once (a no-op setup is their sum otherwise).
@@ -198,8 +199,6 @@ def state_dir(target: Target) -> str:
 @contextmanager
 def locked(target: Target) -> Iterator[None]:
     """Hold the target's setup lock; a second setup on the same target exits 2 at once."""
-    import fcntl
-
     directory = state_dir(target)
     try:
         os.makedirs(directory, exist_ok=True)
@@ -384,8 +383,6 @@ def apply(plan: Plan, ctx: Context, out: IO[str] | None = None, err: IO[str] | N
 
 def _same_command() -> str:
     """The command line the user typed (to resume an interrupted setup with)."""
-    import shlex
-
     return "envdoctor " + " ".join(shlex.quote(a) for a in sys.argv[1:])
 
 

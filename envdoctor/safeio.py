@@ -19,6 +19,7 @@ Every violation is a UsageError: one line (what, where, what to do), exit 2.
 from __future__ import annotations
 
 import codecs
+import fcntl
 import io
 import json
 import os
@@ -75,8 +76,6 @@ def _open_fd(path: PathLike, what: str, follow_symlinks: bool) -> int:
                              f"(or '-' to read standard input)")
         # Regular files never block; clear O_NONBLOCK so reads behave as usual.
         try:
-            import fcntl
-
             fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
         except (ImportError, OSError):
             pass
@@ -221,7 +220,7 @@ def yaml_problem(text: str, max_depth: int = MAX_DEPTH) -> Optional[tuple]:
     max_depth; None when it is fine (or when it does not even parse: the loader reports
     that with its own message). Works on the parser's event stream, which is iterative and
     never expands an alias, so a hostile file costs one linear pass."""
-    from ruamel.yaml import YAML
+    from ruamel.yaml import YAML  # lazy: ruamel.yaml, ~30 modules; check and explain read cached data
     from ruamel.yaml.error import YAMLError
     from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, NodeEvent
 
@@ -248,7 +247,7 @@ def yaml_problem(text: str, max_depth: int = MAX_DEPTH) -> Optional[tuple]:
 
 def load_yaml_safe(text: str, source: str, what: str = "YAML file", max_depth: int = MAX_DEPTH) -> Any:
     """Plain data from YAML text, refusing aliases, anchors and deep nesting (one line)."""
-    from ruamel.yaml import YAML
+    from ruamel.yaml import YAML  # lazy: ruamel.yaml, ~30 modules; check and explain read cached data
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     problem = yaml_problem(text, max_depth)

@@ -13,6 +13,7 @@ import grp
 import json
 import os
 import pwd
+import shutil
 import stat
 from dataclasses import dataclass, field
 from typing import Any
@@ -194,8 +195,6 @@ _WHO = {"u": "its owner", "g": "the group", "o": "others"}
 
 
 def _quota(pw: pwd.struct_passwd, recipe: Recipe) -> CheckResult:
-    import shutil
-
     title = "Disk space and quota left"
     home, user = pw.pw_dir, pw.pw_name
     need_gb = recipe.disk_gb or 1.0

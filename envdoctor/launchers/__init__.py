@@ -11,6 +11,7 @@ it when the recipe loads. The modules are imported on first use (loading a recip
 from __future__ import annotations
 
 import importlib
+from importlib.util import find_spec
 from typing import TYPE_CHECKING, Mapping, Protocol, cast
 
 from envdoctor.errors import UsageError, closest
@@ -53,8 +54,6 @@ def names() -> tuple[str, ...]:
 
 def missing_module(name: str) -> str:
     """'' when `name`'s registered module exists, else what is wrong (checked when a recipe loads)."""
-    from importlib.util import find_spec
-
     if name not in LAUNCHERS:
         return f"unknown launcher {name!r}: {closest(name, sorted(LAUNCHERS))}"
     return "" if find_spec(LAUNCHERS[name]) is not None else f"the launcher {name!r} is registered but {LAUNCHERS[name]} is missing"

@@ -20,6 +20,9 @@ import shlex
 from pathlib import Path
 from typing import Any, Iterator
 
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
+
 from envdoctor import proc
 from envdoctor.errors import StepFailed
 from envdoctor.launchers.base import Job, Launch, RunContext, find_tool, model_dir, shown_prelude, write_script
@@ -31,8 +34,6 @@ ALWAYS = ("job_time_sec",)  # parameters written into the config copy even when 
 
 
 def _set(data: Any, dotted: str, value: Any) -> None:
-    from ruamel.yaml.comments import CommentedMap
-
     parts = dotted.split(".")
     node = data
     for part in parts[:-1]:
@@ -55,8 +56,6 @@ def config_values(ctx: RunContext) -> dict[str, Any]:
     """The values the run's config file holds for the config_key parameters."""
     source = Path(ctx.workdir) / ctx.run.config
     try:
-        from ruamel.yaml import YAML
-
         data = YAML(typ="rt").load(source.read_text(encoding="utf-8"))
     except Exception:  # noqa: BLE001 - an unreadable config is reported when the job starts
         return {}
@@ -78,8 +77,6 @@ def config_copy(ctx: RunContext) -> str:
         return ""
     if not keyed:
         return ctx.run.config  # relative to the workdir, exactly as the course types it
-    from ruamel.yaml import YAML
-
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     try:
@@ -104,9 +101,7 @@ def _csctl(ctx: RunContext) -> str:
 def table_row(header: str, line: str) -> dict[str, str]:
     """A `csctl get jobs` row by the header's column positions (cells hold spaces, `P2 (299)`,
     and may be empty, so splitting on whitespace would misalign them)."""
-    import re as _re
-
-    starts = [(m.start(), m.group(0)) for m in _re.finditer(r"\S+", header)]
+    starts = [(m.start(), m.group(0)) for m in re.finditer(r"\S+", header)]
     row = {}
     for i, (start, name) in enumerate(starts):
         end = starts[i + 1][0] if i + 1 < len(starts) else len(line)

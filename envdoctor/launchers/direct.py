@@ -1,6 +1,8 @@
 """The direct launcher: the job script runs here, in the foreground, as a child process."""
 from __future__ import annotations
 
+import os
+import shlex
 from typing import Iterator
 
 from envdoctor import proc
@@ -30,8 +32,6 @@ def job_command(ctx: RunContext, config: str = "") -> list[str]:
 def prepare(ctx: RunContext) -> Launch:
     argv = job_command(ctx)
     script, status = write_script(ctx, "job.sh", job_commands(ctx, argv))
-    import shlex
-
     display = shown_prelude(ctx) + [shlex.join(a) for a in job_commands(ctx, argv)]
     return Launch(NAME, display, ("bash", str(script)), ctx.workdir, ctx.target.process_env(), script, status)
 
@@ -56,8 +56,6 @@ class DirectJob(Job):
 
 
 def _isdir(path: str) -> bool:
-    import os
-
     return os.path.isdir(path)
 
 
@@ -69,8 +67,6 @@ def prepare_compile(ctx: RunContext) -> Launch | None:
     """The run's compile step (SambaNova: compile, then run), started here before the job."""
     if not ctx.run.compile_command:
         return None
-    import shlex
-
     values = {"home": ctx.target.home, "user": ctx.target.user, "workdir": ctx.workdir, "config": ""}
     argv = expand(ctx.run.compile_command, values)
     script, status = write_script(ctx, "compile.sh", [argv])

@@ -8,7 +8,9 @@ ranks, partial (cut) logs and noise; a log without metrics gives an empty Metric
 """
 from __future__ import annotations
 
+import importlib
 import os
+from importlib.util import find_spec
 from typing import TYPE_CHECKING, Iterable
 
 from envdoctor.errors import UsageError, closest
@@ -67,8 +69,6 @@ def names() -> list[str]:
 def missing_module(name: str) -> str:
     """'' when `name`'s registered module exists, else what is wrong (checked when a recipe loads:
     a registered parser whose module is gone must not pass validation and fail mid-run)."""
-    from importlib.util import find_spec
-
     module = _MODULES[name][0] if name in _MODULES else ""
     if not module:
         return f"unknown metrics parser {name!r}: {closest(name, names())}"
@@ -76,8 +76,6 @@ def missing_module(name: str) -> str:
 
 
 def new(name: str) -> Parser:
-    import importlib
-
     if name not in _MODULES:
         raise UsageError(f"unknown metrics parser {name!r}: {closest(name, names())}")
     module, cls = _MODULES[name]

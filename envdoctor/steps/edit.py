@@ -17,6 +17,10 @@ import io
 import os
 from typing import Any
 
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.error import YAMLError
+
 from envdoctor.errors import StepFailed
 from envdoctor.recipe import Edit, Step
 from envdoctor.steps import dotfiles
@@ -102,9 +106,6 @@ def _edited(ctx: Context, edit: Edit, text: str) -> str:
 
 
 def _set_yaml(ctx: Context, edit: Edit, text: str) -> str:
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
-
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.width = 4096  # never re-wrap long lines
@@ -131,8 +132,6 @@ def _set_key(ctx: Context, edit: Edit, data: Any, dotted: str, value: Any) -> bo
         if not hasattr(node, "get"):
             raise StepFailed(f"{ctx.display(_path_of(ctx, edit))}: {dotted}: {part} is not a mapping")
         if node.get(part) is None:
-            from ruamel.yaml.comments import CommentedMap
-
             node[part] = CommentedMap()
         node = node[part]
     if not hasattr(node, "get"):
@@ -145,8 +144,6 @@ def _set_key(ctx: Context, edit: Edit, data: Any, dotted: str, value: Any) -> bo
 
 def _value(ctx: Context, text: str) -> Any:
     """A recipe value as YAML would read it (numbers stay numbers), templated when a string."""
-    from ruamel.yaml import YAML
-
     try:
         value = YAML(typ="safe").load(text)
     except Exception:  # noqa: BLE001 - anything YAML cannot read is a plain string

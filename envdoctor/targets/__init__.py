@@ -8,6 +8,7 @@ hostname) to where they are on this machine, so that the same recipe drives both
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import socket
 from pathlib import Path
@@ -42,8 +43,6 @@ def default_sim_root(platform: str) -> str:
 
 def open_sim(root: str | os.PathLike[str]) -> Target:
     """Open an existing simulated node (made by `envdoctor sim create`)."""
-    import json
-
     root = os.path.abspath(os.fspath(root))
     meta_file = Path(root) / "sim.json"
     try:

@@ -62,7 +62,7 @@ class RealTarget(TargetBase):
         return False  # a Globus sign-in needs the person, their browser and a pasted code
 
     def http_proxies(self) -> dict[str, str]:
-        import urllib.request  # 30 ms of imports (http, email, ssl): only when proxies are asked
+        import urllib.request  # lazy: 30 ms of imports (http, email, ssl), only when proxies are asked
 
         return dict(urllib.request.getproxies())  # the environment's, as any client here
 
