@@ -88,6 +88,7 @@ ALLOWED: Set[Tuple[str, str]] = {
     ("reports/terminal.py", "envdoctor.fixorder"),
     ("results.py", "envdoctor"),
     ("results.py", "envdoctor.fixorder"),
+    ("shellcapture.py", "envdoctor"),
     ("targets/sim/accelsim/__main__.py", "envdoctor.targets.sim.accelsim.sambanova"),
     ("targets/sim/builder.py", "envdoctor.proc"),
     ("targets/sim/builder.py", "envdoctor.targets"),
