@@ -7,12 +7,13 @@ from here, below the command layer, so that no command module is imported as a l
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envdoctor.errors import UsageError
 from envdoctor.recipe import Recipe, catalog
+from envdoctor.redact import redact_text
 from envdoctor.results import CheckResult, Report
 from envdoctor.targets import Target, open_target
 
@@ -60,10 +61,8 @@ def build_report(recipe: Recipe, target: Target, opts: CheckOptions, probe: Prob
 def diagnose(recipe: Recipe, target: Target, opts: CheckOptions, probe: Probe | None = None) -> tuple[Report, Probe]:
     """build_report, and the probe it read (`check --in-job` compares the job's shell with
     the login shell of this same probe instead of starting another)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from envdoctor import checks
-    from envdoctor.probe import ProbeContext, collect, names_of
+    from envdoctor import checks  # lazy: the checks and collectors: `explain` imports diagnose for redact_result only
+    from envdoctor.probe import ProbeContext, collect, names_of  # lazy: with the line above
 
     started = time.monotonic()
     if opts.only or opts.skip:  # a typo is reported before any process starts
@@ -74,13 +73,8 @@ def diagnose(recipe: Recipe, target: Target, opts: CheckOptions, probe: Probe | 
     # Only the collectors the selected checks read: `check --only disk.free` starts no shell,
     # and the snapshot's extra collectors (provenance, pip config, ...) never run for a check.
     only = names_of(checks.needed_facts(selected)) or ("host",)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # The probe's shells start first; the redactor compiles its patterns while they run.
-        probing = None if probe is not None else \
-            pool.submit(collect, ProbeContext(target, recipe, offline=opts.offline, deep=opts.deep,
-                                                details=opts.in_job), only)
-        import envdoctor.redact  # noqa: F401 - compiles its patterns now, not after the probe
-        found = probing.result() if probing is not None else probe
+    found = probe if probe is not None else \
+        collect(ProbeContext(target, recipe, offline=opts.offline, deep=opts.deep, details=opts.in_job), only)
     assert found is not None
     results = [redact_result(r) for r in checks.run_all(selected, found, recipe)]
     role = target.node_role(recipe.hosts.login, recipe.hosts.run)
@@ -92,10 +86,6 @@ def diagnose(recipe: Recipe, target: Target, opts: CheckOptions, probe: Probe | 
 def redact_result(result: CheckResult) -> CheckResult:
     """Evidence quotes dotfiles, env vars and command output: secrets must never reach a
     report (terminal, JSON, JUnit, --share), so every result is redacted where it is made."""
-    from dataclasses import replace
-
-    from envdoctor.redact import redact_text
-
     return replace(result, why=redact_text(result.why), fix=redact_text(result.fix),
                    commands=tuple(map(redact_text, result.commands)),
                    evidence=tuple(map(redact_text, result.evidence)))

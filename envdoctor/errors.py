@@ -11,6 +11,8 @@ import sys
 import tempfile
 from typing import Any, Callable
 
+from envdoctor import __version__
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -79,7 +81,6 @@ def _log_dir() -> str:
 def _write_crash_log(exc: BaseException) -> str:
     import traceback  # lazy: linecache and tokenize, for a crash only
 
-    from envdoctor import __version__
 
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     path = os.path.join(_log_dir(), f"crash-{stamp}-{os.getpid()}.log")
@@ -93,21 +94,21 @@ def _write_crash_log(exc: BaseException) -> str:
 def _click_exceptions() -> Any:
     """The click exception classes typer uses (recent typer vendors its own copy of click)."""
     try:
-        from typer._click import exceptions
+        from typer._click import exceptions  # lazy: see run_guarded
     except ImportError:
-        from click import exceptions  # type: ignore[no-redef]  # the same module, when typer does not vendor click
+        from click import exceptions  # type: ignore[no-redef]  # the same module, when typer does not vendor click  # lazy: see run_guarded
     return exceptions
 
 
 def run_guarded(fn: Callable[[], int]) -> int:
     """Run a command function; map every outcome to the exit codes of design.md."""
-    import typer
+    import typer  # lazy: typer (~30 ms): errors is imported before check starts its shells
 
     click = _click_exceptions()
     try:
         return int(fn())
     except EnvdoctorError as exc:
-        from envdoctor.redact import redact_text
+        from envdoctor.redact import redact_text  # lazy: only to redact an error's text
 
         # Messages quote what the user gave (URLs, values, command lines): redacted last.
         print(f"envdoctor: {redact_text(str(exc))}", file=sys.stderr)
@@ -125,7 +126,7 @@ def run_guarded(fn: Callable[[], int]) -> int:
             print(exc.format_message())
             return EXIT_OK
         # typer/click usage errors: one line, exit 2, no traceback.
-        from envdoctor.redact import redact_text
+        from envdoctor.redact import redact_text  # lazy: only to redact an error's text
 
         msg = " ".join(exc.format_message().split())
         print(f"envdoctor: {redact_text(msg)}", file=sys.stderr)

@@ -9,9 +9,10 @@ Miniconda), so the list can be typed from top to bottom.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
-from envdoctor.results import CheckResult
+if TYPE_CHECKING:  # results imports this module to order a report's next steps
+    from envdoctor.results import CheckResult
 
 # First match wins: an exact id or an area prefix ending in ".".
 DEPENDENCY_ORDER = (

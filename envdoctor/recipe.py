@@ -13,9 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, TypeVar
 
-from envdoctor import metrics
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+from envdoctor import cache, launchers, metrics, recipe_sources, safeio
 from envdoctor.errors import RecipeError, RecipeErrors, UsageError, closest
+from envdoctor.files import shell_value_problem  # values must stay inside their quotes
 from envdoctor.launchers import names as launcher_names
+from envdoctor.safeio import yaml_problem
+from envdoctor.steps import validate_step
 
 SCHEMA_VERSION = 1
 RECIPE_DIR = Path(__file__).with_name("recipes")
@@ -240,8 +245,6 @@ class Requirement:
 
     @classmethod
     def load(cls, n: Node) -> Requirement:
-        from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
         req = cls(n.str("name", required=True), n.str("spec"), n.str("editable"), n.strs("imports"))
         try:
             SpecifierSet(req.spec)
@@ -343,8 +346,6 @@ class Variable:
 
     @classmethod
     def load(cls, n: Node) -> Variable:
-        from envdoctor.files import shell_value_problem  # values must stay inside their quotes
-
         var = cls(n.str("name", required=True), n.str("value", required=True), n.bool("both_cases"),
                   n.str("file", "~/.bashrc"))
         problem = shell_value_problem(var.name, var.value)
@@ -464,7 +465,6 @@ class Run:
                   n.number("timeout", 3600.0) or 3600.0,
                   tuple((str(k), str(v)) for k, v in env.items()), n.str("script"), _argvs(n, "prepare"))
         # A registered name whose module is gone is an error here, not a skipped run later.
-        from envdoctor import launchers
 
         for key, missing in (("launcher", launchers.missing_module(run.launcher)),
                              ("metrics", metrics.missing_module(run.metrics))):
@@ -691,8 +691,6 @@ class _Problems:
 
 
 def _load_step(item: Node, names: dict[str, set[str]], index: int) -> Step:
-    from envdoctor.steps import validate_step
-
     kind = item.str("kind", required=True)
     fields = {str(k): _plain(v) for k, v in item.data.items() if k not in ("kind", "id", "source")}
     named = fields.get("repo") or fields.get("edit")
@@ -724,16 +722,13 @@ MAX_RECIPE_BYTES = 4 * 1024 * 1024
 def _read(path: Path) -> str:
     """A regular file only (a FIFO or device under $ENVDOCTOR_RECIPES must not hang every
     command), capped by bytes read (envdoctor.safeio)."""
-    from envdoctor import safeio
-
     return safeio.read_text(path, MAX_RECIPE_BYTES, "recipe", allow_stdin=False)
 
 
 def _parse_yaml(path: Path, text: str) -> Any:
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml import YAML  # lazy: ruamel.yaml (~30 modules) only when a recipe is not in the cache
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError  # lazy: with the line above
 
-    from envdoctor.safeio import yaml_problem
 
     # Aliases and anchors are refused before composing (an alias bomb of a few hundred
     # bytes would expand to gigabytes in validation), and so is deep nesting (RecursionError).
@@ -762,8 +757,6 @@ def load(path: str | os.PathLike[str]) -> Recipe:
 
     A file that validated before is reloaded from the JSON cache (envdoctor.cache); a
     problem is always reported from a fresh parse, which knows the line of every key."""
-    from envdoctor import cache
-
     path = Path(path)
     text = _read(path)
     cached = cache.read("recipe", *_cache_material(text))
@@ -844,8 +837,6 @@ def _env_prefixes(n: Node) -> tuple[str, ...]:
 
 def _sources(n: Node, data: Mapping[str, Any], p: _Problems) -> tuple[str, ...]:
     """The top-level `sources:` (NAME: "owner/repo @ commit"), as `NAME: value` strings."""
-    from envdoctor import recipe_sources
-
     n.raw("sources")
     names, problems = recipe_sources.aliases(data)
     for key, problem in problems:
@@ -856,8 +847,6 @@ def _sources(n: Node, data: Mapping[str, Any], p: _Problems) -> tuple[str, ...]:
 def _citations(data: Mapping[str, Any], path: Path, p: _Problems) -> dict[str, Any]:
     """Every fact-bearing mapping's sources; malformed citations are errors, missing ones
     are listed in `unsourced` (reported by `recipe validate`)."""
-    from envdoctor import recipe_sources
-
     cited, problems, missing = recipe_sources.survey(data)
     for key, problem in problems:
         if key != "sources" and not key.startswith("sources."):

@@ -5,6 +5,9 @@ import enum
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable
 
+from envdoctor import __version__
+from envdoctor.fixorder import next_steps
+
 CATEGORIES = (
     "host", "shell", "conda", "python", "venv", "packages", "repo", "config",
     "network", "disk", "scheduler", "sdk", "hardware", "run",
@@ -83,9 +86,6 @@ class Report:
         return [r for r in self.results if r.status.is_problem]
 
     def to_dict(self) -> dict[str, Any]:
-        from envdoctor import __version__
-        from envdoctor.fixorder import next_steps
-
         data: dict[str, Any] = {
             "schema": "envdoctor/check-report@1",
             "envdoctor_version": __version__,

@@ -10,13 +10,22 @@ the other core: on a ready simulated node the shells are most of a check's time.
 
 Kept light on purpose (proc and targets only): everything it imports is paid before the
 first shell starts.
+
+A batch or script shell's facts are reused (`reusable`/`remember`) while nothing it read has
+changed: the startup files bash reads and every file they sourced (from the `-x` trace),
+the directories on the PATH and MODULEPATH it reached, conda's program and settings, and the
+environment and envdoctor it started with. The login shell always runs: the sdk collector
+runs the vendor tools in its whole environment, which is never stored. ENVDOCTOR_FRESH=1
+turns reuse off.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
+from typing import Any, Dict, Iterable, List
 
-from envdoctor import proc
+from envdoctor import __version__, proc
 from envdoctor.targets import Target, open_target
 
 BEGIN = "@@ENVDOCTOR-PROBE-BEGIN@@"
@@ -26,6 +35,8 @@ START_CMD = ": envdoctor-probe-start"
 # The shell contexts a check probe runs from the start; the interactive one only when the
 # login shell does not find conda (collectors/shells.py).
 EARLY_MODES = ("login", "batch", "script")
+# The modes whose facts may be reused (see the module's docstring).
+REUSABLE_MODES = ("batch", "script")
 # -S: no site import (a third of the start-up time); the version is the interpreter's either way.
 _PY_VERSION = "-S -c 'import sys; print(sys.version.split()[0])' 2>/dev/null"
 
@@ -124,8 +135,11 @@ _EARLY_LOCK = threading.Lock()
 
 
 def start(target: Target, timeout: float) -> None:
-    """Start the shells of a probe that is about to be made (without details)."""
+    """Start the shells of a probe that is about to be made (without details), but for
+    those whose facts it will reuse (the login shell first: it is the longest)."""
     for mode in EARLY_MODES:
+        if mode in REUSABLE_MODES and reusable(target, mode) is not None:
+            continue
         early = Early(target, mode, timeout)
         with _EARLY_LOCK:
             _EARLY[(repr(target), mode)] = early
@@ -158,3 +172,56 @@ def start_early(platform: str, target: str, sim_root: str | None, timeout: float
         start(open_target(target, platform, sim_root), timeout)
     except Exception:  # noqa: BLE001 - the command reports the same problem properly
         return
+
+
+# --- reuse --------------------------------------------------------------------------------
+
+def reuse_wanted() -> bool:
+    return os.environ.get("ENVDOCTOR_FRESH", "") in ("", "0")
+
+
+def _material(target: Target, mode: str) -> tuple[str, ...]:
+    """What a capture's record is filed under: envdoctor, the capture, the mode, the target,
+    where the shell starts and a digest of the environment it starts with (never the
+    environment itself: it may hold secrets)."""
+    env = hashlib.sha256("\0".join(f"{k}={v}" for k, v in sorted(target.login_env().items())).encode("utf-8",
+                                                                                                     "replace"))
+    return __version__, capture_script(), mode, repr(target), shell_cwd(target), env.hexdigest()
+
+
+def stamp(path: str) -> List[int]:
+    """What tells a file's change: size, modification time, inode ([] when it is not there)."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return []
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
+
+
+def reusable(target: Target, mode: str) -> Dict[str, Any] | None:
+    """The record of `mode`'s last capture on this target, if nothing it read has changed."""
+    if mode not in REUSABLE_MODES or not reuse_wanted():
+        return None
+    from envdoctor import cache  # lazy: hashlib and json for the early start only when it asks
+
+    record = cache.read("shell", *_material(target, mode))
+    if not isinstance(record, dict) or not isinstance(record.get("files"), dict) \
+            or not isinstance(record.get("facts"), dict):
+        return None
+    if any(stamp(path) != was for path, was in record["files"].items()):
+        return None
+    return record
+
+
+def remember(target: Target, mode: str, files: Iterable[str], key: str, facts: Dict[str, Any]) -> None:
+    """File `facts` (a ShellMode's JSON, for the recipe `key`) under what the capture read."""
+    if mode not in REUSABLE_MODES or not reuse_wanted():
+        return
+    from envdoctor import cache  # lazy: see reusable
+
+    stamps = {path: stamp(path) for path in sorted(set(files)) if path}
+    material = _material(target, mode)
+    record = cache.read("shell", *material)
+    known = record.get("facts") if isinstance(record, dict) and record.get("files") == stamps else None
+    cache.write("shell", {"files": stamps, "facts": {**(known if isinstance(known, dict) else {}), key: facts}},
+                *material)

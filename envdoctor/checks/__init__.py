@@ -88,7 +88,7 @@ def check(id: str, category: str, title: str, *, applies: Callable[[Recipe], boo
 def modules() -> tuple[ModuleType, ...]:
     """The check modules, in report order. Imported here (they import this module's `check`);
     each is a name, so a missing or misspelt module fails loudly."""
-    from envdoctor.checks import (
+    from envdoctor.checks import (  # lazy: the check modules import this package's `check`: filled on first use
         conda,
         config,
         disk,

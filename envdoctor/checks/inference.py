@@ -10,12 +10,14 @@ log out at app.globus.org/logout and `authenticate --force`) and the gateway's a
 """
 from __future__ import annotations
 
+import os
 from typing import Any, Mapping
 
 from envdoctor.checks import Outcome, check, fail, ok, skip, warn
 from envdoctor.collectors.inference import InferenceFacts, TokenFacts
 from envdoctor.probe import Probe
 from envdoctor.recipe import Recipe
+from envdoctor.targets.sim.inference import has_inference, spec
 
 # The facts these checks read: `check` collects only what its selected checks need (a
 # test runs every check on a probe cut down to these and expects the same result).
@@ -25,20 +27,14 @@ LOGOUT = "https://app.globus.org/logout"
 
 
 def _applies(recipe: Recipe) -> bool:
-    from envdoctor.targets.sim.inference import has_inference
-
     return has_inference(recipe)
 
 
 def _info(recipe: Recipe) -> Mapping[str, Any]:
-    from envdoctor.targets.sim.inference import spec
-
     return spec(recipe)
 
 
 def _helper_cmds(recipe: Recipe, action: str) -> list[str]:
-    import os
-
     helper = str(_info(recipe).get("helper", "inference_auth_token.py"))
     env = recipe.environment
     return [env.activate or f"source {env.path}/bin/activate", f"cd {os.path.dirname(helper) or '.'}",

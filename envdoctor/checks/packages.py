@@ -1,7 +1,11 @@
 """Package checks: the recipe's requirements in the env, and ~/.local packages that leak in."""
 from __future__ import annotations
 
+import re
 from typing import Optional, Sequence
+
+from packaging.specifiers import SpecifierSet
+from packaging.version import InvalidVersion, Version
 
 from envdoctor.checks import Outcome, check, fail, ok, skip, warn
 from envdoctor.checks.python import activate_command, canonical, env_facts, pip_step_commands
@@ -32,9 +36,6 @@ def _editable_ok(dist: Dist, clone: str) -> bool:
 
 
 def requirement_problem(req: Requirement, dist: Optional[Dist], run: EnvRun, recipe: Recipe) -> str:
-    from packaging.specifiers import SpecifierSet
-    from packaging.version import InvalidVersion, Version
-
     if dist is None:
         return f"{req.text or req.name} is not installed"
     version = dist.version
@@ -175,8 +176,6 @@ def envdoctor_own(dists: Sequence[UserDist]) -> list[UserDist]:
 
 def _own_install(own: list[UserDist], user_dir: str) -> tuple[str, str]:
     """('envdoctor 0.1.0 and the N packages it pulled in', the pip command that removes them)."""
-    import re
-
     m = re.search(r"python(\d+\.\d+)", user_dir)
     python = f"python{m.group(1)}" if m else "python3"
     names = ["envdoctor"] + [d.name for d in own if canonical(d.name) != "envdoctor"]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import shlex
 
+from packaging.utils import canonicalize_name
+
 from envdoctor.checks import Outcome, check, fail, ok, skip, warn
 from envdoctor.checks.host import current_env, is_simulated
 from envdoctor.collectors.host import HostFacts
@@ -31,14 +33,12 @@ def version_matches(actual: str, expected: str) -> bool:
 
 
 def canonical(name: str) -> str:
-    from packaging.utils import canonicalize_name
-
     return str(canonicalize_name(name))
 
 
 def pip_step_commands(recipe: Recipe, names: set[str] | None = None) -> list[str]:
     """The recipe's own pip commands (its setup steps) that provide `names` (all when None)."""
-    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.requirements import InvalidRequirement, Requirement  # lazy: only to show a pip step's commands
 
     cmds: list[str] = []
     for step in recipe.steps:

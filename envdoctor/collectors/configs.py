@@ -122,8 +122,8 @@ def path_value_facts(target: Target, key: str, line: int | None, value: str) -> 
 
 def yaml_facts(target: Target, edit: Edit, text: str) -> Dict[str, Any]:
     """data_paths and set_values of a YAML config, or yaml_error (and its line)."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
+    from ruamel.yaml import YAML  # lazy: ruamel.yaml (~30 modules) only for a YAML config
+    from ruamel.yaml.error import YAMLError  # lazy: with the line above
 
     try:
         doc = YAML(typ="rt").load(text)

@@ -59,7 +59,7 @@ def deep_run(ctx: ProbeContext) -> DeepRunFacts | None:
     ref = shortest(ctx.recipe)
     if ref is None:
         return DeepRunFacts()
-    from envdoctor.runner import execute
+    from envdoctor.runner import execute  # lazy: the runner, launchers and parsers: check --deep only
 
     rec = execute(ctx.recipe, ctx.target, ref, {}, echo=None, stream=False,
                   timeout=min(ref.timeout, DEEP_TIMEOUT), note="envdoctor check --deep").record

@@ -14,6 +14,7 @@ from typing import Any, Dict, Mapping, Tuple
 
 from envdoctor.facts import Facts
 from envdoctor.probe import ProbeContext, collector
+from envdoctor.recipe import catalog
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,6 @@ def _entry(data: Mapping[str, Any], release: str, env: str) -> DriftEntry:
 
 def entries(platform: str) -> list[DriftEntry]:
     """The drift entries of `platform`'s current (default) recipe."""
-    from envdoctor.recipe import catalog
-
     try:
         current = catalog().get(platform)
     except Exception:  # noqa: BLE001 - a platform without a default recipe has no drift to tell

@@ -15,6 +15,7 @@ from typing import Dict, Mapping, Optional
 
 from envdoctor.facts import Facts
 from envdoctor.probe import ProbeContext, collector
+from envdoctor.recipe import catalog
 from envdoctor.targets import Target
 
 # Variables worth keeping from a shell's environment (values of others are never stored:
@@ -36,8 +37,6 @@ def redact_url(value: str) -> str:
 
 @functools.lru_cache(maxsize=None)
 def sdk_prefixes() -> tuple[str, ...]:
-    from envdoctor.recipe import catalog
-
     return catalog().env_prefixes()
 
 

@@ -20,6 +20,7 @@ from envdoctor.facts import Facts
 from envdoctor.probe import ProbeContext, collector
 from envdoctor.recipe import Recipe
 from envdoctor.targets import Target
+from envdoctor.targets.sim.inference import default_model, local_url, spec as sim_spec
 
 if TYPE_CHECKING:
     import urllib.request
@@ -75,8 +76,6 @@ class InferenceFacts(Facts):
 
 
 def spec(recipe: Recipe) -> Mapping[str, Any]:
-    from envdoctor.targets.sim.inference import spec as sim_spec
-
     return sim_spec(recipe)
 
 
@@ -138,7 +137,6 @@ def ask(target: Target, url: str, token: str, timeout: float,
     import urllib.error  # lazy: see _opener
     import urllib.request  # lazy: see _opener
 
-    from envdoctor.targets.sim.inference import local_url
 
     real_url = local_url(target, url)
     data = json.dumps(body).encode() if body is not None else None
@@ -195,8 +193,6 @@ def models_of(body: Any, cluster: str) -> tuple[str, ...] | None:
 
 
 def model_param(recipe: Recipe) -> str:
-    from envdoctor.targets.sim.inference import default_model
-
     return default_model(recipe)
 
 

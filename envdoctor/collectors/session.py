@@ -21,6 +21,7 @@ from envdoctor.collectors.host import keep_env, redact_url, unmap_value
 from envdoctor.collectors.shells import login_environment
 from envdoctor.facts import Facts
 from envdoctor.probe import ProbeContext, collector
+from envdoctor.recipe import catalog
 from envdoctor.targets import Target
 
 CURRENT = "current shell"
@@ -44,8 +45,6 @@ PROXY_NAMES = ("http_proxy", "https_proxy", "ftp_proxy", "all_proxy", "no_proxy"
 
 @functools.lru_cache(maxsize=None)
 def _prefixes() -> Tuple[str, ...]:
-    from envdoctor.recipe import catalog
-
     return ENV_PREFIXES + catalog().env_prefixes()
 
 

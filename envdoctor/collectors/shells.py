@@ -27,10 +27,11 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Callable, Dict, Mapping, Optional, Tuple
 
 from envdoctor import proc, shellcapture
-from envdoctor.collectors.host import keep_env, unmap_value
-from envdoctor.facts import Facts
+from envdoctor.collectors.host import keep_env, sdk_prefixes, unmap_value
+from envdoctor.facts import Facts, FactsError
 from envdoctor.probe import ProbeContext, collector
 from envdoctor.recipe import Recipe
+from envdoctor.redact import name_is_secret
 from envdoctor.shellcapture import BEGIN, ENV_MARK, MORE_MARK, START_CMD, capture_script, path_lookup, shell_cwd
 from envdoctor.targets import Target
 
@@ -159,6 +160,7 @@ class ShellMode(Facts):
     path: Tuple[PathEntry, ...] = ()
     trace: Trace = field(default_factory=Trace)
     stderr_tail: str = ""  # the last line bash printed when the capture was not reached
+    reused: bool = False  # from the last capture: nothing it read has changed (shellcapture)
 
 
 @dataclass(frozen=True)
@@ -431,14 +433,56 @@ def run_mode(target: Target, recipe: Recipe, mode: str, timeout: float,
     also the Python versions and the course's activate command: see ProbeContext)."""
     act = activation(recipe, target) if details else ""
     done = shellcapture.run(target, mode, timeout + (ACTIVATE_SECONDS if act else 0.0), act, details)
-    return captured_mode(target, recipe, mode, done, bool(act))
+    return captured_mode(target, recipe, mode, done, bool(act), details)
 
 
 def captured_mode(target: Target, recipe: Recipe, mode: str, done: proc.Completed,
-                  activating: bool = False) -> tuple[ShellMode, Dict[str, str]]:
-    """The facts of a capture run in `mode` (by run_mode, or started early)."""
+                  activating: bool = False, details: bool = False) -> tuple[ShellMode, Dict[str, str]]:
+    """The facts of a capture run in `mode` (by run_mode, or started early); those of a
+    capture without details are remembered for reuse (shellcapture.remember)."""
     facts, env = mode_facts(target, mode, done, recipe, activating)
-    return replace(facts, argv=" ".join(proc.bash_argv(mode, "…"))), env
+    facts = replace(facts, argv=" ".join(proc.bash_argv(mode, "…")))
+    if mode in shellcapture.REUSABLE_MODES and shellcapture.reuse_wanted() and not details and facts.reached \
+            and not facts.timed_out and not any(name_is_secret(n) for n in facts.env):
+        # (a secret-looking variable the course sets is kept in the facts: never on disk)
+        shellcapture.remember(target, mode, _read_by(target, done, env), _facts_key(recipe), facts.to_json())
+    return facts, env
+
+
+def _read_by(target: Target, done: proc.Completed, env: Mapping[str, str]) -> list[str]:
+    """Every file and directory whose change could change what a capture saw: the startup
+    files bash reads itself, each file they sourced (the trace), the directories of PATH
+    (where commands resolve) and MODULEPATH, and conda's program and settings (its hook's
+    output depends on them)."""
+    conda_file = parse_output(done.stdout).values.get("conda_file", "")
+    conda_prefix = os.path.dirname(os.path.dirname(conda_file)) if conda_file else ""
+    return [*(target.path(f) for f in STARTUP_FILES), "/etc/profile", "/etc/bash.bashrc", "/etc/bashrc",
+            *parse_trace(done.stderr).sourced,
+            *(d for d in env.get("PATH", "").split(":") if d.startswith("/")),
+            *(d for d in env.get("MODULEPATH", "").split(":") if d.startswith("/")),
+            env.get("CONDARC", ""), target.path("~/.condarc"), target.path("~/.config/conda/condarc"),
+            target.path("~/.conda/condarc"), conda_file,
+            *((os.path.join(conda_prefix, ".condarc"), os.path.join(conda_prefix, "condarc")) if conda_prefix else ())]
+
+
+def _reused(ctx: ProbeContext, mode: str) -> Callable[[], _Login] | None:
+    """The facts of `mode`'s last capture on this target for this recipe, when nothing it
+    read has changed since (and this probe wants no details)."""
+    record = None if ctx.details else shellcapture.reusable(ctx.target, mode)
+    facts = record["facts"].get(_facts_key(ctx.recipe)) if record is not None else None
+    if not isinstance(facts, dict):
+        return None
+    try:
+        reused = replace(ShellMode.from_json(facts), reused=True)
+    except FactsError:  # damaged, or planted: capture afresh
+        return None
+    return lambda: (reused, {})
+
+
+def _facts_key(recipe: Recipe) -> str:
+    """What of the recipe the parsed facts depend on: the commands resolved, the variables
+    kept (its own and every platform's SDK prefixes)."""
+    return "\0".join((*recipe_commands(recipe), "", *capture_vars(recipe), "", *sdk_prefixes()))
 
 
 def _path_entry(target: Target, entry: str) -> PathEntry:
@@ -543,8 +587,8 @@ def collect_shells(ctx: ProbeContext) -> ShellFacts:
     with ThreadPoolExecutor(max_workers=len(MODES) + 2) as pool:
         # The interactive shell only explains a failing login shell (`bash` inside the session
         # finds conda, ssh does not): started only when the login shell does not find conda.
-        futures = {m: pool.submit(_claim_early(ctx, m) or functools.partial(run_mode, t, r, m, ctx.timeout,
-                                                                             ctx.details))
+        futures = {m: pool.submit(_claim_early(ctx, m) or _reused(ctx, m)
+                                  or functools.partial(run_mode, t, r, m, ctx.timeout, ctx.details))
                    for m in MODES if m not in ("login", "interactive")}
         files = {name: read_startup_file(t, name) for name in STARTUP_FILES}
         checks = {name: pool.submit(syntax_check, t.path(name), ctx.timeout)

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Dict, Optional
 
-from envdoctor import proc
+from envdoctor import proc, safeio
 from envdoctor.collectors.host import redact_url
 from envdoctor.facts import Facts
 from envdoctor.probe import ProbeContext, collector
@@ -27,8 +27,6 @@ class ToolConfigFacts(Facts):
 def yaml_subset(path: str, keys: tuple[str, ...]) -> Dict[str, Any]:
     """Some top-level keys of a YAML config in the user's tree: a regular file only, capped,
     no aliases (a hostile or broken config must not stall or exhaust the probe)."""
-    from envdoctor import safeio
-
     text = safeio.read_text(path, MAX_CONFIG_BYTES, "YAML config", allow_stdin=False)
     data = safeio.load_yaml_safe(text, path, "YAML config")
     if not isinstance(data, dict):

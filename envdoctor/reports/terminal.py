@@ -1,6 +1,7 @@
 """The check report for people: one line per check, and for every problem why, fix and commands."""
 from __future__ import annotations
 
+from envdoctor.fixorder import next_steps
 from envdoctor.reports import Style, mark
 from envdoctor.results import CheckResult, Report, Status
 
@@ -21,8 +22,6 @@ def render(report: Report, style: Style, verbose: bool = False, target_text: str
 
 def _next_steps(report: Report, style: Style) -> list[str]:
     """With two or more problems to fix: every command once, in the order that works."""
-    from envdoctor.fixorder import next_steps
-
     steps = next_steps(report.results)
     if len(steps) < 2:
         return []
