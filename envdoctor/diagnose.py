@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class CheckOptions:
+    """`envdoctor check`'s options, as the library takes them."""
+
     platform: str
     release: str | None = None
     target: str = "real"

@@ -25,6 +25,8 @@ DEPENDENCY_ORDER = (
 
 @dataclass(frozen=True)
 class NextStep:
+    """One fix in the order fixes depend on each other."""
+
     check_id: str
     title: str
     commands: tuple[str, ...]

@@ -48,6 +48,8 @@ COLLECTOR_MODULES = (
 
 @dataclass(frozen=True)
 class ProbeContext:
+    """What the collectors are asked about: the target, the recipe and how far to look."""
+
     target: Target
     recipe: Recipe
     offline: bool = False
@@ -110,6 +112,8 @@ def kinds() -> Dict[str, Type[Facts]]:
 
 @dataclass(frozen=True)
 class Probe:
+    """The facts of one target, collected once; checks and views read them."""
+
     target: str
     platform: str
     release: str

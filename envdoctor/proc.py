@@ -55,6 +55,8 @@ SHELL_FLAGS: Mapping[str, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class Completed:
+    """A finished process: its status and text output (never an exception for an ordinary failure)."""
+
     argv: tuple[str, ...]
     returncode: int
     stdout: str = ""

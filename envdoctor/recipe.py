@@ -174,6 +174,8 @@ def _each(n: Node, key: str, fn: Callable[[Node], T]) -> tuple[T, ...]:
 
 @dataclass(frozen=True)
 class Hosts:
+    """Where the course's work happens: login and run hosts (patterns), how to reach them."""
+
     login: tuple[str, ...]
     run: tuple[str, ...]
     login_address: str
@@ -186,6 +188,8 @@ class Hosts:
 
 @dataclass(frozen=True)
 class Scheduler:
+    """The platform's scheduler: its kind, where jobs are submitted from, its commands."""
+
     kind: str
     submit_from: str
     commands: tuple[str, ...]
@@ -201,6 +205,8 @@ class Scheduler:
 
 @dataclass(frozen=True)
 class Conda:
+    """The Miniconda install a conda environment lives in."""
+
     prefix: str
     installer_url: str
 
@@ -211,6 +217,8 @@ class Conda:
 
 @dataclass(frozen=True)
 class Environment:
+    """The Python environment the course builds (venv or conda) and how it is activated."""
+
     kind: str
     path: str  # the env's directory (venv dir, or conda prefix/envs/NAME)
     python: str  # required version, e.g. "3.11" or "3.10.12"
@@ -238,6 +246,8 @@ class Environment:
 
 @dataclass(frozen=True)
 class Requirement:
+    """A package the environment must hold: version specifier, editable source, imports."""
+
     name: str
     spec: str  # a PEP 440 specifier set, "" for any version
     editable: str  # repo name the package must be installed from, in editable mode
@@ -259,6 +269,8 @@ class Requirement:
 
 @dataclass(frozen=True)
 class Pip:
+    """Where pip finds the course's packages (index, extra indexes, find-links)."""
+
     index_url: str
     extra_index_urls: tuple[str, ...]
     find_links: tuple[str, ...]
@@ -283,6 +295,8 @@ class Pip:
 
 @dataclass(frozen=True)
 class Repo:
+    """A repository the course clones, at a tag or branch, and what must match it."""
+
     name: str
     url: str
     ref: str
@@ -314,6 +328,8 @@ class Repo:
 
 @dataclass(frozen=True)
 class Edit:
+    """A change the course makes to a file of a clone (YAML keys, literal text or a copy)."""
+
     name: str
     kind: str  # yaml: set keys; replace: literal text; copy: copy_from only
     file: str
@@ -339,6 +355,8 @@ class Edit:
 
 @dataclass(frozen=True)
 class Variable:
+    """An environment variable the course sets, and the startup file setup writes it to."""
+
     name: str
     value: str
     both_cases: bool  # also the lower-case name (wget reads only https_proxy)
@@ -359,6 +377,8 @@ class Variable:
 
 @dataclass(frozen=True)
 class SdkCommand:
+    """A vendor tool command and the answer that shows the SDK works."""
+
     id: str
     title: str
     argv: tuple[str, ...]
@@ -393,6 +413,8 @@ class Step:
 
 @dataclass(frozen=True)
 class Param:
+    """A parameter of a reference run: its type, range and where it goes (flag, config, env)."""
+
     name: str
     type: str
     default: Any
@@ -432,6 +454,8 @@ def _argvs(n: Node, key: str) -> tuple[tuple[str, ...], ...]:
 
 @dataclass(frozen=True)
 class Run:
+    """A reference run: how it is launched, parsed and judged."""
+
     name: str
     title: str
     kind: str  # training or inference
@@ -526,6 +550,8 @@ class SimWheel:
 
 @dataclass(frozen=True)
 class SimRef:
+    """A ref of a simulated upstream repository, built from a skeleton tree."""
+
     name: str
     kind: str  # "tag" (annotated) or "branch"
     tree: str  # the skeleton directory (payload upstreams/<slug>/<tree>) of this ref
@@ -619,6 +645,8 @@ DEFAULT_CLASSROOM = Classroom(99.0, "u+x", "")
 
 @dataclass(frozen=True)
 class Recipe:
+    """One platform at one release: everything envdoctor knows about its course, validated."""
+
     path: str
     platform: str
     release: str
@@ -856,6 +884,8 @@ def _citations(data: Mapping[str, Any], path: Path, p: _Problems) -> dict[str, A
 
 @dataclass(frozen=True)
 class Catalog:
+    """Every recipe loaded (shipped and on the recipe path), by platform and release."""
+
     recipes: tuple[Recipe, ...]
 
     def platforms(self) -> list[str]:

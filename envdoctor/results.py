@@ -28,6 +28,8 @@ class Status(str, enum.Enum):
 
 @dataclass(frozen=True)
 class CheckResult:
+    """What one check found: status, why, the fix and the commands that apply it."""
+
     id: str
     category: str
     title: str
@@ -62,6 +64,8 @@ def exit_code_for(statuses: Iterable[Status]) -> int:
 
 @dataclass(frozen=True)
 class Report:
+    """A check's results on one target, with what the report needs around them."""
+
     platform: str
     release: str
     target: str

@@ -27,6 +27,8 @@ CHECK_TIMEOUT = 5.0
 
 @dataclass(frozen=True)
 class Outcome:
+    """What a check function returns; the registry turns it into a CheckResult."""
+
     status: Status
     why: str = ""
     fix: str = ""
@@ -56,6 +58,8 @@ CheckFn = Callable[[Probe, Recipe], Outcome]
 
 @dataclass(frozen=True)
 class Check:
+    """A registered check: its id, category, function and the step that repairs it."""
+
     id: str
     category: str
     title: str

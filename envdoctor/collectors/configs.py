@@ -26,6 +26,8 @@ C = TypeVar("C", bound="ConfigsFacts")
 
 @dataclass(frozen=True)
 class Placeholder:
+    """A placeholder value left in a config file."""
+
     line: int
     match: str
     text: str
@@ -47,6 +49,8 @@ class DataPath:
 
 @dataclass(frozen=True)
 class SetValue:
+    """A key's value in a config file."""
+
     # A YAML scalar as the file has it (str, int, float, bool or None): free-form by nature.
     value: Any
     line: Optional[int]
@@ -54,6 +58,8 @@ class SetValue:
 
 @dataclass(frozen=True)
 class CopySource:
+    """The file an edit copies from."""
+
     display: str
     exists: bool
 
@@ -81,6 +87,8 @@ class EditFacts(Facts):
 
 @dataclass(frozen=True)
 class ConfigsFacts(Facts):
+    """What each of the recipe's edits finds in its file."""
+
     edits: Dict[str, EditFacts] = field(default_factory=dict)  # by recipe edit name
 
     def to_json(self) -> Dict[str, Any]:

@@ -17,12 +17,16 @@ DEEP_TIMEOUT = 900.0  # a deep check never waits longer than this for its run
 
 @dataclass(frozen=True)
 class Sanity:
+    """A line a reference run's log must contain, and whether it did."""
+
     pattern: str  # a line the run's log must contain
     ok: bool
 
 
 @dataclass(frozen=True)
 class Performance:
+    """A reference run's figure against its reference."""
+
     metric: str
     value: Optional[float]  # None: the log never printed it
     reference: float

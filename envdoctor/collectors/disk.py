@@ -39,6 +39,8 @@ class QuotaRow:
 
 @dataclass(frozen=True)
 class Quota:
+    """What the quota tool said."""
+
     tool: str
     rows: Tuple[QuotaRow, ...] = ()
     error: str = ""
@@ -46,6 +48,8 @@ class Quota:
 
 @dataclass(frozen=True)
 class DiskFacts(Facts):
+    """Free space and quotas where the course writes."""
+
     home: Usage
     quota: Optional[Quota] = None  # None: no quota tool on PATH (or quotas cannot be shown)
     quota_note: str = ""  # why quotas were not looked at

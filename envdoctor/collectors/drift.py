@@ -19,6 +19,8 @@ from envdoctor.recipe import catalog
 
 @dataclass(frozen=True)
 class DriftFacts(Facts):
+    """Leftovers of earlier releases and the environment active now."""
+
     # drift entry id -> the leftover directories found (recipe spelling: `~/...`)
     paths: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
     active_env: str = ""  # $VIRTUAL_ENV of the shell envdoctor runs in (real machine only)

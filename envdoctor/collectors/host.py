@@ -70,6 +70,8 @@ class HomeState:
 
 @dataclass(frozen=True)
 class HostFacts(Facts):
+    """The host envdoctor looks at: its role, the user, the home."""
+
     hostname: str
     short: str
     role: str  # "run", "login" or "other" (the recipe's host patterns)

@@ -65,6 +65,8 @@ class Answer:
 
 @dataclass(frozen=True)
 class InferenceFacts(Facts):
+    """The inference service: the sign-in token, the endpoints and the model."""
+
     skipped: str = ""  # why nothing was probed (the recipe uses no inference service)
     token: Optional[TokenFacts] = None
     model: str = ""  # the run's model

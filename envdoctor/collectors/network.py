@@ -29,6 +29,8 @@ class Reach:
 
 @dataclass(frozen=True)
 class NetworkFacts(Facts):
+    """Whether the hosts the course needs answer, through the proxy."""
+
     skipped: str = ""  # why the hosts were not probed ("" when they were)
     hosts: Dict[str, Reach] = field(default_factory=dict)  # recipe host -> its answer
 

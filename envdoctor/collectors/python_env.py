@@ -115,6 +115,8 @@ class EnvFacts:
 
 @dataclass(frozen=True)
 class UserDist:
+    """A distribution in ~/.local, read from its metadata."""
+
     name: str
     version: str
     requires: Tuple[str, ...] = ()  # Requires-Dist names, extras left out
@@ -134,6 +136,8 @@ class UserSite:
 
 @dataclass(frozen=True)
 class PythonEnvFacts(Facts):
+    """The recipe's interpreter, its environment and ~/.local."""
+
     kind: str  # the recipe's environment kind: venv, conda, system
     required: str  # the Python version the recipe pins ("" when none)
     expected: str  # the version that plays it on this target (a simulated node may use another)

@@ -51,6 +51,8 @@ class Clone(Facts):
 
 @dataclass(frozen=True)
 class ReposFacts(Facts):
+    """Each clone of the recipe's repositories: where it is and at which ref."""
+
     clones: Dict[str, Clone] = field(default_factory=dict)  # by recipe repo name
 
     def to_json(self) -> Dict[str, Any]:

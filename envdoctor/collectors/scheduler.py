@@ -17,6 +17,8 @@ JOB_VARS = tuple(v for s in SCHEDULERS.values() for v in s.job_vars)
 
 @dataclass(frozen=True)
 class SchedulerFacts(Facts):
+    """The recipe's scheduler and the job the current shell runs in, if any."""
+
     kind: str  # the recipe's scheduler (slurm, pbs, none)
     in_job: Dict[str, str] = field(default_factory=dict)  # the job variables of the current shell
 

@@ -39,6 +39,8 @@ class SdkResult:
 
 @dataclass(frozen=True)
 class SdkFacts(Facts):
+    """What each vendor tool command answered."""
+
     commands: Dict[str, SdkResult] = field(default_factory=dict)  # command id -> its result
 
 

@@ -118,6 +118,8 @@ class Trace:
 
 @dataclass(frozen=True)
 class PathEntry:
+    """One PATH entry as a shell reached it."""
+
     entry: str  # as the course writes it (`~/bin`, `/opt/...`)
     exists: bool = False
     is_dir: bool = False
@@ -126,6 +128,8 @@ class PathEntry:
 
 @dataclass(frozen=True)
 class Location:
+    """A line of a file."""
+
     file: str
     line: int
 
@@ -181,6 +185,8 @@ class CondaInstall:
 
 @dataclass(frozen=True)
 class ShellFacts(Facts):
+    """The startup files, what each shell context sees, and the conda install."""
+
     files: Dict[str, StartupFile]
     login_reads: str
     modes: Dict[str, ShellMode]
