@@ -99,6 +99,15 @@ def made_once(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callabl
     return where
 
 
+def pip_cache(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A pip cache (PIP_CACHE_DIR) the run's installs from the package index share: what one
+    test downloaded, the next one that installs the same dependencies finds (pip still
+    resolves every requirement; only the downloads are saved)."""
+    path = shared_dir(tmp_path_factory, "pip-cache")
+    path.mkdir(parents=True, exist_ok=True)
+    return str(path)
+
+
 def built_dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """`python -m build` of this clone: {"wheel": ..., "sdist": ...}, built once per run."""
     pytest.importorskip("build", reason="the `build` package (test extras) makes the distributions")

@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from installhelpers import REPO, building_in_the_clone, built_dists, clean_env
+from installhelpers import REPO, building_in_the_clone, built_dists, clean_env, pip_cache
 
 import envdoctor
 
@@ -103,13 +103,14 @@ def test_pipx_install(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) 
     """`pipx install .`: its own venv under PIPX_HOME, a command in PIPX_BIN_DIR, nothing in the user site."""
     tools = tmp_path / "tools"
     subprocess.run([sys.executable, "-m", "venv", str(tools)], check=True, timeout=300)
+    cache = pip_cache(tmp_path_factory)
     got = subprocess.run([str(tools / "bin" / "python"), "-m", "pip", "install", "--quiet", "pipx"], capture_output=True,
                          text=True, timeout=600)
     if got.returncode != 0:
         pytest.skip("pipx could not be installed from the package index: " + got.stderr.strip()[-300:])
     home = tmp_path / "home"
     home.mkdir()
-    env = clean_env(home, PIPX_HOME=str(tmp_path / "pipx"), PIPX_BIN_DIR=str(tmp_path / "bin"),
+    env = clean_env(home, PIP_CACHE_DIR=cache, PIPX_HOME=str(tmp_path / "pipx"), PIPX_BIN_DIR=str(tmp_path / "bin"),
                     PIPX_MAN_DIR=str(tmp_path / "man"))
     with building_in_the_clone(tmp_path_factory):  # pip builds the wheel in the clone
         done = subprocess.run([str(tools / "bin" / "pipx"), "install", str(REPO)], capture_output=True, text=True,

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from installhelpers import REPO, built_dists
+from installhelpers import REPO, built_dists, pip_cache
 
 from envdoctor.checks.packages import envdoctor_own
 from envdoctor.collectors.python_env import UserDist
@@ -81,6 +81,11 @@ def envdoctor_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built_dists(tmp_path_factory)["wheel"]
 
 
+@pytest.fixture(scope="module")
+def shared_pip_cache(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return pip_cache(tmp_path_factory)
+
+
 def _python(root: Path) -> str:
     """The interpreter that plays the course's Python 3.10 on the node (sim.json)."""
     meta = json.loads((root / "sim.json").read_text(encoding="utf-8"))
@@ -97,9 +102,12 @@ def _node_shell_env(root: Path, home: Path) -> dict[str, str]:
     return env
 
 
-def _pip_install_user(root: Path, home: Path, wheel: Path) -> None:
+def _pip_install_user(root: Path, home: Path, wheel: Path, cache: str) -> None:
+    """`pip install --user` of envdoctor's wheel, its dependencies from the package index (the
+    downloads through the run's shared pip cache)."""
+    env = dict(_node_shell_env(root, home), PIP_CACHE_DIR=cache)
     done = subprocess.run([_python(root), "-m", "pip", "install", "--quiet", "--user", "--no-warn-script-location",
-                           str(wheel)], capture_output=True, text=True, env=_node_shell_env(root, home), timeout=900)
+                           str(wheel)], capture_output=True, text=True, env=env, timeout=900)
     if done.returncode != 0 and ("Could not find a version" in done.stderr or "No matching distribution" in done.stderr):
         pytest.skip("envdoctor's dependencies are not reachable from here: " + done.stderr.strip()[-300:])
     assert done.returncode == 0, done.stderr[-2000:]
@@ -115,10 +123,11 @@ def _user_site_check(root: Path) -> dict[str, Any]:
 
 
 @pytest.mark.slow
-def test_leftover_envdoctor_install_is_named_and_removed(sim_node: Any, envdoctor_wheel: Path) -> None:
+def test_leftover_envdoctor_install_is_named_and_removed(sim_node: Any, envdoctor_wheel: Path,
+                                                         shared_pip_cache: str) -> None:
     node = sim_node("groq", ready=True)
     root, home = Path(node.root), Path(node.home)
-    _pip_install_user(root, home, envdoctor_wheel)
+    _pip_install_user(root, home, envdoctor_wheel, shared_pip_cache)
     site = home / ".local" / "lib" / f"python{USER_SITE_PY}" / "site-packages"
     assert (site / "envdoctor").is_dir() and list(site.glob("typer-*.dist-info"))
 
@@ -140,13 +149,14 @@ def test_leftover_envdoctor_install_is_named_and_removed(sim_node: Any, envdocto
 
 
 @pytest.mark.slow
-def test_course_packages_in_the_user_site_stay_apart(sim_node: Any, envdoctor_wheel: Path) -> None:
+def test_course_packages_in_the_user_site_stay_apart(sim_node: Any, envdoctor_wheel: Path,
+                                                      shared_pip_cache: str) -> None:
     node = sim_node("groq", ready=True, faults=["user-site-shadowing"])
     root, home = Path(node.root), Path(node.home)
     site = home / ".local" / "lib" / f"python{USER_SITE_PY}" / "site-packages"
     course = {p.name.split("-")[0] for p in site.glob("*.dist-info")}
     assert course, "the fault put a course package in ~/.local"
-    _pip_install_user(root, home, envdoctor_wheel)
+    _pip_install_user(root, home, envdoctor_wheel, shared_pip_cache)
 
     result = _user_site_check(root)
     uninstall, *rest = result["commands"]
