@@ -13,9 +13,10 @@ from typing import Mapping
 from envdoctor.checks import Outcome, check, fail, ok, warn
 from envdoctor.checks.host import current_env, login_env
 from envdoctor.collectors.host import HostFacts
-from envdoctor.collectors.shells import CondaBlock, ShellFacts, ShellMode, StartupFile, TextLine
+from envdoctor.collectors.shells import ShellFacts, ShellMode, StartupFile
 from envdoctor.probe import Probe
 from envdoctor.recipe import Recipe
+from envdoctor.startup_text import CondaBlock, TextLine
 
 # The facts these checks read: `check` collects only what its selected checks need (a
 # test runs every check on a probe cut down to these and expects the same result).

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 
 from envdoctor import files, proc
 from envdoctor.errors import StepFailed
 from envdoctor.proc import Completed
+from envdoctor.startup_text import analyse_text
 from envdoctor.steps import base
 from envdoctor.steps.base import Action, Context, note
 
@@ -29,17 +29,6 @@ LOGIN_FILES = (".bash_profile", ".bash_login", ".profile")
 SOURCE_BEGIN = "# >>> envdoctor: login shells read ~/.bashrc >>>"
 SOURCE_END = "# <<< envdoctor: login shells read ~/.bashrc <<<"
 SOURCE_LINES = (SOURCE_BEGIN, "if [ -f ~/.bashrc ]; then", "    . ~/.bashrc", "fi", SOURCE_END)
-
-_SOURCES_BASHRC = re.compile(r"^[^#\n]*(?:\.|source)[ \t]+[\"']?(?:~|\$HOME|\$\{HOME\}|[\w/.-]*)/\.bashrc\b", re.M)
-# The common spellings of "stop here unless interactive" (RHEL, Debian, Ubuntu, ALCF docs).
-_GUARDS = (
-    re.compile(r"^\s*case\s+\"?\$-\"?\s+in\b[^\n]*(?:\n[^\n]*){0,3}?\breturn\b", re.M),
-    re.compile(r"^\s*\[\[?\s*\"?\$-\"?\s*!?=+\s*\*i\*\s*\]\]?\s*(?:&&|\|\|)\s*return\b", re.M),
-    re.compile(r"^\s*\[\[?\s*-z\s+\"?\$\{?PS1\}?\"?\s*\]\]?\s*&&\s*return\b", re.M),
-    re.compile(r"^\s*if\s+\[\[?\s*-z\s+\"?\$\{?PS1\}?\"?\s*\]\]?\s*;\s*then\s*\n?\s*return\b", re.M),
-    re.compile(r"^\s*\[\[?\s*\"?\$-\"?\s*!=\s*\*i\*\s*\]\]?\s*&&\s*return\b", re.M),
-)
-
 
 def home_file(ctx: Context, name: str) -> str:
     return os.path.join(ctx.target.home, name)
@@ -56,7 +45,7 @@ def login_file(ctx: Context) -> str:
 
 def login_reads_bashrc(ctx: Context) -> bool:
     text = read(login_file(ctx))
-    return bool(text and _SOURCES_BASHRC.search(text))
+    return bool(text and analyse_text(text).sources_bashrc)
 
 
 def login_fix(ctx: Context) -> tuple[str, str, str] | None:
@@ -85,9 +74,9 @@ def apply_login_fix(ctx: Context) -> None:
 
 
 def guard_line(text: str) -> int | None:
-    """0-based line number of the first interactive-only guard, or None."""
-    starts = [m.start() for g in _GUARDS for m in g.finditer(text)]
-    return text.count("\n", 0, min(starts)) if starts else None
+    """0-based line number of the first interactive-only guard (as check reads it), or None."""
+    guards = analyse_text(text).guards
+    return guards[0].line - 1 if guards else None
 
 
 def shell(ctx: Context, mode: str, script: str) -> Completed:

@@ -7,16 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from envhelpers import GUARD, PROFILE_SOURCING, Node, recipe
+from envhelpers import PROFILE_SOURCING, Node, recipe
 
 from envdoctor import proc
 from envdoctor.collectors import shells
 from envdoctor.collectors.shells import (
-    CondaBlock,
     ShellFacts,
     ShellMode,
-    TextLine,
-    analyse_text,
     context_script,
     job_facts,
     login_reads,
@@ -30,30 +27,6 @@ from envdoctor.collectors.shells import (
 from envdoctor.probe import Probe, ProbeContext, collect
 from envdoctor.shellcapture import BEGIN, ENV_MARK, MORE_MARK
 from envdoctor.targets import RealTarget
-
-
-def test_analyse_text_finds_blocks_guards_and_sourcing() -> None:
-    text = ("# rc\n" + GUARD + "# >>> conda initialize >>>\n__conda_setup=\"$('/h/miniconda3/bin/conda' 'shell.bash' "
-            "'hook' 2> /dev/null)\"\n# <<< conda initialize <<<\nsource ~/.bashrc\nconda activate groqflow\n")
-    facts = analyse_text(text)
-    assert facts.guards == (TextLine(2, "case $- in"),)
-    assert facts.conda_blocks == (CondaBlock(6, 8, "/h/miniconda3"),)
-    assert facts.sources_bashrc == (9,)
-    assert facts.activations[0].line == 10
-    assert facts.lines == 10
-
-
-def test_an_unterminated_conda_block_is_kept_with_end_0() -> None:
-    facts = analyse_text("# >>> conda initialize >>>\n. \"/h/mc/etc/profile.d/conda.sh\"\n")
-    assert facts.conda_blocks == (CondaBlock(1, 0, "/h/mc"),)
-
-
-def test_guard_spellings() -> None:
-    for line in ('[ -z "$PS1" ] && return', "[[ $- != *i* ]] && return", '[ -z "${PS1-}" ] && return',
-                 "case $- in *i*) ;; *) return;; esac", 'if [[ "$-" != *i* ]]; then\n  return\nfi'):
-        assert analyse_text(line + "\n").guards, line
-    for line in ('PS1="[\\u@\\h]$ "', "echo $-", "return 0 2>/dev/null"):
-        assert not analyse_text(line + "\n").guards, line
 
 
 def test_login_reads_precedence(node: Node) -> None:
