@@ -361,12 +361,13 @@ def captured_mode(target: Target, recipe: Recipe, mode: str, done: proc.Complete
 
 def _read_by(target: Target, done: proc.Completed, env: Mapping[str, str]) -> list[str]:
     """Every file and directory whose change could change what a capture saw: the startup
-    files bash reads itself, each file they sourced (the trace), the directories of PATH
+    files bash reads itself ($BASH_ENV too), each file they sourced (the trace), the directories of PATH
     (where commands resolve) and MODULEPATH, and conda's program and settings (its hook's
     output depends on them)."""
     conda_file = parse_output(done.stdout).values.get("conda_file", "")
     conda_prefix = os.path.dirname(os.path.dirname(conda_file)) if conda_file else ""
     return [*(target.path(f) for f in STARTUP_FILES), "/etc/profile", "/etc/bash.bashrc", "/etc/bashrc",
+            env.get("BASH_ENV", ""),  # what a non-interactive shell reads first, untraced
             *parse_trace(done.stderr).sourced,
             *(d for d in env.get("PATH", "").split(":") if d.startswith("/")),
             *(d for d in env.get("MODULEPATH", "").split(":") if d.startswith("/")),
