@@ -30,6 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.write(text)
             return 0
 
+    _unblock_interrupts()
     _start_check_early(args)
     from envdoctor.errors import run_guarded
 
@@ -89,6 +90,17 @@ def _start_check_early(args: list[str]) -> None:
         from envdoctor.shellcapture import start_early
 
         start_early(platform, found["target"] or "real", found["sim_root"])
+
+
+def _unblock_interrupts() -> None:
+    """Ctrl-C, `kill` and a closed terminal must reach envdoctor (setup removes a half-made
+    step on them) even when it was started with them blocked: a signal mask is inherited,
+    and a parent that leaked one would leave envdoctor deaf to Ctrl-C. (An ignored SIGINT,
+    as nohup or a background job sets it, is the parent's choice and stays ignored.)"""
+    import signal
+
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
 
 
 def _help_key(args: list[str]) -> str | None:

@@ -38,3 +38,21 @@ def test_a_plain_check_starts_its_shells_early(started: List[Started], argv: Lis
 def test_anything_else_starts_nothing(started: List[Started], argv: List[str]) -> None:
     entry._start_check_early(argv)
     assert started == []
+
+
+def test_envdoctor_started_with_ctrl_c_blocked_unblocks_it() -> None:
+    """A parent that leaked a blocked SIGINT into envdoctor's mask must not make it deaf to
+    Ctrl-C (setup cleans up a half-made step on it)."""
+    import signal
+    import subprocess
+    import sys
+
+    probe = ("import signal, envdoctor.__main__ as m; m._unblock_interrupts(); "
+             "print(sorted(int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, [])))")
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -233,13 +233,17 @@ def test_ctrl_c_says_where_setup_stopped_and_how_to_resume(sim_node: Callable[..
                              str(root), "--yes"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             stdin=subprocess.DEVNULL)
     assert proc.stdout is not None
+    seen, state = [], ""
     for line in proc.stdout:
+        seen.append(line)
         if line.startswith("==> [2/"):
             time.sleep(0.3)
+            with open(f"/proc/{proc.pid}/status") as fh:  # what the signal meets (for a failure's message)
+                state = " ".join(s.strip() for s in fh if s.startswith(("State", "SigBlk", "SigIgn", "SigCgt")))
             proc.send_signal(signal.SIGINT)
             break
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, f"{err}\nsetup when signalled: {state}\nits output: {''.join(seen) + out}"
     stopped = re.search(r"setup stopped at step (\d+) of (\d+) \(([\w:./-]+)\); (the step before it is done|"
                         r"the (\d+) steps before it are done)\.", err)
     assert stopped and int(stopped.group(1)) >= 2, err
