@@ -105,7 +105,9 @@ def run(target: Target, mode: str, timeout: float, activate: str = "", details: 
 
 
 class Early:
-    """A capture started before its probe: the probe waits on `result()`."""
+    """A capture started before its probe: the probe waits on `result()`. (Not a
+    concurrent.futures.Future: that import, with logging and traceback, would cost about
+    15 ms before the first shell starts.)"""
 
     def __init__(self, target: Target, mode: str, timeout: float) -> None:
         self.timeout = timeout
@@ -138,7 +140,7 @@ def start(target: Target, timeout: float) -> None:
     """Start the shells of a probe that is about to be made (without details), but for
     those whose facts it will reuse (the login shell first: it is the longest)."""
     for mode in EARLY_MODES:
-        if mode in REUSABLE_MODES and reusable(target, mode) is not None:
+        if reusable(target, mode) is not None:
             continue
         early = Early(target, mode, timeout)
         with _EARLY_LOCK:
@@ -176,8 +178,9 @@ def start_early(platform: str, target: str, sim_root: str | None, timeout: float
 
 # --- reuse --------------------------------------------------------------------------------
 
-def reuse_wanted() -> bool:
-    return os.environ.get("ENVDOCTOR_FRESH", "") in ("", "0")
+def remembers(mode: str) -> bool:
+    """Are `mode`'s facts filed and reused? (not with ENVDOCTOR_FRESH set)"""
+    return mode in REUSABLE_MODES and os.environ.get("ENVDOCTOR_FRESH", "") in ("", "0")
 
 
 def _material(target: Target, mode: str) -> tuple[str, ...]:
@@ -200,7 +203,7 @@ def stamp(path: str) -> List[int]:
 
 def reusable(target: Target, mode: str) -> Dict[str, Any] | None:
     """The record of `mode`'s last capture on this target, if nothing it read has changed."""
-    if mode not in REUSABLE_MODES or not reuse_wanted():
+    if not remembers(mode):
         return None
     from envdoctor import cache  # lazy: hashlib and json for the early start only when it asks
 
@@ -214,9 +217,8 @@ def reusable(target: Target, mode: str) -> Dict[str, Any] | None:
 
 
 def remember(target: Target, mode: str, files: Iterable[str], key: str, facts: Dict[str, Any]) -> None:
-    """File `facts` (a ShellMode's JSON, for the recipe `key`) under what the capture read."""
-    if mode not in REUSABLE_MODES or not reuse_wanted():
-        return
+    """File `facts` (a ShellMode's JSON, for the recipe `key`) under what the capture read
+    (the caller asks `remembers(mode)` first)."""
     from envdoctor import cache  # lazy: see reusable
 
     stamps = {path: stamp(path) for path in sorted(set(files)) if path}

@@ -352,23 +352,24 @@ def captured_mode(target: Target, recipe: Recipe, mode: str, done: proc.Complete
     capture without details are remembered for reuse (shellcapture.remember)."""
     facts, env = mode_facts(target, mode, done, recipe, activating)
     facts = replace(facts, argv=" ".join(proc.bash_argv(mode, "…")))
-    if mode in shellcapture.REUSABLE_MODES and shellcapture.reuse_wanted() and not details and facts.reached \
-            and not facts.timed_out and not any(name_is_secret(n) for n in facts.env):
+    if shellcapture.remembers(mode) and not details and facts.reached and not facts.timed_out \
+            and not any(name_is_secret(n) for n in facts.env):
         # (a secret-looking variable the course sets is kept in the facts: never on disk)
-        shellcapture.remember(target, mode, _read_by(target, done, env), _facts_key(recipe), facts.to_json())
+        shellcapture.remember(target, mode, _read_by(target, facts.conda_file, done.stderr, env), _facts_key(recipe),
+                              facts.to_json())
     return facts, env
 
 
-def _read_by(target: Target, done: proc.Completed, env: Mapping[str, str]) -> list[str]:
+def _read_by(target: Target, conda_file: str, trace: str, env: Mapping[str, str]) -> list[str]:
     """Every file and directory whose change could change what a capture saw: the startup
     files bash reads itself ($BASH_ENV too), each file they sourced (the trace), the directories of PATH
     (where commands resolve) and MODULEPATH, and conda's program and settings (its hook's
-    output depends on them)."""
-    conda_file = parse_output(done.stdout).values.get("conda_file", "")
+    output depends on them). `trace` is bash's `-x` output: its paths as this machine has them
+    (the facts' trace is in the course's spelling)."""
     conda_prefix = os.path.dirname(os.path.dirname(conda_file)) if conda_file else ""
     return [*(target.path(f) for f in STARTUP_FILES), "/etc/profile", "/etc/bash.bashrc", "/etc/bashrc",
             env.get("BASH_ENV", ""),  # what a non-interactive shell reads first, untraced
-            *parse_trace(done.stderr).sourced,
+            *parse_trace(trace).sourced,
             *(d for d in env.get("PATH", "").split(":") if d.startswith("/")),
             *(d for d in env.get("MODULEPATH", "").split(":") if d.startswith("/")),
             env.get("CONDARC", ""), target.path("~/.condarc"), target.path("~/.config/conda/condarc"),
