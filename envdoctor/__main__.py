@@ -31,8 +31,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
 
     _unblock_interrupts()
-    _start_check_early(args)
-    from envdoctor.errors import run_guarded
+    from envdoctor.errors import interrupted, run_guarded
+
+    try:
+        _start_check_early(args)
+    except KeyboardInterrupt:  # Ctrl-C while the shells start: the same line as later on
+        return interrupted()
 
     if args[:1] == ["--install-completion"]:  # not typer's: it rewrites ~/.bashrc whole (commands/completion.py)
         from envdoctor.commands.completion import install

@@ -100,11 +100,20 @@ def _click_exceptions() -> Any:
     return exceptions
 
 
+def interrupted() -> int:
+    """Ctrl-C: one line, exit 130 (also while envdoctor is still starting)."""
+    print("envdoctor: interrupted", file=sys.stderr)
+    return EXIT_INTERRUPTED
+
+
 def run_guarded(fn: Callable[[], int]) -> int:
     """Run a command function; map every outcome to the exit codes of design.md."""
-    import typer  # lazy: typer (~30 ms): errors is imported before check starts its shells
+    try:
+        import typer  # lazy: typer (~30 ms): errors is imported before check starts its shells
 
-    click = _click_exceptions()
+        click = _click_exceptions()
+    except KeyboardInterrupt:
+        return interrupted()
     try:
         return int(fn())
     except EnvdoctorError as exc:
@@ -114,8 +123,7 @@ def run_guarded(fn: Callable[[], int]) -> int:
         print(f"envdoctor: {redact_text(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("envdoctor: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return interrupted()
     except typer.Exit as exc:
         return int(exc.exit_code)
     except typer.Abort:
