@@ -162,9 +162,17 @@ def pending() -> int:
 
 
 def forget() -> None:
-    """Drop unclaimed early captures (tests; their processes end on their own or at exit)."""
+    """Drop the unclaimed early captures once their shells have ended (a command that
+    stopped before its probe; tests: a shell left running would still be one of proc's live
+    groups in the next test)."""
     with _EARLY_LOCK:
+        dropped = list(_EARLY.values())
         _EARLY.clear()
+    for early in dropped:
+        try:
+            early.result()
+        except BaseException:  # noqa: BLE001 - only its end is waited for
+            pass
 
 
 def start_early(platform: str, target: str, sim_root: str | None, timeout: float = proc.PROBE_TIMEOUT) -> None:

@@ -115,6 +115,11 @@ def cli() -> Callable[..., tuple[int, str, str]]:
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
                 rc = main(list(argv))
         finally:
+            # A check that stopped before its probe (`check nosuch`) leaves its early shells
+            # unclaimed: wait for them, so that the next test in this process starts with none.
+            from envdoctor import shellcapture
+
+            shellcapture.forget()
             if old_stdin is not None:
                 import sys
 
